@@ -1,0 +1,55 @@
+#include "cli.hpp"
+
+#include <mpi.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "common/error.hpp"
+
+namespace climvae::cli {
+
+static std::vector<Command>& command_table() {
+  static std::vector<Command> table;  // filled by static Registrations before main()
+  return table;
+}
+
+Registration::Registration(std::string name, int (*run)(int, char**), std::string summary) {
+  command_table().push_back({std::move(name), run, std::move(summary)});
+}
+
+const std::vector<Command>& registered_commands() { return command_table(); }
+
+bool parse(const std::string& command, const std::string& summary, po::options_description& options,
+           int argc, char** argv, po::variables_map& vm) {
+  po::options_description general("General");
+  general.add_options()("help,h", "print this help and exit")(
+      "config", po::value<std::string>(), "read options from an INI file (name = value lines)");
+  po::options_description all;
+  all.add(options).add(general);
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+    if (vm.count("help")) {
+      if (is_root()) std::cout << "Usage: climvae " << command << " [options]\n" << summary << "\n\n" << all << "\n";
+      return false;
+    }
+    if (vm.count("config")) {
+      const std::string path = vm["config"].as<std::string>();
+      std::ifstream in(path);
+      require(in.good(), "cannot open config file '" + path + "'");
+      po::store(po::parse_config_file(in, options), vm);
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw Error(std::string(e.what()) + " (see 'climvae " + command + " --help')");
+  }
+  return true;
+}
+
+bool is_root() {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank == 0;
+}
+
+}  // namespace climvae::cli

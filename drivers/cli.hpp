@@ -1,0 +1,33 @@
+// What every subcommand shares: registration, option parsing (--help, --config FILE.ini), rank.
+#pragma once
+#include <boost/program_options.hpp>
+#include <string>
+#include <vector>
+
+namespace climvae::cli {
+
+namespace po = boost::program_options;
+
+// A subcommand lives in drivers/cmd_<name>.cpp and registers itself with
+//   static const climvae::cli::Registration registration{"name", run, "one-line summary"};
+// run(argc, argv) gets argv[0] = the subcommand's name and returns the exit status.
+struct Command {
+  std::string name;
+  int (*run)(int argc, char** argv);
+  std::string summary;
+};
+struct Registration {
+  Registration(std::string name, int (*run)(int, char**), std::string summary);
+};
+const std::vector<Command>& registered_commands();
+
+// Parses a subcommand's options from argv and, when the user gives --config FILE.ini, from
+// that file (the command line wins). Returns false when --help was printed and the command
+// should stop. Throws climvae::Error naming the bad option.
+bool parse(const std::string& command, const std::string& summary, po::options_description& options,
+           int argc, char** argv, po::variables_map& vm);
+
+// True on MPI rank 0 (only rank 0 prints progress).
+bool is_root();
+
+}  // namespace climvae::cli

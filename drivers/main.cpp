@@ -1,0 +1,74 @@
+// climvae: the command-line front end. Initialises MPI then Kokkos, dispatches to a subcommand,
+// and turns any error into a message on stderr and a non-zero exit (aborting the other MPI ranks
+// rather than leaving them to hang).
+#include <mpi.h>
+
+#include <Kokkos_Core.hpp>
+#include <algorithm>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+
+namespace {
+
+const std::vector<climvae::cli::Command>& commands() {
+  static const std::vector<climvae::cli::Command> sorted = [] {
+    auto table = climvae::cli::registered_commands();
+    std::sort(table.begin(), table.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    return table;
+  }();
+  return sorted;
+}
+
+void usage(std::ostream& out) {
+  out << "Usage: climvae <command> [options]   (climvae <command> --help for its options)\n\nCommands:\n";
+  for (const auto& c : commands()) out << "  " << c.name << std::string(12 - c.name.size(), ' ') << c.summary << "\n";
+  out << "\nclimvae " << CLIMVAE_VERSION_STRING << "\n";
+}
+
+int rank_of_world() {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int status = 0;
+  {
+    Kokkos::ScopeGuard kokkos(argc, argv);
+    const std::string name = argc > 1 ? argv[1] : "";
+    const climvae::cli::Command* found = nullptr;
+    for (const auto& c : commands())
+      if (name == c.name) found = &c;
+    if (name == "--version") {
+      if (rank_of_world() == 0) std::cout << "climvae " << CLIMVAE_VERSION_STRING << "\n";
+    } else if (name.empty() || name == "--help" || name == "-h") {
+      if (rank_of_world() == 0) usage(std::cout);
+      status = name.empty() ? 2 : 0;
+    } else if (!found) {
+      if (rank_of_world() == 0) {
+        std::cerr << "climvae: unknown command '" << name << "'\n";
+        usage(std::cerr);
+      }
+      status = 2;
+    } else {
+      try {
+        status = found->run(argc - 1, argv + 1);
+      } catch (const std::exception& e) {
+        std::cerr << "climvae " << name << ": error: " << e.what() << std::endl;
+        int size = 1;
+        MPI_Comm_size(MPI_COMM_WORLD, &size);
+        if (size > 1) MPI_Abort(MPI_COMM_WORLD, 1);  // the other ranks would wait forever
+        status = 1;
+      }
+    }
+  }
+  MPI_Finalize();
+  return status;
+}

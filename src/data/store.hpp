@@ -1,0 +1,42 @@
+// The cell store: what `climvae prepare` writes and `climvae train`/`evaluate` read.
+// A CDF-5 NetCDF file (PnetCDF) holding, per grid cell, the hourly 2 m temperature series on a
+// shared UTC time axis plus the preprocessing constants that make it stationary and standard.
+#pragma once
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace climvae {
+
+struct CellSeries {
+  double latitude = 0;        // degrees north
+  double longitude = 0;       // degrees east, -180..180
+  int utc_offset_hours = 0;   // local solar time = UTC + offset (round(lon/15) unless given)
+  double trend_k_per_year = 0;  // linear warming removed relative to the reference year
+  double offset_k = 0;        // standardisation: z = (detrended - offset) / scale
+  double scale_k = 1;
+  std::vector<float> tas_k;   // hourly 2 m temperature in kelvin, UTC, NaN where missing
+};
+
+struct Store {
+  int64_t start_hour = 0;     // first sample, hours since 1970-01-01T00:00 UTC
+  int64_t num_hours = 0;      // length of every cell's series
+  int reference_year = 0;     // the climate the detrended series represents
+  std::string source;         // input file(s) the store was made from
+  std::string history;        // command that made it
+  std::vector<CellSeries> cells;
+
+  // tas of cell c at index i with the trend removed to the reference year (kelvin).
+  double detrended_k(int c, int64_t i) const;
+  // tas of cell c at index i with the trend moved to `year` instead (kelvin).
+  double at_year_k(int c, int64_t i, int year) const;
+};
+
+// Atomic write: to PATH.tmp-<pid>, then renamed. Rank 0 writes; collective over comm.
+void write_store(const Store& store, const std::string& path, MPI_Comm comm = MPI_COMM_WORLD);
+// Reads every cell. Throws climvae::Error naming the file and the missing/bad variable.
+Store read_store(const std::string& path, MPI_Comm comm = MPI_COMM_WORLD);
+
+}  // namespace climvae

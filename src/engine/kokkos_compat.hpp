@@ -1,0 +1,33 @@
+// Where the Kokkos API moved between the 3.x that Debian ships and a user's 4.x.
+#pragma once
+#include <Kokkos_Core.hpp>
+
+#if KOKKOS_VERSION >= 40000
+#define CLIMVAE_KOKKOS_MATH_NS Kokkos
+#else
+#define CLIMVAE_KOKKOS_MATH_NS Kokkos::Experimental
+#endif
+
+namespace climvae::kx {
+
+// Device-callable math (Kokkos::Experimental:: in 3.x, Kokkos:: in 4.x).
+KOKKOS_INLINE_FUNCTION float exp(float x) { return CLIMVAE_KOKKOS_MATH_NS::exp(x); }
+KOKKOS_INLINE_FUNCTION float log(float x) { return CLIMVAE_KOKKOS_MATH_NS::log(x); }
+KOKKOS_INLINE_FUNCTION float sqrt(float x) { return CLIMVAE_KOKKOS_MATH_NS::sqrt(x); }
+KOKKOS_INLINE_FUNCTION float cos(float x) { return CLIMVAE_KOKKOS_MATH_NS::cos(x); }
+KOKKOS_INLINE_FUNCTION double exp(double x) { return CLIMVAE_KOKKOS_MATH_NS::exp(x); }
+KOKKOS_INLINE_FUNCTION double log(double x) { return CLIMVAE_KOKKOS_MATH_NS::log(x); }
+KOKKOS_INLINE_FUNCTION double sqrt(double x) { return CLIMVAE_KOKKOS_MATH_NS::sqrt(x); }
+KOKKOS_INLINE_FUNCTION double cos(double x) { return CLIMVAE_KOKKOS_MATH_NS::cos(x); }
+
+// Labelled fences exist only from Kokkos 3.6 on.
+inline void fence(const char* label) {
+#if KOKKOS_VERSION >= 30600
+  Kokkos::fence(label);
+#else
+  (void)label;
+  Kokkos::fence();
+#endif
+}
+
+}  // namespace climvae::kx
