@@ -1,0 +1,49 @@
+// Strided 1-D convolution between a "long" side and a "short" side, Keras 'same' padding.
+// Conv1D maps long -> short (forward = down, input gradient = up); Conv1DTranspose maps
+// short -> long (forward = up, input gradient = down). Both store the kernel as
+// w: (K, CL, CS) -- Keras' Conv1D (k, in, out) and Conv1DTranspose (k, out, in) alike.
+// Activations are (batch, time, channels) with channels contiguous.
+#pragma once
+#include "engine/types.hpp"
+
+namespace climvae {
+
+struct StridedGeometry {
+  int long_len = 0;   // N
+  int short_len = 0;  // M = ceil(N / stride)
+  int kernel = 0;     // K
+  int stride = 0;     // S
+  int pad_left = 0;   // long index of short position m, tap t: n = m*S + t - pad_left
+};
+
+// Keras 'same': pad_total = max((M-1)*S + K - N, 0), floor(pad_total/2) on the left.
+// For the transposed layer the same amount is cropped on the left of the full output.
+StridedGeometry same_padding(int long_len, int kernel, int stride);
+
+// Largest channel count the kernels accept.
+constexpr int kMaxChannels = 64;
+
+// long: (B, N, CL), w: (K, CL, CS), bias: (CS) or null -> short: (B, M, CS)
+// short[b,m,:] = bias + sum_{t,cl} long[b, m*S+t-pad, cl] * w[t,cl,:]   (then ReLU if relu)
+void strided_down(const StridedGeometry& g, int batch, int cl, int cs, const Real* long_in, const Real* w,
+                  const Real* bias, Real* short_out, bool relu);
+
+// short: (B, M, CS), w: (K, CL, CS), bias: (CL) or null -> long: (B, N, CL)
+// long[b,n,:] = bias + sum_{t,m : m*S+t-pad = n} sum_cs short[b,m,cs] * w[t,:,cs]   (then ReLU)
+// w_transposed: scratch of K*CS*CL values (reused between calls, resized if needed).
+void strided_up(const StridedGeometry& g, int batch, int cl, int cs, const Real* short_in, const Real* w,
+                const Real* bias, Real* long_out, bool relu, View1& w_transposed);
+
+// long: (B, N, CL), short: (B, M, CS) -> dw: (K, CL, CS), overwritten
+// dw[t,cl,cs] = sum_{b,m} long[b, m*S+t-pad, cl] * short[b,m,cs]
+// partials: scratch for backends with more threads than K*CL (resized if needed).
+void strided_weight_grad(const StridedGeometry& g, int batch, int cl, int cs, const Real* long_side,
+                         const Real* short_side, Real* dw, View1& partials);
+
+// x: (rows, cols) -> out: (cols), out[c] = sum_r x[r,c], overwritten
+void column_sums(int rows, int cols, const Real* x, Real* out);
+
+// g[i] = y[i] > 0 ? g[i] : 0   (ReLU backward through its output y)
+void relu_backward(size_t n, const Real* y, Real* g);
+
+}  // namespace climvae

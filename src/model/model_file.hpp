@@ -1,0 +1,45 @@
+// The model file: a versioned, self-describing, checksummed container for a trained VAE.
+// A text header (format version, network configuration, every parameter's name and shape,
+// the preprocessing constants of each cell, provenance) followed by the float32 parameters.
+// Loading checks the version, the layout against the network, the size and a CRC-32.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "model/vae.hpp"
+
+namespace climvae {
+
+constexpr int kModelFormatVersion = 1;
+
+// What generation needs to turn standardised, detrended output back into temperatures.
+struct ModelCell {
+  double latitude = 0;
+  double longitude = 0;
+  int utc_offset_hours = 0;     // the series was modelled in local solar time = UTC + offset
+  double trend_k_per_year = 0;  // removed relative to the reference year
+  double offset_k = 0;          // temperature = offset + scale * model output (+ trend)
+  double scale_k = 1;
+};
+
+struct ModelFile {
+  VaeConfig config;
+  std::vector<float> parameters;  // in the order of Vae(config).params().layout
+  int reference_year = 0;
+  std::vector<ModelCell> cells;
+  std::map<std::string, std::string> provenance;  // store, epochs, seed, losses, version, date...
+};
+
+// Writes atomically (PATH.tmp-<pid>, then rename). Throws Error naming the path.
+void save_model(const ModelFile& model, const std::string& path);
+// Throws Error naming the path and what is wrong (not a model, newer version, truncated,
+// checksum mismatch, layout mismatch).
+ModelFile load_model(const std::string& path);
+
+// Copies a trained Vae's parameters (device) into a ModelFile, and back.
+std::vector<float> parameters_of(const Vae& vae);
+void load_parameters(Vae& vae, const std::vector<float>& parameters);
+
+}  // namespace climvae

@@ -1,0 +1,16 @@
+// Seasonal features of the prior: latent step j of a window starting on (fractional, 0-based)
+// day of year d0 sits on day d = (d0 + 4j) mod 365, θ = 2π d / 365, and gets
+// (sin θ, sin 2θ, sin 3θ, cos θ, cos 2θ, cos 3θ).
+#pragma once
+#include <cstdint>
+
+namespace climvae {
+
+constexpr int kSeasonalFeatures = 6;
+constexpr double kDaysPerStep = 4.0;  // 96 hours
+
+// Writes steps * 6 features for a window whose first hour is local time `local_start_hour`
+// (hours since 1970-01-01T00 in the series' local solar time).
+void seasonal_features(int64_t local_start_hour, int steps, float* out);
+
+}  // namespace climvae

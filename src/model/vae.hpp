@@ -1,0 +1,83 @@
+// The seed VAE (../shared/seed/MODEL.md) on the Kokkos engine: a strided Conv1D encoder from
+// hourly values to one latent step of 10 features per 96 hours, a mirrored Conv1DTranspose
+// decoder, a bias-free Dense seasonal prior on 6 Fourier features and a learned noise
+// log-variance. Any number k >= 1 of 96-hour steps, in training and in generation.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/param_buffer.hpp"
+#include "engine/strided_conv.hpp"
+#include "engine/types.hpp"
+
+namespace climvae {
+
+struct VaeConfig {
+  int filters = 40;          // channels of every hidden layer
+  int latent = 10;           // latent features per 96-hour step
+  int fourier_features = 6;  // sin θ, sin 2θ, sin 3θ, cos θ, cos 2θ, cos 3θ
+};
+
+// One strided layer: w is (kernel, long_channels, short_channels) in Keras order.
+struct StridedLayer {
+  std::string name;
+  int kernel = 0, stride = 0, long_channels = 0, short_channels = 0;
+  bool relu = false;
+  ParamSlice weight, bias;
+};
+
+struct LossParts {
+  double reconstruction = 0;  // -sum log N(x | x_hat, exp(noise_log_var)) / (batch * L)
+  double kl = 0;              // sum KL(q(z|x) || seasonal prior) / (batch * L)
+  double total() const { return reconstruction + kl; }
+};
+
+class Vae {
+ public:
+  static constexpr int kHoursPerStep = 96;  // product of the strides 3*2*2*2*2*2
+
+  explicit Vae(const VaeConfig& config = VaeConfig());
+
+  const VaeConfig& config() const { return config_; }
+  ParamBuffers& params() { return params_; }
+  const ParamBuffers& params() const { return params_; }
+  const std::vector<StridedLayer>& encoder() const { return encoder_; }
+  const std::vector<StridedLayer>& decoder() const { return decoder_; }
+
+  // Keras defaults: Glorot-uniform kernels, zero biases, noise_log_var = 0. Deterministic in seed.
+  void initialize(uint64_t seed);
+
+  // x: (B, 96k) standardised hours, season: (B, k, 6), eps: (B, k, latent) standard normals.
+  // Runs encoder, sampling, decoder and prior; returns the loss parts. With compute_gradients
+  // the gradient of the total loss overwrites params().grads.
+  LossParts forward_backward(const View2& x, const View3& season, const View3& eps, bool compute_gradients = true);
+
+  // Activations of the last forward_backward (valid until the next call).
+  View3 encoder_output() const { return enc_act_.back(); }  // (B, k, 2*latent): z mean | z log-variance
+  View3 latent_sample() const { return z_; }                // (B, k, latent)
+  View3 reconstruction() const { return dec_act_.back(); }  // (B, 96k, 1)
+  View3 prior_output() const { return prior_; }             // (B, k, 2*latent): mean | log-variance
+
+  // Generation. season: (B, k, 6) -> out: (B, k, 2*latent) prior mean | log-variance.
+  void prior(const View3& season, const View3& out) const;
+  // z: (B, k, latent) -> out: (B, 96k, 1). Uses internal workspace (not thread-safe).
+  void decode(const View3& z, const View3& out);
+
+ private:
+  void allocate_workspace(int batch, int steps);
+  void decoder_forward(const View3& z, int batch, int steps, const View3& out);
+
+  VaeConfig config_;
+  ParamBuffers params_;
+  std::vector<StridedLayer> encoder_, decoder_;
+  ParamSlice prior_kernel_, noise_log_var_;
+
+  // Workspace for one (batch, steps) shape.
+  int ws_batch_ = 0, ws_steps_ = 0;
+  std::vector<View3> enc_act_, dec_act_;  // outputs of each layer
+  View3 z_, prior_, grad_a_, grad_b_, grad_latent_, grad_prior_;
+  View1 scratch_transpose_, scratch_partials_;
+};
+
+}  // namespace climvae
