@@ -1,0 +1,118 @@
+// climvae train: fit the VAE to a cell store and save a model file.
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli.hpp"
+#include "common/calendar.hpp"
+#include "common/error.hpp"
+#include "data/store.hpp"
+#include "model/model_file.hpp"
+#include "train/trainer.hpp"
+
+namespace climvae::cli {
+namespace {
+
+std::string clock_text(double seconds) {
+  const long s = static_cast<long>(seconds + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  return buf;
+}
+
+std::string utc_now() {
+  char buf[32];
+  const std::time_t t = std::time(nullptr);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
+
+int run(int argc, char** argv) {
+  po::options_description o("Options");
+  std::string store_path, output, log_path, from, until;
+  TrainConfig tc;
+  o.add_options()
+      ("store", po::value(&store_path)->required(), "cell store written by 'climvae prepare'")
+      ("output", po::value(&output)->required(), "model file to write")
+      ("epochs", po::value(&tc.epochs)->default_value(100), "passes over the training windows")
+      ("batch-size", po::value(&tc.batch_size)->default_value(32), "windows per optimiser step")
+      ("learning-rate", po::value(&tc.adam.learning_rate)->default_value(1e-3), "Adam learning rate")
+      ("seed", po::value(&tc.seed)->default_value(42), "seed of initial weights, shuffling, jitter and sampling")
+      ("window-days", po::value(&tc.windows.window_days)->default_value(64), "training window length (multiple of 4)")
+      ("stride-days", po::value(&tc.windows.stride_days)->default_value(16), "days between window starts")
+      ("jitter-hours", po::value(&tc.windows.jitter_hours)->default_value(12), "random shift of each window start, +-hours")
+      ("validation-fraction", po::value(&tc.windows.validation_fraction)->default_value(0.2), "last part of the period held out")
+      ("early-stop", po::value(&tc.early_stop_patience)->default_value(0),
+       "stop after N epochs without validation improvement and keep the best weights (0: off)")
+      ("from", po::value(&from), "use the store from this date (YYYY-MM-DD, UTC)")
+      ("until", po::value(&until), "use the store up to the end of this date")
+      ("log", po::value(&log_path), "write a CSV line per epoch to this file")
+      ("overwrite", "replace an existing model file");
+  po::variables_map vm;
+  if (!parse("train", "Train the VAE on a cell store (64-day windows, Adam) and save a model file.", o, argc, argv, vm))
+    return 0;
+  require(vm.count("overwrite") || !file_exists(output), "output '" + output + "' exists (use --overwrite to replace it)");
+  if (!from.empty()) tc.windows.first_hour = parse_iso_hour(from);
+  if (!until.empty()) tc.windows.last_hour = parse_iso_hour(until) + 23;
+
+  const Store store = read_store(store_path);
+  Vae vae;
+  vae.initialize(tc.seed);
+  std::ofstream log;
+  if (is_root() && !log_path.empty()) {
+    log.open(log_path);
+    require(log.good(), "cannot write log file '" + log_path + "'");
+    log << "epoch,train_reconstruction,train_kl,train_total,validation_reconstruction,validation_kl,validation_total,"
+           "windows_per_second,seconds\n";
+  }
+  if (is_root())
+    std::cout << "training on " << store.cells.size() << " cell(s) of '" << store_path << "', " << tc.epochs
+              << " epochs, batch " << tc.batch_size << ", " << vae.params().layout.total() << " parameters" << std::endl;
+  const TrainResult result = train(vae, store, tc, [&](const EpochReport& r) {
+    if (!is_root()) return;
+    std::printf("epoch %4d/%d  recon %8.4f  kl %7.4f  loss %8.4f", r.epoch, r.epochs, r.train.reconstruction, r.train.kl,
+                r.train.total());
+    if (r.has_validation) std::printf("  val %8.4f%s", r.validation.total(), r.best_so_far ? "*" : " ");
+    std::printf("  %6.0f windows/s  elapsed %s  ETA %s\n", r.windows_per_second, clock_text(r.seconds_elapsed).c_str(),
+                clock_text(r.seconds_remaining).c_str());
+    std::fflush(stdout);
+    if (log.is_open())
+      log << r.epoch << ',' << r.train.reconstruction << ',' << r.train.kl << ',' << r.train.total() << ','
+          << r.validation.reconstruction << ',' << r.validation.kl << ',' << r.validation.total() << ','
+          << r.windows_per_second << ',' << r.seconds_elapsed << '\n';
+  });
+
+  if (is_root()) {
+    ModelFile model;
+    model.config = vae.config();
+    model.parameters = parameters_of(vae);
+    model.reference_year = store.reference_year;
+    for (const auto& c : store.cells)
+      model.cells.push_back({c.latitude, c.longitude, c.utc_offset_hours, c.trend_k_per_year, c.offset_k, c.scale_k});
+    model.provenance = {{"store", store_path},
+                        {"store_source", store.source},
+                        {"epochs_run", std::to_string(result.epochs_run)},
+                        {"best_epoch", std::to_string(result.best_epoch)},
+                        {"best_validation_loss", std::to_string(result.best_validation)},
+                        {"seed", std::to_string(tc.seed)},
+                        {"train_windows", std::to_string(result.train_windows)},
+                        {"validation_windows", std::to_string(result.validation_windows)},
+                        {"climvae_version", CLIMVAE_VERSION_STRING},
+                        {"created", utc_now()}};
+    save_model(model, output);
+    std::cout << "trained " << result.epochs_run << " epochs in " << clock_text(result.seconds) << " on "
+              << result.train_windows << " training / " << result.validation_windows << " validation windows ("
+              << result.skipped_windows << " skipped for missing hours); best validation loss "
+              << result.best_validation << " at epoch " << result.best_epoch << "\nwrote " << output << std::endl;
+  }
+  return 0;
+}
+
+const Registration registration{"train", run, "train the VAE on a cell store and save a model file"};
+
+}  // namespace
+}  // namespace climvae::cli

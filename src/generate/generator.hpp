@@ -1,0 +1,29 @@
+// Sampling traces: seasonal prior -> z -> decoder -> undo standardisation -> re-apply the trend.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "model/model_file.hpp"
+#include "model/vae.hpp"
+
+namespace climvae {
+
+struct TraceRequest {
+  int cell = 0;
+  int64_t start_hour = 0;  // UTC, hours since 1970-01-01T00:00
+  int64_t hours = 0;       // any length >= 1
+  int members = 1;
+  uint64_t seed = 0;
+  int target_year = 0;     // 0: the model's reference-year climate; else shift by the trend
+  bool add_noise = false;  // add the learned observation noise to the decoder mean
+};
+
+// Returns tas in kelvin as (time, member): out[t * members + m], t = 0 is request.start_hour.
+// Member m's trace depends only on (seed, cell, member, start) -- not on the number of members
+// requested or how they are batched. Decodes each member in one piece, so traces have no seams.
+std::vector<float> generate_traces(Vae& vae, const ModelFile& model, const TraceRequest& request);
+
+// Largest decode batch that keeps the decoder workspace under `budget_bytes`.
+int generation_batch_size(const VaeConfig& config, int steps, size_t budget_bytes = size_t(512) << 20);
+
+}  // namespace climvae

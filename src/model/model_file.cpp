@@ -1,0 +1,223 @@
+#include "model/model_file.hpp"
+
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include "common/error.hpp"
+
+namespace climvae {
+
+namespace {
+
+constexpr const char* kMagic = "climvae-model";
+constexpr const char* kEndOfHeader = "end-header";
+
+uint32_t crc32(const void* data, size_t size, uint32_t crc = 0) {
+  static const std::array<uint32_t, 256> table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  crc = ~crc;
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < size; ++i) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+  return ~crc;
+}
+
+// Values with full precision so that a save/load round trip is exact.
+std::string exact(double v) {
+  std::ostringstream s;
+  s << std::setprecision(17) << v;
+  return s.str();
+}
+
+std::string header_of(const ModelFile& m, const ParamLayout& layout) {
+  std::ostringstream h;
+  h << kMagic << " " << kModelFormatVersion << "\n";
+  h << "filters " << m.config.filters << "\n";
+  h << "latent " << m.config.latent << "\n";
+  h << "fourier_features " << m.config.fourier_features << "\n";
+  h << "reference_year " << m.reference_year << "\n";
+  for (const auto& p : m.provenance) {
+    require(p.first.find_first_of(" \n") == std::string::npos && p.second.find('\n') == std::string::npos,
+            "model provenance entries must be single-line, key without spaces: '" + p.first + "'");
+    h << "info " << p.first << " " << p.second << "\n";
+  }
+  h << "cells " << m.cells.size() << "\n";
+  for (const auto& c : m.cells)
+    h << "cell " << exact(c.latitude) << " " << exact(c.longitude) << " " << c.utc_offset_hours << " "
+      << exact(c.trend_k_per_year) << " " << exact(c.offset_k) << " " << exact(c.scale_k) << "\n";
+  for (const auto& s : layout.slices()) {
+    h << "param " << s.name << " " << s.offset;
+    for (int d : s.shape) h << " " << d;
+    h << "\n";
+  }
+  h << "parameters " << layout.total() << "\n";
+  return h.str();
+}
+
+}  // namespace
+
+void save_model(const ModelFile& model, const std::string& path) {
+  const Vae shape_only(model.config);
+  const ParamLayout& layout = shape_only.params().layout;
+  require(model.parameters.size() == layout.total(),
+          "model has " + std::to_string(model.parameters.size()) + " parameters, the network needs " +
+              std::to_string(layout.total()));
+  require(!model.cells.empty(), "model has no cells (preprocessing constants missing)");
+  const std::string header = header_of(model, layout);
+  const size_t bytes = model.parameters.size() * sizeof(float);
+  uint32_t crc = crc32(header.data(), header.size());
+  crc = crc32(model.parameters.data(), bytes, crc);
+
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    require(out.good(), "cannot write model file '" + tmp + "'");
+    char crc_text[16];
+    std::snprintf(crc_text, sizeof crc_text, "%08x", crc);
+    out << header << "crc32 " << crc_text << "\n" << kEndOfHeader << "\n";
+    out.write(reinterpret_cast<const char*>(model.parameters.data()), static_cast<std::streamsize>(bytes));
+    out.flush();
+    if (!out.good()) {
+      std::remove(tmp.c_str());
+      throw Error("writing model file '" + tmp + "' failed (disk full?)");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw Error("cannot rename '" + tmp + "' to '" + path + "': " + std::strerror(errno));
+  }
+}
+
+ModelFile load_model(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  require(in.good(), "cannot open model file '" + path + "'");
+  const std::string where = "model file '" + path + "'";
+  std::string header, line;
+  ModelFile m;
+  std::string crc_text;
+  bool ended = false;
+  size_t expected_params = 0, expected_cells = 0;
+  std::vector<std::string> param_lines;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line_no == 1) {
+      std::istringstream first(line);
+      std::string magic;
+      int version = 0;
+      first >> magic >> version;
+      require(magic == kMagic, where + " is not a climvae model (first line '" + line.substr(0, 40) + "')");
+      require(version >= 1 && version <= kModelFormatVersion,
+              where + " has format version " + std::to_string(version) + "; this climvae reads up to " +
+                  std::to_string(kModelFormatVersion));
+    }
+    if (line == kEndOfHeader) {
+      ended = true;
+      break;
+    }
+    std::istringstream f(line);
+    std::string key;
+    f >> key;
+    if (key == "crc32") {
+      f >> crc_text;
+      continue;  // the checksum line itself is not checksummed
+    }
+    header += line + "\n";
+    bool ok = true;
+    if (key == kMagic) {
+    } else if (key == "filters") {
+      ok = static_cast<bool>(f >> m.config.filters);
+    } else if (key == "latent") {
+      ok = static_cast<bool>(f >> m.config.latent);
+    } else if (key == "fourier_features") {
+      ok = static_cast<bool>(f >> m.config.fourier_features);
+    } else if (key == "reference_year") {
+      ok = static_cast<bool>(f >> m.reference_year);
+    } else if (key == "info") {
+      std::string name;
+      ok = static_cast<bool>(f >> name);
+      std::string value;
+      std::getline(f >> std::ws, value);
+      m.provenance[name] = value;
+    } else if (key == "cells") {
+      ok = static_cast<bool>(f >> expected_cells);
+    } else if (key == "cell") {
+      ModelCell c;
+      ok = static_cast<bool>(f >> c.latitude >> c.longitude >> c.utc_offset_hours >> c.trend_k_per_year >> c.offset_k >>
+                             c.scale_k);
+      m.cells.push_back(c);
+    } else if (key == "param") {
+      param_lines.push_back(line);
+    } else if (key == "parameters") {
+      ok = static_cast<bool>(f >> expected_params);
+    } else {
+      ok = false;
+    }
+    require(ok, where + ": unreadable header line " + std::to_string(line_no) + ": '" + line.substr(0, 80) + "'");
+    require(line_no < 100000, where + ": header never ends (corrupt file)");
+  }
+  require(ended, where + " is truncated: the header has no '" + kEndOfHeader + "' line");
+  require(!crc_text.empty(), where + " has no checksum line");
+  require(expected_cells == m.cells.size() && !m.cells.empty(),
+          where + ": header announces " + std::to_string(expected_cells) + " cells but lists " +
+              std::to_string(m.cells.size()));
+
+  Vae shape_only(m.config);  // throws on a nonsense configuration
+  const ParamLayout& layout = shape_only.params().layout;
+  require(expected_params == layout.total(),
+          where + " holds " + std::to_string(expected_params) + " parameters but its configuration needs " +
+              std::to_string(layout.total()));
+  require(param_lines.size() == layout.slices().size(), where + ": parameter list does not match the network");
+  for (size_t i = 0; i < param_lines.size(); ++i) {
+    std::istringstream f(param_lines[i]);
+    std::string key, name;
+    size_t offset = 0;
+    f >> key >> name >> offset;
+    std::vector<int> shape;
+    int d = 0;
+    while (f >> d) shape.push_back(d);
+    const ParamSlice& s = layout.slices()[i];
+    require(name == s.name && offset == s.offset && shape == s.shape,
+            where + ": parameter '" + name + "' does not match the network's '" + s.name + "'");
+  }
+
+  m.parameters.resize(expected_params);
+  const auto bytes = static_cast<std::streamsize>(expected_params * sizeof(float));
+  in.read(reinterpret_cast<char*>(m.parameters.data()), bytes);
+  require(in.gcount() == bytes, where + " is truncated: " + std::to_string(in.gcount()) + " of " +
+                                    std::to_string(bytes) + " parameter bytes present");
+  char extra = 0;
+  require(!in.read(&extra, 1), where + " has trailing bytes after the parameters (corrupt file)");
+  uint32_t crc = crc32(header.data(), header.size());
+  crc = crc32(m.parameters.data(), static_cast<size_t>(bytes), crc);
+  char crc_now[16];
+  std::snprintf(crc_now, sizeof crc_now, "%08x", crc);
+  require(crc_text == crc_now, where + " is corrupt: checksum " + crc_now + " does not match the recorded " + crc_text);
+  return m;
+}
+
+std::vector<float> parameters_of(const Vae& vae) {
+  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), vae.params().values);
+  return std::vector<float>(host.data(), host.data() + host.extent(0));
+}
+
+void load_parameters(Vae& vae, const std::vector<float>& parameters) {
+  require(parameters.size() == vae.params().layout.total(), "parameter count does not match the network");
+  Kokkos::View<const float*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(parameters.data(),
+                                                                                               parameters.size());
+  Kokkos::deep_copy(vae.params().values, host);
+}
+
+}  // namespace climvae

@@ -1,0 +1,41 @@
+// Training examples from a cell series: 64-day windows every 16 days, starting at local solar
+// midnight, jittered by up to ±12 h each epoch, split 80/20 by time, NaN windows skipped.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "data/store.hpp"
+
+namespace climvae {
+
+struct WindowConfig {
+  int window_days = 64;
+  int stride_days = 16;
+  int jitter_hours = 12;
+  double validation_fraction = 0.2;
+  int64_t first_hour = INT64_MIN;  // optional UTC range of the store to use (inclusive bounds)
+  int64_t last_hour = INT64_MAX;
+};
+
+struct Window {
+  int cell = 0;
+  int64_t nominal_start = 0;  // index into the cell's series, at local midnight
+};
+
+struct WindowSplit {
+  std::vector<Window> train;       // whole window (± jitter) ends before the split hour
+  std::vector<Window> validation;  // starts at or after the split hour, never jittered
+  int64_t split_index = 0;
+  int skipped_missing = 0;         // windows dropped because they contain missing hours
+};
+
+// Candidate windows of every cell of the store. Throws Error if none is usable.
+WindowSplit make_windows(const Store& store, const WindowConfig& config);
+
+// Start index of window w in epoch `epoch`: the nominal start moved by a jitter in
+// [-jitter, +jitter] drawn from (seed, epoch, window), clamped so the window stays in the series
+// and moved back to the nominal start if the jittered window would contain missing hours.
+int64_t jittered_start(const Store& store, const Window& w, const WindowConfig& config, uint64_t seed, int epoch,
+                       int window_index);
+
+}  // namespace climvae

@@ -1,0 +1,182 @@
+// The Kokkos VAE's shapes, padding, model file and generation (gradients are checked against
+// LibTorch in test_vae_gradients).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "common/calendar.hpp"
+#include "common/error.hpp"
+#include "engine/random.hpp"
+#include "generate/generator.hpp"
+#include "model/model_file.hpp"
+#include "model/seasonal.hpp"
+#include "model/vae.hpp"
+
+using namespace climvae;
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return "/tmp/climvae_test_model_" + std::to_string(::getpid()) + "_" + name;
+}
+
+ModelFile small_model(uint64_t seed) {
+  Vae vae;
+  vae.initialize(seed);
+  ModelFile m;
+  m.config = vae.config();
+  m.parameters = parameters_of(vae);
+  m.reference_year = 2022;
+  m.cells.push_back({48.82, 2.29, 0, 0.05, 285.0, 6.5});
+  m.provenance["store"] = "paris.nc";
+  return m;
+}
+
+}  // namespace
+
+TEST(Padding, MatchesKerasSame) {
+  // kernel 3 stride 2: pad 1 in total, 0 left (transposed: crop 0 left, 1 right).
+  const StridedGeometry a = same_padding(64, 3, 2);
+  EXPECT_EQ(a.short_len, 32);
+  EXPECT_EQ(a.pad_left, 0);
+  // kernel 5 stride 3: pad 2 in total, 1 left (transposed: crop 1 left, 1 right).
+  const StridedGeometry b = same_padding(96, 5, 3);
+  EXPECT_EQ(b.short_len, 32);
+  EXPECT_EQ(b.pad_left, 1);
+  // Lengths that do not divide: ceil(n/s) outputs.
+  EXPECT_EQ(same_padding(7, 3, 2).short_len, 4);
+  EXPECT_EQ(same_padding(7, 3, 2).pad_left, 1);
+}
+
+TEST(Vae, HasTheSeedsParameterCountAndAnyLength) {
+  Vae vae;
+  EXPECT_EQ(vae.params().layout.total(), 42942u);  // "about 43 000"
+  vae.initialize(1);
+  for (int k : {1, 2, 3, 7}) {
+    View2 x("x", 2, 96 * k);
+    View3 season("s", 2, k, 6), eps("e", 2, k, 10);
+    const LossParts l = vae.forward_backward(x, season, eps, true);
+    EXPECT_TRUE(std::isfinite(l.total())) << k;
+    EXPECT_EQ(vae.encoder_output().extent(1), static_cast<size_t>(k));
+    EXPECT_EQ(vae.reconstruction().extent(1), static_cast<size_t>(96 * k));
+  }
+  View2 bad("x", 2, 100);
+  View3 season("s", 2, 1, 6), eps("e", 2, 1, 10);
+  EXPECT_THROW(vae.forward_backward(bad, season, eps), Error);
+}
+
+TEST(Seasonal, FeaturesFollowTheDayOfYear) {
+  float f[2 * 6];
+  seasonal_features(parse_iso_hour("2021-01-01"), 2, f);
+  EXPECT_NEAR(f[0], 0.0f, 1e-6);  // sin θ at day 0
+  EXPECT_NEAR(f[3], 1.0f, 1e-6);  // cos θ
+  const double theta = 2 * M_PI * 4.0 / 365.0;  // next step is 4 days later
+  EXPECT_NEAR(f[6 + 1], std::sin(2 * theta), 1e-6);
+  EXPECT_NEAR(f[6 + 5], std::cos(3 * theta), 1e-6);
+}
+
+TEST(Random, CounterBasedNormalsHaveUnitMomentsAndDifferByKey) {
+  double sum = 0, sum2 = 0;
+  const int n = 200000;
+  for (int i = 0; i < n; ++i) {
+    const double v = standard_normal(stream_key(7, 3), i);
+    sum += v;
+    sum2 += v * v;
+  }
+  EXPECT_NEAR(sum / n, 0.0, 0.01);
+  EXPECT_NEAR(sum2 / n, 1.0, 0.02);
+  EXPECT_NE(standard_normal(stream_key(7, 3), 0), standard_normal(stream_key(7, 4), 0));
+}
+
+TEST(ModelFile, RoundTripsExactly) {
+  const ModelFile m = small_model(3);
+  const std::string path = temp_path("roundtrip.model");
+  save_model(m, path);
+  const ModelFile back = load_model(path);
+  EXPECT_EQ(back.parameters, m.parameters);
+  EXPECT_EQ(back.reference_year, 2022);
+  ASSERT_EQ(back.cells.size(), 1u);
+  EXPECT_EQ(back.cells[0].offset_k, 285.0);
+  EXPECT_EQ(back.cells[0].latitude, 48.82);
+  EXPECT_EQ(back.provenance.at("store"), "paris.nc");
+  std::remove(path.c_str());
+}
+
+TEST(ModelFile, RejectsCorruptTruncatedAndForeignFiles) {
+  const ModelFile m = small_model(4);
+  const std::string path = temp_path("bad.model");
+  save_model(m, path);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  auto expect_error = [&](const std::string& content, const std::string& needle) {
+    {
+      std::ofstream out(path, std::ios::binary | std::ios::trunc);
+      out << content;
+    }
+    try {
+      load_model(path);
+      ADD_FAILURE() << "no error for " << needle;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+  };
+  std::string flipped = bytes;
+  flipped[flipped.size() - 100] ^= 0x40;
+  expect_error(flipped, "checksum");
+  expect_error(bytes.substr(0, bytes.size() - 1000), "truncated");
+  expect_error(bytes.substr(0, 200), "truncated");
+  expect_error("CDF\x02 this is a netcdf file", "not a climvae model");
+  std::string newer = bytes;
+  newer.replace(0, std::string("climvae-model 1").size(), "climvae-model 9");
+  expect_error(newer, "format version 9");
+  EXPECT_THROW(load_model(temp_path("does-not-exist")), Error);
+  std::remove(path.c_str());
+}
+
+TEST(Generate, MemberDependsOnlyOnSeedMemberCellAndStart) {
+  const ModelFile m = small_model(5);
+  Vae vae(m.config);
+  load_parameters(vae, m.parameters);
+  TraceRequest r;
+  r.start_hour = parse_iso_hour("2022-03-01T05:00");
+  r.hours = 500;  // not a multiple of 96, and starts off midnight
+  r.seed = 99;
+  r.members = 5;
+  const std::vector<float> five = generate_traces(vae, m, r);
+  r.members = 2;
+  const std::vector<float> two = generate_traces(vae, m, r);
+  for (int64_t t = 0; t < r.hours; ++t)
+    for (int mem = 0; mem < 2; ++mem) ASSERT_EQ(two[t * 2 + mem], five[t * 5 + mem]);
+  // Members differ from each other; other seeds differ.
+  EXPECT_NE(five[0], five[1]);
+  r.seed = 100;
+  EXPECT_NE(generate_traces(vae, m, r)[0], two[0]);
+  // A trend re-applied 10 years later shifts every value by 10 * trend exactly (to float precision).
+  r.seed = 99;
+  r.target_year = 2032;
+  const std::vector<float> warm = generate_traces(vae, m, r);
+  for (size_t i = 0; i < warm.size(); ++i) EXPECT_NEAR(warm[i] - two[i], 0.5, 1e-4);
+}
+
+TEST(Generate, RefusesNonsenseRequests) {
+  const ModelFile m = small_model(6);
+  Vae vae(m.config);
+  load_parameters(vae, m.parameters);
+  TraceRequest r;
+  r.hours = 0;
+  EXPECT_THROW(generate_traces(vae, m, r), Error);
+  r.hours = 10;
+  r.members = 0;
+  EXPECT_THROW(generate_traces(vae, m, r), Error);
+  r.members = 1;
+  r.cell = 3;
+  EXPECT_THROW(generate_traces(vae, m, r), Error);
+}
