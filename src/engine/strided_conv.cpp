@@ -23,92 +23,127 @@ namespace {
 
 // Kernels are templated on the channel counts so that the inner channel loops have a
 // compile-time trip count (vectorised, accumulators in registers). A template argument of 0
-// means "given at run time" (any count up to kMaxChannels).
+// means "given at run time" (any count up to kMaxChannels). Each work item computes a tile of
+// kTile positions so that every kernel row loaded is used kTile times.
+constexpr int kTile = 4;
+
 template <int CL_, int CS_>
 struct StridedKernels {
+  static constexpr int kLongMax = CL_ > 0 ? CL_ : kMaxChannels;
+  static constexpr int kShortMax = CS_ > 0 ? CS_ : kMaxChannels;
+
   static void down(const StridedGeometry& g, int batch, int cl_rt, int cs_rt, const Real* x, const Real* w,
                    const Real* bias, Real* y, bool relu) {
     const int CL = CL_ > 0 ? CL_ : cl_rt, CS = CS_ > 0 ? CS_ : cs_rt;
     const int N = g.long_len, M = g.short_len, K = g.kernel, S = g.stride, P = g.pad_left;
+    const int tiles = (M + kTile - 1) / kTile;
     Kokkos::parallel_for(
-        "climvae::strided_conv::down", RangePolicy(0, batch * M), KOKKOS_LAMBDA(const int i) {
-          const int b = i / M, m = i % M;
-          Real acc[CS_ > 0 ? CS_ : kMaxChannels];
-          for (int c = 0; c < CS; ++c) acc[c] = bias ? bias[c] : Real(0);
+        "climvae::strided_conv::down", RangePolicy(0, batch * tiles), KOKKOS_LAMBDA(const int i) {
+          const int b = i / tiles, m0 = (i % tiles) * kTile;
+          const int count = M - m0 < kTile ? M - m0 : kTile;
+          Real acc[kTile][kShortMax];
+          for (int p = 0; p < kTile; ++p)
+            for (int c = 0; c < CS; ++c) acc[p][c] = bias ? bias[c] : Real(0);
           const Real* xb = x + static_cast<size_t>(b) * N * CL;
           for (int t = 0; t < K; ++t) {
-            const int n = m * S + t - P;
-            if (n < 0 || n >= N) continue;
-            const Real* xr = xb + static_cast<size_t>(n) * CL;
+            const Real* xr[kTile];
+            for (int p = 0; p < kTile; ++p) {
+              const int n = (m0 + p) * S + t - P;  // zero padding outside [0, N)
+              xr[p] = (p < count && n >= 0 && n < N) ? xb + static_cast<size_t>(n) * CL : nullptr;
+            }
             const Real* wt = w + static_cast<size_t>(t) * CL * CS;
             for (int l = 0; l < CL; ++l) {
-              const Real xv = xr[l];
               const Real* wr = wt + l * CS;
-              for (int c = 0; c < CS; ++c) acc[c] += xv * wr[c];
+              for (int p = 0; p < kTile; ++p) {
+                const Real xv = xr[p] ? xr[p][l] : Real(0);
+                for (int c = 0; c < CS; ++c) acc[p][c] += xv * wr[c];
+              }
             }
           }
-          Real* yr = y + static_cast<size_t>(i) * CS;
-          for (int c = 0; c < CS; ++c) yr[c] = (relu && acc[c] < Real(0)) ? Real(0) : acc[c];
+          for (int p = 0; p < count; ++p) {
+            Real* yr = y + (static_cast<size_t>(b) * M + m0 + p) * CS;
+            for (int c = 0; c < CS; ++c) yr[c] = (relu && acc[p][c] < Real(0)) ? Real(0) : acc[p][c];
+          }
         });
   }
 
   // wt: (K, CS, CL), the kernel transposed so the inner loop runs over contiguous CL.
+  // Long position n = j*S + r only receives taps t = t0 + u*S (t0 = (r+P) mod S), from short
+  // position m = j + (r+P)/S - u: each phase r is a dense stride-1 correlation, tiled over j.
   static void up(const StridedGeometry& g, int batch, int cl_rt, int cs_rt, const Real* x, const Real* wt,
                  const Real* bias, Real* y, bool relu) {
     const int CL = CL_ > 0 ? CL_ : cl_rt, CS = CS_ > 0 ? CS_ : cs_rt;
     const int N = g.long_len, M = g.short_len, K = g.kernel, S = g.stride, P = g.pad_left;
+    const int per_phase = (N + S - 1) / S;  // positions j of phase r: j*S + r < N
+    const int tiles = (per_phase + kTile - 1) / kTile;
     Kokkos::parallel_for(
-        "climvae::strided_conv::up", RangePolicy(0, batch * N), KOKKOS_LAMBDA(const int i) {
-          const int b = i / N, n = i % N;
-          Real acc[CL_ > 0 ? CL_ : kMaxChannels];
-          for (int c = 0; c < CL; ++c) acc[c] = bias ? bias[c] : Real(0);
-          for (int t = 0; t < K; ++t) {
-            const int q = n + P - t;  // = m*S when tap t of short position m lands on n
-            if (q < 0 || q % S != 0) continue;
-            const int m = q / S;
-            if (m >= M) continue;
-            const Real* xr = x + (static_cast<size_t>(b) * M + m) * CS;
+        "climvae::strided_conv::up", RangePolicy(0, batch * S * tiles), KOKKOS_LAMBDA(const int i) {
+          const int b = i / (S * tiles), r = (i / tiles) % S, j0 = (i % tiles) * kTile;
+          Real acc[kTile][kLongMax];
+          for (int p = 0; p < kTile; ++p)
+            for (int c = 0; c < CL; ++c) acc[p][c] = bias ? bias[c] : Real(0);
+          const int t0 = (r + P) % S, base = (r + P) / S;
+          for (int t = t0; t < K; t += S) {
+            const int shift = base - (t - t0) / S;  // m = j + shift
+            const Real* xr[kTile];
+            for (int p = 0; p < kTile; ++p) {
+              const int m = j0 + p + shift;
+              const bool inside = (j0 + p) * S + r < N && m >= 0 && m < M;
+              xr[p] = inside ? x + (static_cast<size_t>(b) * M + m) * CS : nullptr;
+            }
             const Real* wtt = wt + static_cast<size_t>(t) * CS * CL;
             for (int s = 0; s < CS; ++s) {
-              const Real xv = xr[s];
               const Real* wr = wtt + s * CL;
-              for (int c = 0; c < CL; ++c) acc[c] += xv * wr[c];
+              for (int p = 0; p < kTile; ++p) {
+                const Real xv = xr[p] ? xr[p][s] : Real(0);
+                for (int c = 0; c < CL; ++c) acc[p][c] += xv * wr[c];
+              }
             }
           }
-          Real* yr = y + static_cast<size_t>(i) * CL;
-          for (int c = 0; c < CL; ++c) yr[c] = (relu && acc[c] < Real(0)) ? Real(0) : acc[c];
+          for (int p = 0; p < kTile; ++p) {
+            const int n = (j0 + p) * S + r;
+            if (n >= N) break;
+            Real* yr = y + (static_cast<size_t>(b) * N + n) * CL;
+            for (int c = 0; c < CL; ++c) yr[c] = (relu && acc[p][c] < Real(0)) ? Real(0) : acc[p][c];
+          }
         });
   }
 
-  // One work item per (chunk of the batch, tap, long channel): dw row of CS values.
+  // One work item per (chunk of the batch, tap, tile of long channels): kTile rows of dw.
   static void weight_grad(const StridedGeometry& g, int batch, int cl_rt, int cs_rt, const Real* xl,
                           const Real* ys, Real* out, int chunks) {
     const int CL = CL_ > 0 ? CL_ : cl_rt, CS = CS_ > 0 ? CS_ : cs_rt;
     const int N = g.long_len, M = g.short_len, K = g.kernel, S = g.stride, P = g.pad_left;
-    const int rows = K * CL;
+    const int ltiles = (CL + kTile - 1) / kTile;
+    const int items = K * ltiles;
     Kokkos::parallel_for(
-        "climvae::strided_conv::weight_grad", RangePolicy(0, chunks * rows), KOKKOS_LAMBDA(const int i) {
-          const int chunk = i / rows, j = i % rows;
-          const int t = j / CL, l = j % CL;
+        "climvae::strided_conv::weight_grad", RangePolicy(0, chunks * items), KOKKOS_LAMBDA(const int i) {
+          const int chunk = i / items, t = (i % items) / ltiles, l0 = (i % ltiles) * kTile;
+          const int count = CL - l0 < kTile ? CL - l0 : kTile;
           const int b0 = static_cast<int>(static_cast<long>(batch) * chunk / chunks);
           const int b1 = static_cast<int>(static_cast<long>(batch) * (chunk + 1) / chunks);
-          Real acc[CS_ > 0 ? CS_ : kMaxChannels];
-          for (int c = 0; c < CS; ++c) acc[c] = Real(0);
+          Real acc[kTile][kShortMax];
+          for (int p = 0; p < kTile; ++p)
+            for (int c = 0; c < CS; ++c) acc[p][c] = Real(0);
           // Only short positions whose tap t lands inside the long side contribute.
           const int m_first = P - t > 0 ? (P - t + S - 1) / S : 0;
           const int last = N - 1 + P - t;  // m*S <= last keeps the tap inside the long side
           const int m_end = last < 0 ? 0 : (last / S + 1 < M ? last / S + 1 : M);
           for (int b = b0; b < b1; ++b) {
-            const Real* xb = xl + static_cast<size_t>(b) * N * CL + l;
+            const Real* xb = xl + static_cast<size_t>(b) * N * CL + l0;
             const Real* yb = ys + static_cast<size_t>(b) * M * CS;
             for (int m = m_first; m < m_end; ++m) {
-              const Real xv = xb[static_cast<size_t>(m * S + t - P) * CL];
+              const Real* xr = xb + static_cast<size_t>(m * S + t - P) * CL;
               const Real* yr = yb + static_cast<size_t>(m) * CS;
-              for (int c = 0; c < CS; ++c) acc[c] += xv * yr[c];
+              for (int p = 0; p < kTile; ++p) {
+                const Real xv = p < count ? xr[p] : Real(0);
+                for (int c = 0; c < CS; ++c) acc[p][c] += xv * yr[c];
+              }
             }
           }
-          Real* o = out + static_cast<size_t>(i) * CS;
-          for (int c = 0; c < CS; ++c) o[c] = acc[c];
+          Real* o = out + (static_cast<size_t>(chunk) * K * CL + static_cast<size_t>(t) * CL + l0) * CS;
+          for (int p = 0; p < count; ++p)
+            for (int c = 0; c < CS; ++c) o[p * CS + c] = acc[p][c];
         });
   }
 };
@@ -150,7 +185,8 @@ void strided_weight_grad(const StridedGeometry& g, int batch, int cl, int cs, co
                          const Real* short_side, Real* dw, View1& partials) {
   const int rows = g.kernel * cl;
   // Enough independent work items for the backend, without exceeding one chunk per sample.
-  const int chunks = std::max(1, std::min(batch, ExecSpace().concurrency() / rows));
+  const int items = g.kernel * ((cl + kTile - 1) / kTile);
+  const int chunks = std::max(1, std::min(batch, ExecSpace().concurrency() / items));
   if (chunks == 1) {
     dispatch(cl, cs, [&](auto k) { k.weight_grad(g, batch, cl, cs, long_side, short_side, dw, 1); });
     return;
