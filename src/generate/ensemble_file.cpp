@@ -59,18 +59,21 @@ void throw_if_any_rank_failed(MPI_Comm comm, const std::string& local_error) {
   throw Error(message);
 }
 
+// Runs a local step and returns its error message ("" when it succeeded).
+template <typename Step>
+std::string error_of(Step step) {
+  try {
+    step();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
 // Runs `step` on rank 0 only and shares its outcome (an Error message) with every rank.
 template <typename Step>
 void on_root_then_agree(MPI_Comm comm, Step step) {
-  std::string error;
-  if (rank_in(comm) == 0) {
-    try {
-      step();
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-  }
-  throw_if_any_rank_failed(comm, error);
+  throw_if_any_rank_failed(comm, rank_in(comm) == 0 ? error_of(step) : "");
 }
 
 bool path_exists(const std::string& path) {
@@ -229,30 +232,17 @@ EnsembleWriter::EnsembleWriter(const std::string& path, const EnsembleMeta& meta
 
   int ncid = -1;
   const int created = ncmpi_create(comm_, temporary_path_.c_str(), NC_CLOBBER | NC_64BIT_DATA, MPI_INFO_NULL, &ncid);
-  std::string error = nc_message(created, temporary_path_, "cannot create (for '" + path_ + "')");
   if (created == NC_NOERR) ncid_ = ncid;
   try {
-    throw_if_any_rank_failed(comm_, error);
+    throw_if_any_rank_failed(comm_, nc_message(created, temporary_path_, "cannot create (for '" + path_ + "')"));
     CoordinateIds ids{};
-    try {
-      ids = define_layout(ncid_, temporary_path_, meta_, tas_varid_);
-      error.clear();
-    } catch (const Error& e) {
-      error = e.what();
-    }
-    throw_if_any_rank_failed(comm_, error);
+    throw_if_any_rank_failed(comm_, error_of([&] { ids = define_layout(ncid_, temporary_path_, meta_, tas_varid_); }));
     throw_if_any_rank_failed(comm_, nc_message(ncmpi_enddef(ncid_), temporary_path_, "leaving define mode"));
     throw_if_any_rank_failed(comm_, nc_message(ncmpi_begin_indep_data(ncid_), temporary_path_, "independent mode"));
-    error.clear();
-    if (rank_in(comm_) == 0) {
-      try {
-        write_coordinates(ncid_, temporary_path_, meta_, ids);
-      } catch (const Error& e) {
-        error = e.what();
-      }
-    }
+    const std::string written =
+        rank_in(comm_) == 0 ? error_of([&] { write_coordinates(ncid_, temporary_path_, meta_, ids); }) : "";
     const std::string ended = nc_message(ncmpi_end_indep_data(ncid_), temporary_path_, "collective mode");
-    throw_if_any_rank_failed(comm_, error.empty() ? ended : error);
+    throw_if_any_rank_failed(comm_, written.empty() ? ended : written);
   } catch (...) {
     discard();
     throw;
