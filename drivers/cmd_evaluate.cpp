@@ -95,7 +95,8 @@ int run(int argc, char** argv) {
   climvae::eval::print_table(std::cout, comparison);
 
   if (vm.count("csv"))
-    write_file(vm["csv"].as<std::string>(), "csv", [&](std::ostream& out) { climvae::eval::write_csv(out, comparison); });
+    write_file(vm["csv"].as<std::string>(), "csv",
+               [&](std::ostream& out) { climvae::eval::write_csv(out, comparison); });
   if (vm.count("json"))
     write_file(vm["json"].as<std::string>(), "json",
                [&](std::ostream& out) { climvae::eval::write_json(out, comparison); });

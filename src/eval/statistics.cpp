@@ -210,7 +210,8 @@ Comparison compare(const SeriesStatistics& observed, const SeriesStatistics& gen
     const auto& g = generated.months[m];
     const std::string month = two_digits(m + 1);
     c.rows.push_back(check("monthly_mean_c", month, o.mean, g.mean, g.mean - o.mean, tol.monthly_mean_c));
-    c.rows.push_back(check("monthly_sd_c", month, o.sd, g.sd, relative_difference(o.sd, g.sd), tol.monthly_sd_relative));
+    c.rows.push_back(
+        check("monthly_sd_c", month, o.sd, g.sd, relative_difference(o.sd, g.sd), tol.monthly_sd_relative));
     c.rows.push_back(information("wasserstein1_c", month, kNaN, kNaN,
                                  wasserstein1_sorted(observed.sorted_by_month[m], generated.sorted_by_month[m])));
   }

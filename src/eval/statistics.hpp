@@ -102,8 +102,8 @@ void print_table(std::ostream& out, const Comparison& comparison);
 //   period     month "01".."12", season "DJF".."SON", or lag "lag_1h".."lag_168h"
 //   observed, generated  the statistic of each (empty for wasserstein1_c, which compares both)
 //   difference generated - observed (monthly_mean_c, autocorrelation; diurnal_hour_of_max
-//              wrapped to -12..11 hours), the distance itself (wasserstein1_c), or generated / observed - 1 (monthly_sd_c,
-//              diurnal_amplitude_c)
+//              wrapped to -12..11 hours), the distance itself (wasserstein1_c), or
+//              generated / observed - 1 (monthly_sd_c, diurnal_amplitude_c)
 //   tolerance  the bound on |difference|; empty for informational rows
 //   pass       true | false; empty for informational rows
 // Missing numbers (NaN) are written as empty fields.
