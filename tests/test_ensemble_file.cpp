@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <dirent.h>
 #include <fstream>
 #include <string>
@@ -26,16 +27,28 @@ int world_rank() {
   return rank;
 }
 
-// One fresh directory per test, the same on every rank.
-std::string shared_temporary_directory() {
-  char name[256] = {};
-  if (world_rank() == 0) {
-    std::snprintf(name, sizeof name, "/tmp/climvae-ensemble-XXXXXX");
-    if (!mkdtemp(name)) name[0] = '\0';
+// One fresh directory per test, the same on every rank, removed when the test ends.
+class SharedTemporaryDirectory {
+ public:
+  SharedTemporaryDirectory() {
+    char name[256] = {};
+    if (world_rank() == 0) {
+      std::snprintf(name, sizeof name, "/tmp/climvae-ensemble-XXXXXX");
+      if (!mkdtemp(name)) name[0] = '\0';
+    }
+    MPI_Bcast(name, sizeof name, MPI_CHAR, 0, MPI_COMM_WORLD);
+    path_ = name;
   }
-  MPI_Bcast(name, sizeof name, MPI_CHAR, 0, MPI_COMM_WORLD);
-  return name;
-}
+  ~SharedTemporaryDirectory() {
+    MPI_Barrier(MPI_COMM_WORLD);
+    std::error_code ignored;
+    if (world_rank() == 0 && !path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  operator const std::string&() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 std::vector<std::string> entries_of(const std::string& directory) {
   std::vector<std::string> names;
@@ -103,7 +116,8 @@ bool on_path(const std::string& program) {
 }  // namespace
 
 TEST(EnsembleFile, RoundTripsValuesAndMetadata) {
-  const std::string dir = shared_temporary_directory();
+  const SharedTemporaryDirectory temporary;
+  const std::string& dir = temporary;
   const std::string path = dir + "/out.nc";
   Ensemble written = sample_ensemble(100, 3);
   written.tas_k[7] = std::nanf("");  // missing value survives as _FillValue
@@ -129,7 +143,8 @@ TEST(EnsembleFile, RoundTripsValuesAndMetadata) {
 }
 
 TEST(EnsembleFile, WritesTheCfAttributes) {
-  const std::string dir = shared_temporary_directory();
+  const SharedTemporaryDirectory temporary;
+  const std::string& dir = temporary;
   const std::string path = dir + "/cf.nc";
   write_ensemble(path, sample_ensemble(24, 2), false);
 
@@ -176,7 +191,8 @@ TEST(EnsembleFile, WritesTheCfAttributes) {
 }
 
 TEST(EnsembleFile, WriterAcceptsBlocksFromEveryRank) {
-  const std::string dir = shared_temporary_directory();
+  const SharedTemporaryDirectory temporary;
+  const std::string& dir = temporary;
   const std::string path = dir + "/blocks.nc";
   int size = 1;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -197,7 +213,8 @@ TEST(EnsembleFile, WriterAcceptsBlocksFromEveryRank) {
 }
 
 TEST(EnsembleFile, RefusesAnExistingOutputUnlessOverwriting) {
-  const std::string dir = shared_temporary_directory();
+  const SharedTemporaryDirectory temporary;
+  const std::string& dir = temporary;
   const std::string path = dir + "/exists.nc";
   write_ensemble(path, sample_ensemble(10, 1), false);
   try {
@@ -212,7 +229,8 @@ TEST(EnsembleFile, RefusesAnExistingOutputUnlessOverwriting) {
 }
 
 TEST(EnsembleFile, LeavesNoTemporaryFileAfterAFailure) {
-  const std::string dir = shared_temporary_directory();
+  const SharedTemporaryDirectory temporary;
+  const std::string& dir = temporary;
   // The final rename fails: the output path is a non-empty directory.
   const std::string blocked = dir + "/blocked.nc";
   if (world_rank() == 0) {
@@ -249,7 +267,8 @@ TEST(EnsembleFile, LeavesNoTemporaryFileAfterAFailure) {
 }
 
 TEST(EnsembleFile, ReadErrorsNameTheFileAndTheVariable) {
-  const std::string dir = shared_temporary_directory();
+  const SharedTemporaryDirectory temporary;
+  const std::string& dir = temporary;
   const std::string text = dir + "/not-netcdf.nc";
   if (world_rank() == 0) std::ofstream(text) << "this is not a NetCDF file\n";
   MPI_Barrier(MPI_COMM_WORLD);
@@ -278,7 +297,8 @@ TEST(EnsembleFile, ReadErrorsNameTheFileAndTheVariable) {
 }
 
 TEST(EnsembleFile, NcdumpAndCdoAcceptTheFile) {
-  const std::string dir = shared_temporary_directory();
+  const SharedTemporaryDirectory temporary;
+  const std::string& dir = temporary;
   const std::string path = dir + "/tools.nc";
   write_ensemble(path, sample_ensemble(72, 3), false);
   if (world_rank() != 0) return;
