@@ -1,0 +1,116 @@
+// Fidelity statistics of hourly temperature series: what the seed asks generated traces to
+// reproduce (seasonal profile, diurnal profile, autocorrelation), computed the same way for the
+// observed series and for the generated members so that the comparison is fair.
+// Pure functions: no MPI, no NetCDF.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace climvae::eval {
+
+// One hourly series: values in degrees Celsius (NaN where missing) from start_hour (hours since
+// 1970-01-01T00:00 UTC). Local solar time = UTC + utc_offset_hours; calendar months, seasons
+// and hours of the day are all taken in local time.
+struct HourlySeries {
+  int64_t start_hour = 0;
+  int utc_offset_hours = 0;
+  std::vector<double> values_c;
+};
+
+enum Season { DJF = 0, MAM = 1, JJA = 2, SON = 3 };
+constexpr int kSeasons = 4;
+const char* season_name(int season);
+int season_of_month(int month);  // 1..12 -> DJF/MAM/JJA/SON
+
+constexpr std::array<int, 4> kAutocorrelationLags{1, 24, 48, 168};
+
+struct MonthStatistics {
+  int64_t count = 0;  // valid values (all members pooled)
+  double mean = 0;    // NaN when count == 0
+  double sd = 0;      // population standard deviation; NaN when count == 0
+};
+
+struct DiurnalCycle {
+  std::array<double, 24> hourly_mean{};  // mean at each local hour; NaN where no data
+  double amplitude = 0;                   // max - min of hourly_mean (NaN unless all 24 hours have data)
+  int hour_of_max = -1;                   // local hour of the maximum (-1 unless all 24 have data)
+};
+
+struct SeriesStatistics {
+  std::array<MonthStatistics, 12> months{};        // index month - 1
+  std::array<DiurnalCycle, kSeasons> diurnal{};     // index Season
+  std::array<double, kAutocorrelationLags.size()> autocorrelation{};  // per kAutocorrelationLags
+  // Every valid value of each month, sorted (all members pooled): for Wasserstein distances.
+  std::array<std::vector<double>, 12> sorted_by_month{};
+};
+
+// Statistics of one series (the observed one).
+SeriesStatistics compute_statistics(const HourlySeries& series);
+// Statistics of an ensemble: monthly values and diurnal cycles pool every member's values;
+// autocorrelations are computed per member and averaged.
+SeriesStatistics compute_statistics(const std::vector<HourlySeries>& members);
+
+// Autocorrelation of x at `lag` hours, on anomalies a = x - mean(valid x):
+//   r(lag) = [ sum over valid pairs (a_t * a_{t+lag}) / pairs ] / [ sum over valid t (a_t^2) / valid ]
+// (NaN when there is no valid pair or no variance).
+double autocorrelation(const std::vector<double>& values, int lag);
+
+// Wasserstein-1 distance between two empirical distributions given as sorted samples of any
+// sizes: the integral over u in (0, 1) of |Qa(u) - Qb(u)| with the step quantile functions
+// Qa(u) = a[ceil(u * na) - 1]. NaN when either sample is empty.
+double wasserstein1_sorted(const std::vector<double>& a_sorted, const std::vector<double>& b_sorted);
+
+// Tolerances for a generated ensemble to count as faithful.
+struct Tolerances {
+  double monthly_mean_c = 1.0;             // |generated - observed| in °C
+  double monthly_sd_relative = 0.20;       // |generated / observed - 1|
+  double diurnal_amplitude_relative = 0.15;  // |generated / observed - 1|
+  double autocorrelation = 0.08;           // |generated - observed|
+};
+
+// One line of the comparison. A check (checked == true) passes when |difference| <= tolerance;
+// a NaN difference fails. Informational lines (Wasserstein distances, hours of the maximum)
+// have checked == false, a NaN tolerance and no verdict.
+struct ComparisonRow {
+  std::string statistic;  // e.g. "monthly_mean_c"
+  std::string period;     // "01".."12", "DJF".."SON" or "lag_24h"
+  double observed = 0;
+  double generated = 0;
+  double difference = 0;  // generated - observed, or generated / observed - 1 for relative checks
+  double tolerance = 0;
+  bool checked = false;
+  bool pass = false;
+};
+
+struct Comparison {
+  std::vector<ComparisonRow> rows;
+  int checks() const;
+  int passed() const;
+};
+
+Comparison compare(const SeriesStatistics& observed, const SeriesStatistics& generated,
+                   const Tolerances& tolerances = {});
+
+// Aligned table for people, with a closing "fidelity: N of M checks within tolerance" line.
+void print_table(std::ostream& out, const Comparison& comparison);
+// CSV with header `statistic,period,observed,generated,difference,tolerance,pass`:
+//   statistic  monthly_mean_c | monthly_sd_c | wasserstein1_c | diurnal_amplitude_c |
+//              diurnal_hour_of_max | autocorrelation
+//   period     month "01".."12", season "DJF".."SON", or lag "lag_1h".."lag_168h"
+//   observed, generated  the statistic of each (empty for wasserstein1_c, which compares both)
+//   difference generated - observed (monthly_mean_c, autocorrelation; diurnal_hour_of_max
+//              wrapped to -12..11 hours), the distance itself (wasserstein1_c), or
+//              generated / observed - 1 (monthly_sd_c, diurnal_amplitude_c)
+//   tolerance  the bound on |difference|; empty for informational rows
+//   pass       true | false; empty for informational rows
+// Missing numbers (NaN) are written as empty fields.
+void write_csv(std::ostream& out, const Comparison& comparison);
+// JSON: {"checks": M, "passed": N, "rows": [{"statistic": ..., "period": ..., "observed": ...,
+// "generated": ..., "difference": ..., "tolerance": ..., "pass": true|false|null}, ...]};
+// NaN becomes null.
+void write_json(std::ostream& out, const Comparison& comparison);
+
+}  // namespace climvae::eval

@@ -1,0 +1,476 @@
+// CF-1.8 ensemble files through PnetCDF (CDF-5). Layout:
+//   dimensions  time (fixed, first), realization, lat = 1, lon = 1
+//   time(time) double, realization(realization) int (1-based member number),
+//   lat(lat), lon(lon) double, height scalar double (2 m, standard_name height),
+//   tas(time, realization, lat, lon) float in K, _FillValue 1e20f.
+// Errors: local PnetCDF status codes become messages (nc_message); every collective step then
+// agrees on success across ranks (throw_if_any_rank_failed) so that all ranks throw together.
+#include "generate/ensemble_file.hpp"
+
+#include <pnetcdf.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <limits>
+#include <sys/stat.h>
+
+#include "common/error.hpp"
+
+namespace climvae {
+
+namespace {
+
+constexpr float kFillValue = 1e20f;
+constexpr const char* kTimeUnits = "hours since 1970-01-01 00:00:00";
+
+// The one PnetCDF error check: "" on success, otherwise a message naming file and item.
+std::string nc_message(int status, const std::string& path, const std::string& what) {
+  if (status == NC_NOERR) return "";
+  return "NetCDF file '" + path + "': " + what + ": " + ncmpi_strerror(status);
+}
+
+void check_nc(int status, const std::string& path, const std::string& what) {
+  const std::string message = nc_message(status, path, what);
+  if (!message.empty()) throw Error(message);
+}
+
+int rank_in(MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  return rank;
+}
+
+// Collective: each rank passes its own error ("" when fine). If any rank failed, every rank
+// throws the message of the lowest failing rank, so no rank goes on to a collective call alone.
+void throw_if_any_rank_failed(MPI_Comm comm, const std::string& local_error) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  const int mine = local_error.empty() ? size : rank_in(comm);
+  int first_failed = size;
+  MPI_Allreduce(&mine, &first_failed, 1, MPI_INT, MPI_MIN, comm);
+  if (first_failed == size) return;
+  std::string message = local_error;
+  int length = static_cast<int>(message.size());
+  MPI_Bcast(&length, 1, MPI_INT, first_failed, comm);
+  message.resize(length);
+  MPI_Bcast(message.data(), length, MPI_CHAR, first_failed, comm);
+  throw Error(message);
+}
+
+// Runs a local step and returns its error message ("" when it succeeded).
+template <typename Step>
+std::string error_of(Step step) {
+  try {
+    step();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Runs `step` on rank 0 only and shares its outcome (an Error message) with every rank.
+template <typename Step>
+void on_root_then_agree(MPI_Comm comm, Step step) {
+  throw_if_any_rank_failed(comm, rank_in(comm) == 0 ? error_of(step) : "");
+}
+
+bool path_exists(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0;
+}
+
+std::string utc_timestamp_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+// The temporary name must be identical on every rank: rank 0's pid decides it.
+std::string temporary_path_for(const std::string& path, MPI_Comm comm) {
+  long pid = static_cast<long>(::getpid());
+  MPI_Bcast(&pid, 1, MPI_LONG, 0, comm);
+  return path + ".tmp-" + std::to_string(pid);
+}
+
+// --- define mode: attribute and variable helpers (local calls; the header is identical on all ranks)
+
+struct Definer {
+  int ncid;
+  const std::string& path;
+
+  void text(int varid, const std::string& variable, const char* name, const std::string& value) const {
+    check_nc(ncmpi_put_att_text(ncid, varid, name, static_cast<MPI_Offset>(value.size()), value.c_str()), path,
+             "attribute '" + variable + ":" + name + "'");
+  }
+  void number(int varid, const std::string& variable, const char* name, double value) const {
+    check_nc(ncmpi_put_att_double(ncid, varid, name, NC_DOUBLE, 1, &value), path,
+             "attribute '" + variable + ":" + name + "'");
+  }
+  void integer(int varid, const std::string& variable, const char* name, int value) const {
+    check_nc(ncmpi_put_att_int(ncid, varid, name, NC_INT, 1, &value), path,
+             "attribute '" + variable + ":" + name + "'");
+  }
+  int dimension(const char* name, MPI_Offset length) const {
+    int dimid = -1;
+    check_nc(ncmpi_def_dim(ncid, name, length, &dimid), path, std::string("dimension '") + name + "'");
+    return dimid;
+  }
+  int variable(const char* name, nc_type type, std::vector<int> dimids) const {
+    int varid = -1;
+    check_nc(ncmpi_def_var(ncid, name, type, static_cast<int>(dimids.size()), dimids.data(), &varid), path,
+             std::string("variable '") + name + "'");
+    return varid;
+  }
+};
+
+struct CoordinateIds {
+  int time, realization, lat, lon, height;
+};
+
+CoordinateIds define_layout(int ncid, const std::string& path, const EnsembleMeta& meta, int& tas_varid) {
+  const Definer def{ncid, path};
+  const int time_dim = def.dimension("time", meta.num_hours);
+  const int member_dim = def.dimension("realization", meta.members);
+  const int lat_dim = def.dimension("lat", 1);
+  const int lon_dim = def.dimension("lon", 1);
+
+  CoordinateIds ids{};
+  ids.time = def.variable("time", NC_DOUBLE, {time_dim});
+  def.text(ids.time, "time", "units", kTimeUnits);
+  def.text(ids.time, "time", "calendar", "proleptic_gregorian");
+  def.text(ids.time, "time", "standard_name", "time");
+  def.text(ids.time, "time", "long_name", "time");
+  def.text(ids.time, "time", "axis", "T");
+
+  ids.realization = def.variable("realization", NC_INT, {member_dim});
+  def.text(ids.realization, "realization", "standard_name", "realization");
+  def.text(ids.realization, "realization", "long_name", "ensemble member number");
+  def.text(ids.realization, "realization", "units", "1");
+
+  ids.lat = def.variable("lat", NC_DOUBLE, {lat_dim});
+  def.text(ids.lat, "lat", "units", "degrees_north");
+  def.text(ids.lat, "lat", "standard_name", "latitude");
+  def.text(ids.lat, "lat", "long_name", "latitude");
+  def.text(ids.lat, "lat", "axis", "Y");
+
+  ids.lon = def.variable("lon", NC_DOUBLE, {lon_dim});
+  def.text(ids.lon, "lon", "units", "degrees_east");
+  def.text(ids.lon, "lon", "standard_name", "longitude");
+  def.text(ids.lon, "lon", "long_name", "longitude");
+  def.text(ids.lon, "lon", "axis", "X");
+
+  ids.height = def.variable("height", NC_DOUBLE, {});
+  def.text(ids.height, "height", "units", "m");
+  def.text(ids.height, "height", "standard_name", "height");
+  def.text(ids.height, "height", "long_name", "height");
+  // No positive="up" / axis="Z" here: with either, CDO 2.1 takes height as the vertical axis and
+  // then rejects tas for its realization dimension. standard_name height already means upward.
+
+  tas_varid = def.variable("tas", NC_FLOAT, {time_dim, member_dim, lat_dim, lon_dim});
+  def.text(tas_varid, "tas", "standard_name", "air_temperature");
+  def.text(tas_varid, "tas", "long_name", "Near-Surface Air Temperature");
+  def.text(tas_varid, "tas", "units", "K");
+  def.text(tas_varid, "tas", "coordinates", "height");
+  def.text(tas_varid, "tas", "cell_methods", "time: point");
+  check_nc(ncmpi_put_att_float(ncid, tas_varid, "_FillValue", NC_FLOAT, 1, &kFillValue), path,
+           "attribute 'tas:_FillValue'");
+
+  const std::string version = CLIMVAE_VERSION_STRING;
+  def.text(NC_GLOBAL, "global", "Conventions", "CF-1.8");
+  def.text(NC_GLOBAL, "global", "title", "climvae synthetic hourly near-surface air temperature");
+  def.text(NC_GLOBAL, "global", "institution", "climvae " + version);
+  def.text(NC_GLOBAL, "global", "source", "climvae " + version);
+  def.text(NC_GLOBAL, "global", "history", meta.history);
+  def.text(NC_GLOBAL, "global", "date_created", utc_timestamp_now());
+  def.text(NC_GLOBAL, "global", "climvae_model", meta.model_path);
+  def.text(NC_GLOBAL, "global", "climvae_seed", std::to_string(meta.seed));  // uint64 has no CDF attribute type
+  def.integer(NC_GLOBAL, "global", "climvae_reference_year", meta.reference_year);
+  def.integer(NC_GLOBAL, "global", "climvae_target_year", meta.target_year);
+  def.text(NC_GLOBAL, "global", "climvae_scenario", meta.scenario);
+  return ids;
+}
+
+// Rank 0 writes the small coordinate variables in independent mode.
+void write_coordinates(int ncid, const std::string& path, const EnsembleMeta& meta, const CoordinateIds& ids) {
+  std::vector<double> hours(static_cast<size_t>(meta.num_hours));
+  for (size_t t = 0; t < hours.size(); ++t) hours[t] = static_cast<double>(meta.start_hour + static_cast<int64_t>(t));
+  std::vector<int> members(static_cast<size_t>(meta.members));
+  for (size_t m = 0; m < members.size(); ++m) members[m] = static_cast<int>(m) + 1;
+  const double height = 2.0;
+  check_nc(ncmpi_put_var_double(ncid, ids.time, hours.data()), path, "writing variable 'time'");
+  check_nc(ncmpi_put_var_int(ncid, ids.realization, members.data()), path, "writing variable 'realization'");
+  check_nc(ncmpi_put_var_double(ncid, ids.lat, &meta.latitude), path, "writing variable 'lat'");
+  check_nc(ncmpi_put_var_double(ncid, ids.lon, &meta.longitude), path, "writing variable 'lon'");
+  check_nc(ncmpi_put_var_double(ncid, ids.height, &height), path, "writing variable 'height'");
+}
+
+void validate_meta(const std::string& path, const EnsembleMeta& meta) {
+  require(meta.num_hours > 0, "ensemble '" + path + "': the number of hours must be positive");
+  require(meta.members > 0, "ensemble '" + path + "': the number of members must be positive");
+  require(std::isfinite(meta.latitude) && std::abs(meta.latitude) <= 90,
+          "ensemble '" + path + "': latitude outside -90..90");
+  require(std::isfinite(meta.longitude), "ensemble '" + path + "': longitude is not finite");
+}
+
+}  // namespace
+
+// --- EnsembleWriter -------------------------------------------------------------------------
+
+EnsembleWriter::EnsembleWriter(const std::string& path, const EnsembleMeta& meta, bool overwrite, MPI_Comm comm)
+    : path_(path), meta_(meta), comm_(comm) {
+  on_root_then_agree(comm_, [&] {
+    validate_meta(path_, meta_);
+    require(overwrite || !path_exists(path_),
+            "output '" + path_ + "' exists already (choose another path or allow overwriting)");
+  });
+  temporary_path_ = temporary_path_for(path_, comm_);
+
+  int ncid = -1;
+  const int created = ncmpi_create(comm_, temporary_path_.c_str(), NC_CLOBBER | NC_64BIT_DATA, MPI_INFO_NULL, &ncid);
+  if (created == NC_NOERR) ncid_ = ncid;
+  try {
+    throw_if_any_rank_failed(comm_, nc_message(created, temporary_path_, "cannot create (for '" + path_ + "')"));
+    CoordinateIds ids{};
+    throw_if_any_rank_failed(comm_, error_of([&] { ids = define_layout(ncid_, temporary_path_, meta_, tas_varid_); }));
+    throw_if_any_rank_failed(comm_, nc_message(ncmpi_enddef(ncid_), temporary_path_, "leaving define mode"));
+    throw_if_any_rank_failed(comm_, nc_message(ncmpi_begin_indep_data(ncid_), temporary_path_, "independent mode"));
+    const std::string written =
+        rank_in(comm_) == 0 ? error_of([&] { write_coordinates(ncid_, temporary_path_, meta_, ids); }) : "";
+    const std::string ended = nc_message(ncmpi_end_indep_data(ncid_), temporary_path_, "collective mode");
+    throw_if_any_rank_failed(comm_, written.empty() ? ended : written);
+  } catch (...) {
+    discard();
+    throw;
+  }
+}
+
+EnsembleWriter::~EnsembleWriter() {
+  if (!finished_) discard();
+}
+
+void EnsembleWriter::discard() noexcept {
+  finished_ = true;
+  if (ncid_ >= 0) ncmpi_close(ncid_);  // collective; its status no longer matters
+  ncid_ = -1;
+  if (rank_in(comm_) == 0 && !temporary_path_.empty()) std::remove(temporary_path_.c_str());
+  MPI_Barrier(comm_);  // nobody reports the failure before the temporary file is gone
+}
+
+void EnsembleWriter::write_block(int64_t t0, int64_t nt, int m0, int nm, const float* tas_k) {
+  require(!finished_, "ensemble '" + path_ + "': write after commit or failure");
+  const bool empty = nt <= 0 || nm <= 0;
+  std::string error;
+  if (!empty && (t0 < 0 || m0 < 0 || t0 + nt > meta_.num_hours || m0 + nm > meta_.members || tas_k == nullptr)) {
+    error = "ensemble '" + path_ + "': block of times [" + std::to_string(t0) + ", " + std::to_string(t0 + nt) +
+            ") and members [" + std::to_string(m0) + ", " + std::to_string(m0 + nm) +
+            ") lies outside the file's " + std::to_string(meta_.num_hours) + " hours and " +
+            std::to_string(meta_.members) + " members";
+  }
+  try {
+    throw_if_any_rank_failed(comm_, error);
+    // NaN (missing) becomes the CF fill value so readers see it as missing.
+    std::vector<float> block;
+    if (!empty) block.assign(tas_k, tas_k + nt * nm);
+    for (float& v : block)
+      if (std::isnan(v)) v = kFillValue;
+    const MPI_Offset start[4] = {empty ? 0 : t0, empty ? 0 : m0, 0, 0};
+    const MPI_Offset count[4] = {empty ? 0 : nt, empty ? 0 : nm, empty ? 0 : 1, empty ? 0 : 1};
+    const int status = ncmpi_put_vara_float_all(ncid_, tas_varid_, start, count, block.data());
+    throw_if_any_rank_failed(comm_, nc_message(status, temporary_path_, "writing variable 'tas'"));
+  } catch (...) {
+    discard();
+    throw;
+  }
+}
+
+void EnsembleWriter::commit() {
+  require(!finished_, "ensemble '" + path_ + "': commit after commit or failure");
+  try {
+    const int closed = ncmpi_close(ncid_);
+    ncid_ = -1;
+    throw_if_any_rank_failed(comm_, nc_message(closed, temporary_path_, "closing"));
+    on_root_then_agree(comm_, [&] {
+      require(std::rename(temporary_path_.c_str(), path_.c_str()) == 0,
+              "cannot move '" + temporary_path_ + "' to '" + path_ + "'");
+    });
+  } catch (...) {
+    discard();
+    throw;
+  }
+  finished_ = true;
+}
+
+// --- whole-ensemble convenience ---------------------------------------------------------------
+
+void write_ensemble(const std::string& path, const Ensemble& ensemble, bool overwrite, MPI_Comm comm) {
+  const EnsembleMeta& meta = ensemble.meta;
+  on_root_then_agree(comm, [&] {
+    require(ensemble.tas_k.size() == static_cast<size_t>(meta.num_hours) * static_cast<size_t>(meta.members),
+            "ensemble '" + path + "': " + std::to_string(ensemble.tas_k.size()) + " values for " +
+                std::to_string(meta.num_hours) + " hours x " + std::to_string(meta.members) + " members");
+  });
+  EnsembleWriter writer(path, meta, overwrite, comm);
+  // For now rank 0 writes everything; other ranks join the collective call with empty blocks.
+  if (rank_in(comm) == 0)
+    writer.write_block(0, meta.num_hours, 0, meta.members, ensemble.tas_k.data());
+  else
+    writer.write_block(0, 0, 0, 0, nullptr);
+  writer.commit();
+}
+
+// --- reading ----------------------------------------------------------------------------------
+
+namespace {
+
+class OpenFile {
+ public:
+  OpenFile(const std::string& path, MPI_Comm comm) : path_(path), comm_(comm) {
+    int ncid = -1;
+    const int status = ncmpi_open(comm, path.c_str(), NC_NOWRITE, MPI_INFO_NULL, &ncid);
+    if (status == NC_NOERR) ncid_ = ncid;
+    try {
+      throw_if_any_rank_failed(comm, nc_message(status, path, "cannot open as a classic/CDF-5 NetCDF file"));
+    } catch (...) {
+      if (ncid_ >= 0) ncmpi_close(ncid_);
+      throw;
+    }
+  }
+  ~OpenFile() { ncmpi_close(ncid_); }
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+
+  int id() const { return ncid_; }
+  const std::string& path() const { return path_; }
+  MPI_Comm comm() const { return comm_; }
+
+  int varid(const std::string& name) const {
+    int varid = -1;
+    require(ncmpi_inq_varid(ncid_, name.c_str(), &varid) == NC_NOERR,
+            "NetCDF file '" + path_ + "': no variable '" + name + "'");
+    return varid;
+  }
+  std::vector<int> dimensions_of(int varid, const std::string& name) const {
+    int ndims = 0;
+    check_nc(ncmpi_inq_varndims(ncid_, varid, &ndims), path_, "variable '" + name + "'");
+    std::vector<int> dimids(static_cast<size_t>(ndims));
+    check_nc(ncmpi_inq_vardimid(ncid_, varid, dimids.data()), path_, "variable '" + name + "'");
+    return dimids;
+  }
+  std::string dimension_name(int dimid) const {
+    char name[NC_MAX_NAME + 1] = {};
+    check_nc(ncmpi_inq_dimname(ncid_, dimid, name), path_, "dimension name");
+    return name;
+  }
+  MPI_Offset dimension_length(int dimid) const {
+    MPI_Offset length = 0;
+    check_nc(ncmpi_inq_dimlen(ncid_, dimid, &length), path_, "dimension '" + dimension_name(dimid) + "'");
+    return length;
+  }
+  // Text attribute or `fallback` when absent.
+  std::string text(int varid, const char* name, const std::string& fallback = "") const {
+    nc_type type = NC_NAT;
+    MPI_Offset length = 0;
+    if (ncmpi_inq_att(ncid_, varid, name, &type, &length) != NC_NOERR || type != NC_CHAR) return fallback;
+    std::string value(static_cast<size_t>(length), '\0');
+    check_nc(ncmpi_get_att_text(ncid_, varid, name, value.data()), path_, std::string("attribute '") + name + "'");
+    return value;
+  }
+  // Numeric attribute or `fallback` when absent.
+  double number(int varid, const char* name, double fallback) const {
+    nc_type type = NC_NAT;
+    MPI_Offset length = 0;
+    if (ncmpi_inq_att(ncid_, varid, name, &type, &length) != NC_NOERR || type == NC_CHAR || length < 1) return fallback;
+    std::vector<double> values(static_cast<size_t>(length));
+    check_nc(ncmpi_get_att_double(ncid_, varid, name, values.data()), path_, std::string("attribute '") + name + "'");
+    return values[0];
+  }
+  // Collective read of a whole variable (every rank gets all of it).
+  std::vector<double> doubles(int varid, const std::string& name, size_t count) const {
+    std::vector<double> values(count);
+    throw_if_any_rank_failed(comm_, nc_message(ncmpi_get_var_double_all(ncid_, varid, values.data()), path_,
+                                               "reading variable '" + name + "'"));
+    return values;
+  }
+
+ private:
+  std::string path_;
+  MPI_Comm comm_;
+  int ncid_ = -1;
+};
+
+uint64_t parse_seed(const std::string& text, const std::string& path) {
+  if (text.empty()) return 0;
+  try {
+    size_t used = 0;
+    const unsigned long long seed = std::stoull(text, &used);
+    require(used == text.size(), "");
+    return seed;
+  } catch (const std::exception&) {
+    throw Error("NetCDF file '" + path + "': attribute 'climvae_seed' is not an unsigned integer: '" + text + "'");
+  }
+}
+
+// Hours since 1970 from the time variable; climvae files are hourly and consecutive.
+void read_time_axis(const OpenFile& file, int time_dim, EnsembleMeta& meta) {
+  const std::string& path = file.path();
+  const int varid = file.varid("time");
+  const std::string units = file.text(varid, "units");
+  require(units.rfind("hours since 1970-01-01", 0) == 0,
+          "NetCDF file '" + path + "': variable 'time' has units '" + units + "', expected '" + kTimeUnits + "'");
+  const std::string calendar = file.text(varid, "calendar", "standard");
+  require(calendar == "proleptic_gregorian" || calendar == "standard" || calendar == "gregorian",
+          "NetCDF file '" + path + "': variable 'time' has calendar '" + calendar + "'");
+  const auto hours = file.doubles(varid, "time", static_cast<size_t>(file.dimension_length(time_dim)));
+  require(!hours.empty(), "NetCDF file '" + path + "': variable 'time' is empty");
+  meta.start_hour = static_cast<int64_t>(std::llround(hours[0]));
+  for (size_t t = 0; t < hours.size(); ++t)
+    require(hours[t] == static_cast<double>(meta.start_hour + static_cast<int64_t>(t)),
+            "NetCDF file '" + path + "': variable 'time' is not consecutive whole hours (at index " +
+                std::to_string(t) + ")");
+  meta.num_hours = static_cast<int64_t>(hours.size());
+}
+
+}  // namespace
+
+Ensemble read_ensemble(const std::string& path, MPI_Comm comm) {
+  const OpenFile file(path, comm);
+  const int tas = file.varid("tas");
+  const auto dims = file.dimensions_of(tas, "tas");
+  const char* expected[4] = {"time", "realization", "lat", "lon"};
+  bool layout_ok = dims.size() == 4;
+  for (size_t d = 0; layout_ok && d < 4; ++d) layout_ok = file.dimension_name(dims[d]) == expected[d];
+  require(layout_ok, "NetCDF file '" + path + "': variable 'tas' must have dimensions (time, realization, lat, lon)");
+  require(file.dimension_length(dims[2]) == 1 && file.dimension_length(dims[3]) == 1,
+          "NetCDF file '" + path + "': variable 'tas' must hold one grid cell (lat = lon = 1)");
+  const std::string units = file.text(tas, "units");
+  require(units == "K", "NetCDF file '" + path + "': variable 'tas' has units '" + units + "', expected 'K'");
+
+  Ensemble ensemble;
+  EnsembleMeta& meta = ensemble.meta;
+  read_time_axis(file, dims[0], meta);
+  meta.members = static_cast<int>(file.dimension_length(dims[1]));
+  require(meta.members > 0, "NetCDF file '" + path + "': dimension 'realization' is empty");
+  meta.latitude = file.doubles(file.varid("lat"), "lat", 1)[0];
+  meta.longitude = file.doubles(file.varid("lon"), "lon", 1)[0];
+  meta.seed = parse_seed(file.text(NC_GLOBAL, "climvae_seed"), path);
+  meta.reference_year = static_cast<int>(file.number(NC_GLOBAL, "climvae_reference_year", 0));
+  meta.target_year = static_cast<int>(file.number(NC_GLOBAL, "climvae_target_year", meta.reference_year));
+  meta.model_path = file.text(NC_GLOBAL, "climvae_model");
+  meta.scenario = file.text(NC_GLOBAL, "climvae_scenario");
+  meta.history = file.text(NC_GLOBAL, "history");
+
+  const float fill = static_cast<float>(file.number(tas, "_FillValue", kFillValue));
+  ensemble.tas_k.resize(static_cast<size_t>(meta.num_hours) * static_cast<size_t>(meta.members));
+  const int status = ncmpi_get_var_float_all(file.id(), tas, ensemble.tas_k.data());
+  throw_if_any_rank_failed(comm, nc_message(status, path, "reading variable 'tas'"));
+  for (float& v : ensemble.tas_k)
+    if (v == fill) v = std::numeric_limits<float>::quiet_NaN();
+  return ensemble;
+}
+
+}  // namespace climvae
