@@ -155,6 +155,9 @@ TEST(CsvSeries, BadInputsNameTheProblem) {
   message = error_message([&] { read_csv_series(bad + "half_hourly.csv"); });
   EXPECT_CONTAINS(message, "half_hourly.csv:3");
   EXPECT_CONTAINS(message, "whole hours");
+  message = error_message([&] { read_csv_series(bad + "three_hourly.csv"); });
+  EXPECT_CONTAINS(message, "three_hourly.csv");
+  EXPECT_CONTAINS(message, "3 hours apart");
   message = error_message([&] { read_csv_series(bad + "non_numeric.csv"); });
   EXPECT_CONTAINS(message, "non_numeric.csv:3");
   EXPECT_CONTAINS(message, "non-numeric value 'warm'");

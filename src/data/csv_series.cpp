@@ -65,6 +65,7 @@ struct Reader {
     if (!std::getline(in, line)) return false;
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.pop_back();  // files written on Windows
+    if (line_number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 byte order mark
     return true;
   }
   [[noreturn]] void fail(const std::string& message) const {
@@ -123,6 +124,18 @@ struct Row {
   double value;
 };
 
+// Gaps are fine, but a series sampled every few hours would silently become mostly NaN.
+void require_hourly_spacing(const std::string& path, const std::vector<Row>& rows) {
+  std::map<int64_t, int64_t> step_counts;
+  for (size_t i = 1; i < rows.size(); ++i) ++step_counts[rows[i].hour - rows[i - 1].hour];
+  if (step_counts.empty()) return;
+  auto most_common = step_counts.begin();
+  for (auto it = step_counts.begin(); it != step_counts.end(); ++it)
+    if (it->second > most_common->second) most_common = it;
+  require(most_common->first == 1, path + ": consecutive timestamps are mostly " + std::to_string(most_common->first) +
+                                       " hours apart; climvae needs hourly data");
+}
+
 }  // namespace
 
 HourlySeries read_csv_series(const std::string& path, std::optional<TemperatureUnit> declared_unit) {
@@ -175,6 +188,7 @@ HourlySeries read_csv_series(const std::string& path, std::optional<TemperatureU
     row_lines.push_back(reader.line_number);
   }
   require(!rows.empty(), path + ": no data rows (expected 'time,value' lines after the header)");
+  require_hourly_spacing(path, rows);
 
   series.start_hour = rows.front().hour;
   series.values_k.assign(static_cast<size_t>(rows.back().hour - rows.front().hour + 1), std::nan(""));
