@@ -34,9 +34,14 @@ struct Store {
   double at_year_k(int c, int64_t i, int year) const;
 };
 
-// Atomic write: to PATH.tmp-<pid>, then renamed. Rank 0 writes; collective over comm.
+// Atomic write: to PATH.tmp-<pid>, then renamed. Rank 0 writes its `store` (the other ranks'
+// argument is not used); collective over comm, and an error on rank 0 is thrown on every rank.
+// Layout: CDF-5, dimensions (cell, time); tas(cell, time) float K with _FillValue NaN; time(time)
+// int64 hours since 1970; lat, lon, utc_offset_hours, trend, offset, scale (cell); global
+// reference_year, source, history, climvae_store_version = 1.
 void write_store(const Store& store, const std::string& path, MPI_Comm comm = MPI_COMM_WORLD);
-// Reads every cell. Throws climvae::Error naming the file and the missing/bad variable.
+// Reads every cell on every rank. Throws climvae::Error (on every rank) naming the file and the
+// missing/bad variable, or saying the file is not NetCDF, is netCDF-4 or is truncated.
 Store read_store(const std::string& path, MPI_Comm comm = MPI_COMM_WORLD);
 
 }  // namespace climvae

@@ -1,0 +1,48 @@
+#include "data/collective.hpp"
+
+#include <exception>
+
+#include "common/error.hpp"
+
+namespace climvae {
+
+namespace {
+
+std::string message_of_call(const std::function<void()>& work) {
+  try {
+    work();
+  } catch (const std::exception& e) {
+    return std::string(e.what()).empty() ? "unknown error" : e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+void throw_if_any_rank_failed(MPI_Comm comm, const std::string& local_error) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const int mine = local_error.empty() ? size : rank;
+  int first_failed = size;
+  MPI_Allreduce(&mine, &first_failed, 1, MPI_INT, MPI_MIN, comm);
+  if (first_failed == size) return;
+  std::string message = local_error;
+  int length = static_cast<int>(message.size());
+  MPI_Bcast(&length, 1, MPI_INT, first_failed, comm);
+  message.resize(static_cast<size_t>(length));
+  MPI_Bcast(message.data(), length, MPI_CHAR, first_failed, comm);
+  throw Error(message);
+}
+
+void run_on_root(MPI_Comm comm, const std::function<void()>& work) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  throw_if_any_rank_failed(comm, rank == 0 ? message_of_call(work) : "");
+}
+
+void run_on_all_ranks(MPI_Comm comm, const std::function<void()>& work) {
+  throw_if_any_rank_failed(comm, message_of_call(work));
+}
+
+}  // namespace climvae

@@ -1,0 +1,22 @@
+// Keeping MPI ranks in step when something can fail on only some of them: every rank learns
+// of the failure and throws the same climvae::Error, so no rank is left waiting in a collective.
+#pragma once
+#include <mpi.h>
+
+#include <functional>
+#include <string>
+
+namespace climvae {
+
+// Runs `work` on rank 0 only; if it throws, every rank of `comm` throws climvae::Error with
+// rank 0's message. Collective.
+void run_on_root(MPI_Comm comm, const std::function<void()>& work);
+
+// Every rank passes its own error message ("" when it succeeded). If any rank failed, every
+// rank throws climvae::Error with the message of the lowest failing rank. Collective.
+void throw_if_any_rank_failed(MPI_Comm comm, const std::string& local_error);
+
+// Runs `work` on every rank, catching its exception, then throw_if_any_rank_failed.
+void run_on_all_ranks(MPI_Comm comm, const std::function<void()>& work);
+
+}  // namespace climvae
