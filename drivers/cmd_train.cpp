@@ -44,7 +44,10 @@ int run(int argc, char** argv) {
       ("seed", po::value(&tc.seed)->default_value(42), "seed of initial weights, shuffling, jitter and sampling")
       ("window-days", po::value(&tc.windows.window_days)->default_value(64), "training window length (multiple of 4)")
       ("stride-days", po::value(&tc.windows.stride_days)->default_value(16), "days between window starts")
-      ("jitter-hours", po::value(&tc.windows.jitter_hours)->default_value(12), "random shift of each window start, +-hours")
+      ("jitter-days", po::value(&tc.windows.jitter_days)->default_value(2),
+       "shift each window start by up to +-N whole days every epoch (keeps the diurnal phase)")
+      ("jitter-hours", po::value(&tc.windows.jitter_hours)->default_value(0),
+       "extra shift of up to +-N hours (the seed used 12; it blurs the generated diurnal cycle)")
       ("validation-fraction", po::value(&tc.windows.validation_fraction)->default_value(0.2), "last part of the period held out")
       ("early-stop", po::value(&tc.early_stop_patience)->default_value(0),
        "stop after N epochs without validation improvement and keep the best weights (0: off)")

@@ -41,7 +41,12 @@ int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   int status = 0;
   {
-    Kokkos::ScopeGuard kokkos(argc, argv);
+    // Kokkos sees only its own --kokkos-* options (it would otherwise answer --help itself).
+    std::vector<char*> kokkos_args{argv[0]};
+    for (int i = 1; i < argc; ++i)
+      if (std::string(argv[i]).rfind("--kokkos-", 0) == 0) kokkos_args.push_back(argv[i]);
+    int kokkos_argc = static_cast<int>(kokkos_args.size());
+    Kokkos::ScopeGuard kokkos(kokkos_argc, kokkos_args.data());
     const std::string name = argc > 1 ? argv[1] : "";
     const climvae::cli::Command* found = nullptr;
     for (const auto& c : commands())

@@ -23,11 +23,13 @@ WindowSplit make_windows(const Store& store, const WindowConfig& config) {
   require(config.window_days > 0 && config.window_days % 4 == 0,
           "window length must be a positive multiple of 4 days (96-hour latent steps)");
   require(config.stride_days > 0, "window stride must be positive");
-  require(config.jitter_hours >= 0 && config.jitter_hours < 24 * config.stride_days, "jitter out of range");
+  require(config.jitter_days >= 0 && config.jitter_hours >= 0 &&
+              24 * config.jitter_days + config.jitter_hours < 24 * config.stride_days,
+          "jitter must be non-negative and shorter than the window stride");
   require(config.validation_fraction >= 0 && config.validation_fraction < 1, "validation fraction must be in [0, 1)");
   const int64_t length = 24LL * config.window_days;
   const int64_t stride = 24LL * config.stride_days;
-  const int64_t jitter = config.jitter_hours;
+  const int64_t jitter = 24LL * config.jitter_days + config.jitter_hours;
   // Usable index range of the series (the optional date range, clipped to the store).
   const int64_t lo = std::max<int64_t>(0, config.first_hour == INT64_MIN ? 0 : config.first_hour - store.start_hour);
   const int64_t hi = std::min<int64_t>(store.num_hours,
@@ -62,11 +64,11 @@ WindowSplit make_windows(const Store& store, const WindowConfig& config) {
 
 int64_t jittered_start(const Store& store, const Window& w, const WindowConfig& config, uint64_t seed, int epoch,
                        int window_index) {
-  if (config.jitter_hours == 0) return w.nominal_start;
   const uint64_t key = stream_key(seed ^ 0x6a177e5ULL, static_cast<uint64_t>(epoch));
-  const int span = 2 * config.jitter_hours + 1;
-  const int shift = static_cast<int>(uniform01(key, static_cast<uint64_t>(window_index)) * span - 1e-6f) - config.jitter_hours;
-  const int64_t s = w.nominal_start + shift;
+  // Uniform integer in [-n, n] from counter c.
+  auto draw = [&](int n, uint64_t c) { return static_cast<int>(uniform01(key, c) * (2 * n + 1) - 1e-6f) - n; };
+  const uint64_t c = 2 * static_cast<uint64_t>(window_index);
+  const int64_t s = w.nominal_start + 24 * draw(config.jitter_days, c) + draw(config.jitter_hours, c + 1);
   const int64_t length = 24LL * config.window_days;
   return all_present(store.cells[w.cell], s, length) ? s : w.nominal_start;
 }
