@@ -28,7 +28,9 @@ bool parse(const std::string& command, const std::string& summary, po::options_d
   po::options_description all;
   all.add(options).add(general);
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+    // No guessing of abbreviated names: a typo must be an error, not another option.
+    const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    po::store(po::command_line_parser(argc, argv).options(all).style(style).run(), vm);
     if (vm.count("help")) {
       if (is_root()) std::cout << "Usage: climvae " << command << " [options]\n" << summary << "\n\n" << all << "\n";
       return false;

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# End to end through the command line: prepare -> train -> generate -> evaluate on the shipped
+# Paris series (a short training), then the errors a user meets with bad input.
+# Usage: end_to_end.sh CLIMVAE_BINARY SOURCE_DIR
+set -uo pipefail
+climvae="$1"
+src="$2"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+csv="$src/tests/data/openmeteo/open-meteo-48.82N2.29E46m_Paris.csv"
+failures=0
+check() {  # check NAME EXPECTED_STATUS(0|nonzero) EXPECTED_TEXT -- command...
+  local name="$1" want="$2" text="$3"
+  shift 4
+  local output status
+  output="$("$@" 2>&1)"
+  status=$?
+  if { [ "$want" = 0 ] && [ $status -ne 0 ]; } || { [ "$want" != 0 ] && [ $status -eq 0 ]; } ||
+     ! grep -qF -- "$text" <<<"$output"; then
+    echo "FAIL $name (status $status, wanted $want, text '$text'):"
+    echo "$output" | tail -5
+    failures=$((failures + 1))
+  else
+    echo "ok   $name"
+  fi
+}
+
+check prepare 0 "wrote paris.nc" -- "$climvae" prepare --input "$csv" --output paris.nc --from 2019-01-01 --until 2021-12-31
+check train 0 "wrote paris.model" -- "$climvae" train --store paris.nc --output paris.model --epochs 2 --log log.csv
+check train-log 0 "epoch,train_reconstruction" -- head -1 log.csv
+check generate 0 "wrote 3 member(s) x 200 hours" -- "$climvae" generate --model paris.model --start 2022-06-01T05:00 \
+  --hours 200 --members 3 --seed 7 --output gen.nc
+check ncdump 0 "tas:standard_name = \"air_temperature\"" -- ncdump -h gen.nc
+check evaluate 0 "checks within tolerance" -- "$climvae" evaluate --store paris.nc --generated gen.nc --csv stats.csv
+check evaluate-csv 0 "statistic,period,observed,generated" -- head -1 stats.csv
+check config-file 0 "wrote cfg.model" -- bash -c "printf 'epochs = 1\nseed = 3\n' > train.ini &&
+  '$climvae' train --store paris.nc --output cfg.model --config train.ini"
+
+# Bad input: a clear message, a non-zero status, nothing overwritten.
+check unknown-command nonzero "unknown command 'trian'" -- "$climvae" trian
+check unknown-option nonzero "unrecognised option '--epoch'" -- "$climvae" train --store paris.nc --output x.model --epoch 3
+check bad-number nonzero "--epochs" -- "$climvae" train --store paris.nc --output x.model --epochs many
+check missing-store nonzero "missing.nc" -- "$climvae" train --store missing.nc --output x.model
+check store-not-netcdf nonzero "paris.model" -- "$climvae" train --store paris.model --output x.model
+check model-not-model nonzero "is not a climvae model" -- "$climvae" generate --model paris.nc --start 2022-01-01 \
+  --hours 10 --output y.nc
+check refuses-overwrite nonzero "exists" -- "$climvae" generate --model paris.model --start 2022-01-01 --hours 10 \
+  --output gen.nc
+check kept-old-output 0 "realization = 3" -- ncdump -h gen.nc
+check bad-date nonzero "2022-02-30" -- "$climvae" generate --model paris.model --start 2022-02-30 --hours 10 --output z.nc
+check zero-hours nonzero "--hours" -- "$climvae" generate --model paris.model --start 2022-01-01 --hours 0 --output z.nc
+check bad-cell nonzero "cell 4" -- "$climvae" generate --model paris.model --start 2022-01-01 --hours 10 --cell 4 --output z.nc
+check help 0 "--store" -- "$climvae" train --help
+head -c 3000 paris.model > truncated.model
+check truncated-model nonzero "truncated" -- "$climvae" generate --model truncated.model --start 2022-01-01 --hours 10 \
+  --output z.nc
+check no-partial-output 0 "" -- test ! -e z.nc
+
+echo "$failures failed"
+[ $failures -eq 0 ]
