@@ -175,8 +175,10 @@ TEST_P(VaeGradients, ForwardLossesAndEveryGradientMatchAutograd) {
                               << err_engine64 << ", torch float32 vs float64 " << err_torch64;
     if (err > worst) {
       worst = err;
-      worst_name = s.name + " (engine vs float64 " + std::to_string(err_engine64) + ", torch float32 vs float64 " +
-                   std::to_string(err_torch64) + ")";
+      char detail[128];
+      std::snprintf(detail, sizeof(detail), " (engine vs float64 %.2g, torch float32 vs float64 %.2g)", err_engine64,
+                    err_torch64);
+      worst_name = s.name + detail;
     }
   }
   std::printf("k=%d: loss %.6f + %.6f; worst gradient slice %s: relative error %.3g\n", steps,

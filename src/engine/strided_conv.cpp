@@ -26,29 +26,42 @@ namespace {
 // means "given at run time" (any count up to kMaxChannels).
 template <int CL_, int CS_>
 struct StridedKernels {
+  // Each work item computes one position for BB samples of the batch at once: the weights are
+  // loaded once for BB rows, and the BB independent accumulator chains hide FMA latency.
+  // A sample past the end of the batch reads zeros and is not stored; a zero added to an
+  // accumulator leaves it unchanged, so results equal the one-sample loop bit for bit.
+  static constexpr int BB = CL_ > 0 && CS_ > 0 ? 4 : 1;
+
   static void down(const StridedGeometry& g, int batch, int cl_rt, int cs_rt, const Real* x, const Real* w,
                    const Real* bias, Real* y, bool relu) {
     const int CL = CL_ > 0 ? CL_ : cl_rt, CS = CS_ > 0 ? CS_ : cs_rt;
     const int N = g.long_len, M = g.short_len, K = g.kernel, S = g.stride, P = g.pad_left;
+    const int groups = (batch + BB - 1) / BB;
     Kokkos::parallel_for(
-        "climvae::strided_conv::down", RangePolicy(0, batch * M), KOKKOS_LAMBDA(const int i) {
-          const int b = i / M, m = i % M;
-          Real acc[CS_ > 0 ? CS_ : kMaxChannels];
-          for (int c = 0; c < CS; ++c) acc[c] = bias ? bias[c] : Real(0);
-          const Real* xb = x + static_cast<size_t>(b) * N * CL;
+        "climvae::strided_conv::down", RangePolicy(0, groups * M), KOKKOS_LAMBDA(const int i) {
+          const int b0 = (i / M) * BB, m = i % M;
+          Real acc[BB][CS_ > 0 ? CS_ : kMaxChannels];
+          for (int j = 0; j < BB; ++j)
+            for (int c = 0; c < CS; ++c) acc[j][c] = bias ? bias[c] : Real(0);
           for (int t = 0; t < K; ++t) {
             const int n = m * S + t - P;
             if (n < 0 || n >= N) continue;
-            const Real* xr = xb + static_cast<size_t>(n) * CL;
+            const Real* xr[BB];
+            for (int j = 0; j < BB; ++j)
+              xr[j] = b0 + j < batch ? x + (static_cast<size_t>(b0 + j) * N + n) * CL : nullptr;
             const Real* wt = w + static_cast<size_t>(t) * CL * CS;
             for (int l = 0; l < CL; ++l) {
-              const Real xv = xr[l];
               const Real* wr = wt + l * CS;
-              for (int c = 0; c < CS; ++c) acc[c] += xv * wr[c];
+              for (int j = 0; j < BB; ++j) {
+                const Real xv = xr[j] ? xr[j][l] : Real(0);
+                for (int c = 0; c < CS; ++c) acc[j][c] += xv * wr[c];
+              }
             }
           }
-          Real* yr = y + static_cast<size_t>(i) * CS;
-          for (int c = 0; c < CS; ++c) yr[c] = (relu && acc[c] < Real(0)) ? Real(0) : acc[c];
+          for (int j = 0; j < BB && b0 + j < batch; ++j) {
+            Real* yr = y + (static_cast<size_t>(b0 + j) * M + m) * CS;
+            for (int c = 0; c < CS; ++c) yr[c] = (relu && acc[j][c] < Real(0)) ? Real(0) : acc[j][c];
+          }
         });
   }
 
@@ -57,26 +70,34 @@ struct StridedKernels {
                  const Real* bias, Real* y, bool relu) {
     const int CL = CL_ > 0 ? CL_ : cl_rt, CS = CS_ > 0 ? CS_ : cs_rt;
     const int N = g.long_len, M = g.short_len, K = g.kernel, S = g.stride, P = g.pad_left;
+    const int groups = (batch + BB - 1) / BB;
     Kokkos::parallel_for(
-        "climvae::strided_conv::up", RangePolicy(0, batch * N), KOKKOS_LAMBDA(const int i) {
-          const int b = i / N, n = i % N;
-          Real acc[CL_ > 0 ? CL_ : kMaxChannels];
-          for (int c = 0; c < CL; ++c) acc[c] = bias ? bias[c] : Real(0);
+        "climvae::strided_conv::up", RangePolicy(0, groups * N), KOKKOS_LAMBDA(const int i) {
+          const int b0 = (i / N) * BB, n = i % N;
+          Real acc[BB][CL_ > 0 ? CL_ : kMaxChannels];
+          for (int j = 0; j < BB; ++j)
+            for (int c = 0; c < CL; ++c) acc[j][c] = bias ? bias[c] : Real(0);
           for (int t = 0; t < K; ++t) {
             const int q = n + P - t;  // = m*S when tap t of short position m lands on n
             if (q < 0 || q % S != 0) continue;
             const int m = q / S;
             if (m >= M) continue;
-            const Real* xr = x + (static_cast<size_t>(b) * M + m) * CS;
+            const Real* xr[BB];
+            for (int j = 0; j < BB; ++j)
+              xr[j] = b0 + j < batch ? x + (static_cast<size_t>(b0 + j) * M + m) * CS : nullptr;
             const Real* wtt = wt + static_cast<size_t>(t) * CS * CL;
             for (int s = 0; s < CS; ++s) {
-              const Real xv = xr[s];
               const Real* wr = wtt + s * CL;
-              for (int c = 0; c < CL; ++c) acc[c] += xv * wr[c];
+              for (int j = 0; j < BB; ++j) {
+                const Real xv = xr[j] ? xr[j][s] : Real(0);
+                for (int c = 0; c < CL; ++c) acc[j][c] += xv * wr[c];
+              }
             }
           }
-          Real* yr = y + static_cast<size_t>(i) * CL;
-          for (int c = 0; c < CL; ++c) yr[c] = (relu && acc[c] < Real(0)) ? Real(0) : acc[c];
+          for (int j = 0; j < BB && b0 + j < batch; ++j) {
+            Real* yr = y + (static_cast<size_t>(b0 + j) * N + n) * CL;
+            for (int c = 0; c < CL; ++c) yr[c] = (relu && acc[j][c] < Real(0)) ? Real(0) : acc[j][c];
+          }
         });
   }
 
