@@ -36,6 +36,10 @@ check evaluate 0 "checks within tolerance" -- "$climvae" evaluate --store paris.
 check evaluate-csv 0 "statistic,period,observed,generated" -- head -1 stats.csv
 check config-file 0 "wrote cfg.model" -- bash -c "printf 'epochs = 1\nseed = 3\n' > train.ini &&
   '$climvae' train --store paris.nc --output cfg.model --config train.ini"
+if [ -x "$(dirname "$climvae")/climvae-export" ]; then
+  check export 0 "paris.pt" -- "$climvae" export --model paris.model --output paris.pt
+  check export-is-zip 0 "PK" -- head -c 2 paris.pt
+fi
 
 # Bad input: a clear message, a non-zero status, nothing overwritten.
 check unknown-command nonzero "unknown command 'trian'" -- "$climvae" trian
