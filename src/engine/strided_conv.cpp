@@ -24,7 +24,8 @@ namespace {
 // Kernels are templated on the channel counts so that the inner channel loops have a
 // compile-time trip count (vectorised, accumulators in registers). A template argument of 0
 // means "given at run time" (any count up to kMaxChannels). Each work item computes a tile of
-// kTile positions so that every kernel row loaded is used kTile times.
+// kTile outputs (positions in down and weight_grad, batch samples in up) so that every kernel
+// row loaded is used kTile times, with kTile independent accumulation chains.
 constexpr int kTile = 4;
 
 template <int CL_, int CS_>
@@ -68,43 +69,38 @@ struct StridedKernels {
   }
 
   // wt: (K, CS, CL), the kernel transposed so the inner loop runs over contiguous CL.
-  // Long position n = j*S + r only receives taps t = t0 + u*S (t0 = (r+P) mod S), from short
-  // position m = j + (r+P)/S - u: each phase r is a dense stride-1 correlation, tiled over j.
+  // One work item per (group of kTile samples, long position).
   static void up(const StridedGeometry& g, int batch, int cl_rt, int cs_rt, const Real* x, const Real* wt,
                  const Real* bias, Real* y, bool relu) {
     const int CL = CL_ > 0 ? CL_ : cl_rt, CS = CS_ > 0 ? CS_ : cs_rt;
     const int N = g.long_len, M = g.short_len, K = g.kernel, S = g.stride, P = g.pad_left;
-    const int per_phase = (N + S - 1) / S;  // positions j of phase r: j*S + r < N
-    const int tiles = (per_phase + kTile - 1) / kTile;
+    const int groups = (batch + kTile - 1) / kTile;
     Kokkos::parallel_for(
-        "climvae::strided_conv::up", RangePolicy(0, batch * S * tiles), KOKKOS_LAMBDA(const int i) {
-          const int b = i / (S * tiles), r = (i / tiles) % S, j0 = (i % tiles) * kTile;
-          Real acc[kTile][kLongMax];
-          for (int p = 0; p < kTile; ++p)
-            for (int c = 0; c < CL; ++c) acc[p][c] = bias ? bias[c] : Real(0);
-          const int t0 = (r + P) % S, base = (r + P) / S;
-          for (int t = t0; t < K; t += S) {
-            const int shift = base - (t - t0) / S;  // m = j + shift
+        "climvae::strided_conv::up", RangePolicy(0, groups * N), KOKKOS_LAMBDA(const int i) {
+          const int b0 = (i / N) * kTile, n = i % N;
+          Real acc[kTile][CL_ > 0 ? CL_ : kMaxChannels];
+          for (int j = 0; j < kTile; ++j)
+            for (int c = 0; c < CL; ++c) acc[j][c] = bias ? bias[c] : Real(0);
+          for (int t = 0; t < K; ++t) {
+            const int q = n + P - t;  // = m*S when tap t of short position m lands on n
+            if (q < 0 || q % S != 0) continue;
+            const int m = q / S;
+            if (m >= M) continue;
             const Real* xr[kTile];
-            for (int p = 0; p < kTile; ++p) {
-              const int m = j0 + p + shift;
-              const bool inside = (j0 + p) * S + r < N && m >= 0 && m < M;
-              xr[p] = inside ? x + (static_cast<size_t>(b) * M + m) * CS : nullptr;
-            }
+            for (int j = 0; j < kTile; ++j)
+              xr[j] = b0 + j < batch ? x + (static_cast<size_t>(b0 + j) * M + m) * CS : nullptr;
             const Real* wtt = wt + static_cast<size_t>(t) * CS * CL;
             for (int s = 0; s < CS; ++s) {
               const Real* wr = wtt + s * CL;
-              for (int p = 0; p < kTile; ++p) {
-                const Real xv = xr[p] ? xr[p][s] : Real(0);
-                for (int c = 0; c < CL; ++c) acc[p][c] += xv * wr[c];
+              for (int j = 0; j < kTile; ++j) {
+                const Real xv = xr[j] ? xr[j][s] : Real(0);
+                for (int c = 0; c < CL; ++c) acc[j][c] += xv * wr[c];
               }
             }
           }
-          for (int p = 0; p < kTile; ++p) {
-            const int n = (j0 + p) * S + r;
-            if (n >= N) break;
-            Real* yr = y + (static_cast<size_t>(b) * N + n) * CL;
-            for (int c = 0; c < CL; ++c) yr[c] = (relu && acc[p][c] < Real(0)) ? Real(0) : acc[p][c];
+          for (int j = 0; j < kTile && b0 + j < batch; ++j) {
+            Real* yr = y + (static_cast<size_t>(b0 + j) * N + n) * CL;
+            for (int c = 0; c < CL; ++c) yr[c] = (relu && acc[j][c] < Real(0)) ? Real(0) : acc[j][c];
           }
         });
   }
