@@ -10,7 +10,7 @@
 #include "cli.hpp"
 #include "common/calendar.hpp"
 #include "common/error.hpp"
-#include "data/collective.hpp"
+#include "common/collective.hpp"
 #include "data/csv_series.hpp"
 #include "data/preprocess.hpp"
 #include "data/store.hpp"

@@ -17,7 +17,7 @@
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
-#include "data/collective.hpp"
+#include "common/collective.hpp"
 
 namespace climvae {
 

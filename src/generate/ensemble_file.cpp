@@ -16,6 +16,7 @@
 #include <limits>
 #include <sys/stat.h>
 
+#include "common/collective.hpp"
 #include "common/error.hpp"
 
 namespace climvae {
@@ -40,40 +41,6 @@ int rank_in(MPI_Comm comm) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   return rank;
-}
-
-// Collective: each rank passes its own error ("" when fine). If any rank failed, every rank
-// throws the message of the lowest failing rank, so no rank goes on to a collective call alone.
-void throw_if_any_rank_failed(MPI_Comm comm, const std::string& local_error) {
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  const int mine = local_error.empty() ? size : rank_in(comm);
-  int first_failed = size;
-  MPI_Allreduce(&mine, &first_failed, 1, MPI_INT, MPI_MIN, comm);
-  if (first_failed == size) return;
-  std::string message = local_error;
-  int length = static_cast<int>(message.size());
-  MPI_Bcast(&length, 1, MPI_INT, first_failed, comm);
-  message.resize(length);
-  MPI_Bcast(message.data(), length, MPI_CHAR, first_failed, comm);
-  throw Error(message);
-}
-
-// Runs a local step and returns its error message ("" when it succeeded).
-template <typename Step>
-std::string error_of(Step step) {
-  try {
-    step();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
-
-// Runs `step` on rank 0 only and shares its outcome (an Error message) with every rank.
-template <typename Step>
-void on_root_then_agree(MPI_Comm comm, Step step) {
-  throw_if_any_rank_failed(comm, rank_in(comm) == 0 ? error_of(step) : "");
 }
 
 bool path_exists(const std::string& path) {
@@ -223,7 +190,7 @@ void validate_meta(const std::string& path, const EnsembleMeta& meta) {
 
 EnsembleWriter::EnsembleWriter(const std::string& path, const EnsembleMeta& meta, bool overwrite, MPI_Comm comm)
     : path_(path), meta_(meta), comm_(comm) {
-  on_root_then_agree(comm_, [&] {
+  run_on_root(comm_, [&] {
     validate_meta(path_, meta_);
     require(overwrite || !path_exists(path_),
             "output '" + path_ + "' exists already (choose another path or allow overwriting)");
@@ -236,11 +203,11 @@ EnsembleWriter::EnsembleWriter(const std::string& path, const EnsembleMeta& meta
   try {
     throw_if_any_rank_failed(comm_, nc_message(created, temporary_path_, "cannot create (for '" + path_ + "')"));
     CoordinateIds ids{};
-    throw_if_any_rank_failed(comm_, error_of([&] { ids = define_layout(ncid_, temporary_path_, meta_, tas_varid_); }));
+    throw_if_any_rank_failed(comm_, error_message_of([&] { ids = define_layout(ncid_, temporary_path_, meta_, tas_varid_); }));
     throw_if_any_rank_failed(comm_, nc_message(ncmpi_enddef(ncid_), temporary_path_, "leaving define mode"));
     throw_if_any_rank_failed(comm_, nc_message(ncmpi_begin_indep_data(ncid_), temporary_path_, "independent mode"));
     const std::string written =
-        rank_in(comm_) == 0 ? error_of([&] { write_coordinates(ncid_, temporary_path_, meta_, ids); }) : "";
+        rank_in(comm_) == 0 ? error_message_of([&] { write_coordinates(ncid_, temporary_path_, meta_, ids); }) : "";
     const std::string ended = nc_message(ncmpi_end_indep_data(ncid_), temporary_path_, "collective mode");
     throw_if_any_rank_failed(comm_, written.empty() ? ended : written);
   } catch (...) {
@@ -294,7 +261,7 @@ void EnsembleWriter::commit() {
     const int closed = ncmpi_close(ncid_);
     ncid_ = -1;
     throw_if_any_rank_failed(comm_, nc_message(closed, temporary_path_, "closing"));
-    on_root_then_agree(comm_, [&] {
+    run_on_root(comm_, [&] {
       require(std::rename(temporary_path_.c_str(), path_.c_str()) == 0,
               "cannot move '" + temporary_path_ + "' to '" + path_ + "'");
     });
@@ -309,7 +276,7 @@ void EnsembleWriter::commit() {
 
 void write_ensemble(const std::string& path, const Ensemble& ensemble, bool overwrite, MPI_Comm comm) {
   const EnsembleMeta& meta = ensemble.meta;
-  on_root_then_agree(comm, [&] {
+  run_on_root(comm, [&] {
     require(ensemble.tas_k.size() == static_cast<size_t>(meta.num_hours) * static_cast<size_t>(meta.members),
             "ensemble '" + path + "': " + std::to_string(ensemble.tas_k.size()) + " values for " +
                 std::to_string(meta.num_hours) + " hours x " + std::to_string(meta.members) + " members");

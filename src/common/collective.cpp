@@ -1,4 +1,4 @@
-#include "data/collective.hpp"
+#include "common/collective.hpp"
 
 #include <exception>
 
@@ -6,9 +6,7 @@
 
 namespace climvae {
 
-namespace {
-
-std::string message_of_call(const std::function<void()>& work) {
+std::string error_message_of(const std::function<void()>& work) {
   try {
     work();
   } catch (const std::exception& e) {
@@ -16,8 +14,6 @@ std::string message_of_call(const std::function<void()>& work) {
   }
   return "";
 }
-
-}  // namespace
 
 void throw_if_any_rank_failed(MPI_Comm comm, const std::string& local_error) {
   int rank = 0, size = 1;
@@ -38,11 +34,11 @@ void throw_if_any_rank_failed(MPI_Comm comm, const std::string& local_error) {
 void run_on_root(MPI_Comm comm, const std::function<void()>& work) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  throw_if_any_rank_failed(comm, rank == 0 ? message_of_call(work) : "");
+  throw_if_any_rank_failed(comm, rank == 0 ? error_message_of(work) : "");
 }
 
 void run_on_all_ranks(MPI_Comm comm, const std::function<void()>& work) {
-  throw_if_any_rank_failed(comm, message_of_call(work));
+  throw_if_any_rank_failed(comm, error_message_of(work));
 }
 
 }  // namespace climvae
