@@ -48,6 +48,12 @@ bool parse(const std::string& command, const std::string& summary, po::options_d
   return true;
 }
 
+std::string command_line(int argc, char** argv) {
+  std::string text = "climvae";
+  for (int i = 0; i < argc; ++i) text += std::string(" ") + argv[i];
+  return text;
+}
+
 bool is_root() {
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

@@ -27,6 +27,9 @@ const std::vector<Command>& registered_commands();
 bool parse(const std::string& command, const std::string& summary, po::options_description& options,
            int argc, char** argv, po::variables_map& vm);
 
+// "climvae <subcommand> <options...>" as the user typed it, for the history of written files.
+std::string command_line(int argc, char** argv);
+
 // True on MPI rank 0 (only rank 0 prints progress).
 bool is_root();
 

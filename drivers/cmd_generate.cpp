@@ -1,6 +1,5 @@
 // climvae generate: sample an ensemble of synthetic hourly traces into CF NetCDF.
 #include <iostream>
-#include <sstream>
 
 #include "cli.hpp"
 #include "common/calendar.hpp"
@@ -11,13 +10,6 @@
 
 namespace climvae::cli {
 namespace {
-
-std::string command_line(int argc, char** argv) {
-  std::ostringstream s;
-  s << "climvae";
-  for (int i = 0; i < argc; ++i) s << ' ' << argv[i];
-  return s.str();
-}
 
 int run(int argc, char** argv) {
   po::options_description o("Options");

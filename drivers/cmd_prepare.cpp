@@ -72,12 +72,6 @@ climvae::PreprocessOptions preprocess_options(const po::variables_map& vm) {
   return options;
 }
 
-std::string command_line(int argc, char** argv) {
-  std::string text = "climvae";
-  for (int i = 0; i < argc; ++i) text += std::string(" ") + argv[i];
-  return text;
-}
-
 void print_summary(const climvae::Store& store, const std::string& output) {
   const climvae::CellSeries& cell = store.cells[0];
   int64_t present = 0;
@@ -116,7 +110,7 @@ int run(int argc, char** argv) {
     const climvae::HourlySeries series = climvae::read_csv_series(input, units);
     store = climvae::make_cell_store(series, cell_location(vm, input, series.location), preprocess);
     store.source = input;
-    store.history = command_line(argc, argv);
+    store.history = climvae::cli::command_line(argc, argv);
   });
   climvae::write_store(store, output, MPI_COMM_WORLD);
   if (climvae::cli::is_root()) print_summary(store, output);

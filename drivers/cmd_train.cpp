@@ -1,9 +1,7 @@
 // climvae train: fit the VAE to a cell store and save a model file.
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "cli.hpp"
 #include "common/calendar.hpp"
@@ -19,13 +17,6 @@ std::string clock_text(double seconds) {
   const long s = static_cast<long>(seconds + 0.5);
   char buf[32];
   std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
-  return buf;
-}
-
-std::string utc_now() {
-  char buf[32];
-  const std::time_t t = std::time(nullptr);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return buf;
 }
 
@@ -105,7 +96,7 @@ int run(int argc, char** argv) {
                         {"train_windows", std::to_string(result.train_windows)},
                         {"validation_windows", std::to_string(result.validation_windows)},
                         {"climvae_version", CLIMVAE_VERSION_STRING},
-                        {"created", utc_now()}};
+                        {"created", utc_now_text()}};
     save_model(model, output);
     std::cout << "trained " << result.epochs_run << " epochs in " << clock_text(result.seconds) << " on "
               << result.train_windows << " training / " << result.validation_windows << " validation windows ("

@@ -1,6 +1,7 @@
 #include "common/calendar.hpp"
 
 #include <cstdio>
+#include <ctime>
 
 #include "common/error.hpp"
 
@@ -83,6 +84,15 @@ double day_of_year(int64_t hours) {
 double fractional_year(int64_t hours) {
   const CivilDate d = civil_from_hours(hours);
   return d.year + day_of_year(hours) / days_in_year(d.year);
+}
+
+std::string utc_now_text() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
 }
 
 }  // namespace climvae

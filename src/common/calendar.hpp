@@ -32,4 +32,7 @@ double day_of_year(int64_t hours_since_epoch);
 // Year plus the elapsed fraction of it (used for linear trends).
 double fractional_year(int64_t hours_since_epoch);
 
+// The current wall-clock time as "YYYY-MM-DDTHH:MM:SSZ" (provenance of written files).
+std::string utc_now_text();
+
 }  // namespace climvae

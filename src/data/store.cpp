@@ -18,6 +18,7 @@
 #include "common/calendar.hpp"
 #include "common/error.hpp"
 #include "common/collective.hpp"
+#include "common/pnetcdf_util.hpp"
 
 namespace climvae {
 
@@ -25,11 +26,6 @@ namespace {
 
 constexpr int store_version = 1;
 const char* const time_units = "hours since 1970-01-01 00:00:00";
-
-// The one place PnetCDF status codes become exceptions.
-void check_nc(int status, const std::string& path, const std::string& what) {
-  if (status != NC_NOERR) throw Error(path + ": " + what + ": " + ncmpi_strerror(status));
-}
 
 // Closes the file on scope exit. ncmpi_close is collective: every rank of the file's
 // communicator leaves the scope together, because errors are made to agree (collective.hpp).
@@ -39,18 +35,6 @@ struct OpenFile {
     if (id >= 0) ncmpi_close(id);
   }
 };
-
-void put_text(int ncid, int varid, const char* name, const std::string& value, const std::string& path) {
-  check_nc(ncmpi_put_att_text(ncid, varid, name, static_cast<MPI_Offset>(value.size()), value.c_str()), path,
-           std::string("writing attribute ") + name);
-}
-
-int define_variable(int ncid, const char* name, nc_type type, std::vector<int> dims, const std::string& path) {
-  int varid = -1;
-  check_nc(ncmpi_def_var(ncid, name, type, static_cast<int>(dims.size()), dims.data(), &varid), path,
-           std::string("defining variable ") + name);
-  return varid;
-}
 
 void validate_for_writing(const Store& store) {
   require(!store.cells.empty(), "the store has no cells");
@@ -72,49 +56,47 @@ void write_file(const Store& store, const std::string& path) {
   check_nc(ncmpi_create(MPI_COMM_SELF, path.c_str(), NC_CLOBBER | NC_64BIT_DATA, MPI_INFO_NULL, &file.id), path,
            "creating the file");
   const int ncid = file.id;
-  int cell_dim = -1, time_dim = -1;
-  check_nc(ncmpi_def_dim(ncid, "cell", num_cells, &cell_dim), path, "defining dimension cell");
-  check_nc(ncmpi_def_dim(ncid, "time", num_hours, &time_dim), path, "defining dimension time");
+  const NcDefiner def{ncid, path};
+  const int cell_dim = def.dimension("cell", num_cells);
+  const int time_dim = def.dimension("time", num_hours);
 
-  const int time_var = define_variable(ncid, "time", NC_INT64, {time_dim}, path);
-  put_text(ncid, time_var, "standard_name", "time", path);
-  put_text(ncid, time_var, "units", time_units, path);
-  put_text(ncid, time_var, "calendar", "proleptic_gregorian", path);
-  put_text(ncid, time_var, "axis", "T", path);
-  const int lat_var = define_variable(ncid, "lat", NC_DOUBLE, {cell_dim}, path);
-  put_text(ncid, lat_var, "standard_name", "latitude", path);
-  put_text(ncid, lat_var, "units", "degrees_north", path);
-  const int lon_var = define_variable(ncid, "lon", NC_DOUBLE, {cell_dim}, path);
-  put_text(ncid, lon_var, "standard_name", "longitude", path);
-  put_text(ncid, lon_var, "units", "degrees_east", path);
-  const int offset_hours_var = define_variable(ncid, "utc_offset_hours", NC_INT, {cell_dim}, path);
-  put_text(ncid, offset_hours_var, "long_name", "local solar time minus UTC", path);
-  put_text(ncid, offset_hours_var, "units", "hours", path);
-  const int trend_var = define_variable(ncid, "trend", NC_DOUBLE, {cell_dim}, path);
-  put_text(ncid, trend_var, "long_name", "linear trend removed relative to reference_year", path);
-  put_text(ncid, trend_var, "units", "K year-1", path);
-  const int offset_var = define_variable(ncid, "offset", NC_DOUBLE, {cell_dim}, path);
-  put_text(ncid, offset_var, "long_name", "standardisation offset: z = (detrended - offset) / scale", path);
-  put_text(ncid, offset_var, "units", "K", path);
-  const int scale_var = define_variable(ncid, "scale", NC_DOUBLE, {cell_dim}, path);
-  put_text(ncid, scale_var, "long_name", "standardisation scale: z = (detrended - offset) / scale", path);
-  put_text(ncid, scale_var, "units", "K", path);
-  const int tas_var = define_variable(ncid, "tas", NC_FLOAT, {cell_dim, time_dim}, path);
-  put_text(ncid, tas_var, "standard_name", "air_temperature", path);
-  put_text(ncid, tas_var, "long_name", "2 m air temperature", path);
-  put_text(ncid, tas_var, "units", "K", path);
-  put_text(ncid, tas_var, "coordinates", "lat lon", path);
+  const int time_var = def.variable("time", NC_INT64, {time_dim});
+  def.text(time_var, "standard_name", "time");
+  def.text(time_var, "units", time_units);
+  def.text(time_var, "calendar", "proleptic_gregorian");
+  def.text(time_var, "axis", "T");
+  const int lat_var = def.variable("lat", NC_DOUBLE, {cell_dim});
+  def.text(lat_var, "standard_name", "latitude");
+  def.text(lat_var, "units", "degrees_north");
+  const int lon_var = def.variable("lon", NC_DOUBLE, {cell_dim});
+  def.text(lon_var, "standard_name", "longitude");
+  def.text(lon_var, "units", "degrees_east");
+  const int offset_hours_var = def.variable("utc_offset_hours", NC_INT, {cell_dim});
+  def.text(offset_hours_var, "long_name", "local solar time minus UTC");
+  def.text(offset_hours_var, "units", "hours");
+  const int trend_var = def.variable("trend", NC_DOUBLE, {cell_dim});
+  def.text(trend_var, "long_name", "linear trend removed relative to reference_year");
+  def.text(trend_var, "units", "K year-1");
+  const int offset_var = def.variable("offset", NC_DOUBLE, {cell_dim});
+  def.text(offset_var, "long_name", "standardisation offset: z = (detrended - offset) / scale");
+  def.text(offset_var, "units", "K");
+  const int scale_var = def.variable("scale", NC_DOUBLE, {cell_dim});
+  def.text(scale_var, "long_name", "standardisation scale: z = (detrended - offset) / scale");
+  def.text(scale_var, "units", "K");
+  const int tas_var = def.variable("tas", NC_FLOAT, {cell_dim, time_dim});
+  def.text(tas_var, "standard_name", "air_temperature");
+  def.text(tas_var, "long_name", "2 m air temperature");
+  def.text(tas_var, "units", "K");
+  def.text(tas_var, "coordinates", "lat lon");
   const float fill = std::numeric_limits<float>::quiet_NaN();
   check_nc(ncmpi_put_att_float(ncid, tas_var, "_FillValue", NC_FLOAT, 1, &fill), path, "writing tas:_FillValue");
 
-  put_text(ncid, NC_GLOBAL, "Conventions", "CF-1.8", path);
-  put_text(ncid, NC_GLOBAL, "title", "climvae cell store", path);
-  put_text(ncid, NC_GLOBAL, "source", store.source, path);
-  put_text(ncid, NC_GLOBAL, "history", store.history, path);
-  check_nc(ncmpi_put_att_int(ncid, NC_GLOBAL, "reference_year", NC_INT, 1, &store.reference_year), path,
-           "writing attribute reference_year");
-  check_nc(ncmpi_put_att_int(ncid, NC_GLOBAL, "climvae_store_version", NC_INT, 1, &store_version), path,
-           "writing attribute climvae_store_version");
+  def.text(NC_GLOBAL, "Conventions", "CF-1.8");
+  def.text(NC_GLOBAL, "title", "climvae cell store");
+  def.text(NC_GLOBAL, "source", store.source);
+  def.text(NC_GLOBAL, "history", store.history);
+  def.integer(NC_GLOBAL, "reference_year", store.reference_year);
+  def.integer(NC_GLOBAL, "climvae_store_version", store_version);
   check_nc(ncmpi_enddef(ncid), path, "leaving define mode");
 
   std::vector<long long> hours(static_cast<size_t>(num_hours));

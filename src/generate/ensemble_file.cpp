@@ -12,12 +12,13 @@
 
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <limits>
 #include <sys/stat.h>
 
+#include "common/calendar.hpp"
 #include "common/collective.hpp"
 #include "common/error.hpp"
+#include "common/pnetcdf_util.hpp"
 
 namespace climvae {
 
@@ -25,17 +26,6 @@ namespace {
 
 constexpr float kFillValue = 1e20f;
 constexpr const char* kTimeUnits = "hours since 1970-01-01 00:00:00";
-
-// The one PnetCDF error check: "" on success, otherwise a message naming file and item.
-std::string nc_message(int status, const std::string& path, const std::string& what) {
-  if (status == NC_NOERR) return "";
-  return "NetCDF file '" + path + "': " + what + ": " + ncmpi_strerror(status);
-}
-
-void check_nc(int status, const std::string& path, const std::string& what) {
-  const std::string message = nc_message(status, path, what);
-  if (!message.empty()) throw Error(message);
-}
 
 int rank_in(MPI_Comm comm) {
   int rank = 0;
@@ -48,15 +38,6 @@ bool path_exists(const std::string& path) {
   return ::stat(path.c_str(), &info) == 0;
 }
 
-std::string utc_timestamp_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 // The temporary name must be identical on every rank: rank 0's pid decides it.
 std::string temporary_path_for(const std::string& path, MPI_Comm comm) {
   long pid = static_cast<long>(::getpid());
@@ -66,41 +47,12 @@ std::string temporary_path_for(const std::string& path, MPI_Comm comm) {
 
 // --- define mode: attribute and variable helpers (local calls; the header is identical on all ranks)
 
-struct Definer {
-  int ncid;
-  const std::string& path;
-
-  void text(int varid, const std::string& variable, const char* name, const std::string& value) const {
-    check_nc(ncmpi_put_att_text(ncid, varid, name, static_cast<MPI_Offset>(value.size()), value.c_str()), path,
-             "attribute '" + variable + ":" + name + "'");
-  }
-  void number(int varid, const std::string& variable, const char* name, double value) const {
-    check_nc(ncmpi_put_att_double(ncid, varid, name, NC_DOUBLE, 1, &value), path,
-             "attribute '" + variable + ":" + name + "'");
-  }
-  void integer(int varid, const std::string& variable, const char* name, int value) const {
-    check_nc(ncmpi_put_att_int(ncid, varid, name, NC_INT, 1, &value), path,
-             "attribute '" + variable + ":" + name + "'");
-  }
-  int dimension(const char* name, MPI_Offset length) const {
-    int dimid = -1;
-    check_nc(ncmpi_def_dim(ncid, name, length, &dimid), path, std::string("dimension '") + name + "'");
-    return dimid;
-  }
-  int variable(const char* name, nc_type type, std::vector<int> dimids) const {
-    int varid = -1;
-    check_nc(ncmpi_def_var(ncid, name, type, static_cast<int>(dimids.size()), dimids.data(), &varid), path,
-             std::string("variable '") + name + "'");
-    return varid;
-  }
-};
-
 struct CoordinateIds {
   int time, realization, lat, lon, height;
 };
 
 CoordinateIds define_layout(int ncid, const std::string& path, const EnsembleMeta& meta, int& tas_varid) {
-  const Definer def{ncid, path};
+  const NcDefiner def{ncid, path};
   const int time_dim = def.dimension("time", meta.num_hours);
   const int member_dim = def.dimension("realization", meta.members);
   const int lat_dim = def.dimension("lat", 1);
@@ -108,57 +60,57 @@ CoordinateIds define_layout(int ncid, const std::string& path, const EnsembleMet
 
   CoordinateIds ids{};
   ids.time = def.variable("time", NC_DOUBLE, {time_dim});
-  def.text(ids.time, "time", "units", kTimeUnits);
-  def.text(ids.time, "time", "calendar", "proleptic_gregorian");
-  def.text(ids.time, "time", "standard_name", "time");
-  def.text(ids.time, "time", "long_name", "time");
-  def.text(ids.time, "time", "axis", "T");
+  def.text(ids.time, "units", kTimeUnits);
+  def.text(ids.time, "calendar", "proleptic_gregorian");
+  def.text(ids.time, "standard_name", "time");
+  def.text(ids.time, "long_name", "time");
+  def.text(ids.time, "axis", "T");
 
   ids.realization = def.variable("realization", NC_INT, {member_dim});
-  def.text(ids.realization, "realization", "standard_name", "realization");
-  def.text(ids.realization, "realization", "long_name", "ensemble member number");
-  def.text(ids.realization, "realization", "units", "1");
+  def.text(ids.realization, "standard_name", "realization");
+  def.text(ids.realization, "long_name", "ensemble member number");
+  def.text(ids.realization, "units", "1");
 
   ids.lat = def.variable("lat", NC_DOUBLE, {lat_dim});
-  def.text(ids.lat, "lat", "units", "degrees_north");
-  def.text(ids.lat, "lat", "standard_name", "latitude");
-  def.text(ids.lat, "lat", "long_name", "latitude");
-  def.text(ids.lat, "lat", "axis", "Y");
+  def.text(ids.lat, "units", "degrees_north");
+  def.text(ids.lat, "standard_name", "latitude");
+  def.text(ids.lat, "long_name", "latitude");
+  def.text(ids.lat, "axis", "Y");
 
   ids.lon = def.variable("lon", NC_DOUBLE, {lon_dim});
-  def.text(ids.lon, "lon", "units", "degrees_east");
-  def.text(ids.lon, "lon", "standard_name", "longitude");
-  def.text(ids.lon, "lon", "long_name", "longitude");
-  def.text(ids.lon, "lon", "axis", "X");
+  def.text(ids.lon, "units", "degrees_east");
+  def.text(ids.lon, "standard_name", "longitude");
+  def.text(ids.lon, "long_name", "longitude");
+  def.text(ids.lon, "axis", "X");
 
   ids.height = def.variable("height", NC_DOUBLE, {});
-  def.text(ids.height, "height", "units", "m");
-  def.text(ids.height, "height", "standard_name", "height");
-  def.text(ids.height, "height", "long_name", "height");
+  def.text(ids.height, "units", "m");
+  def.text(ids.height, "standard_name", "height");
+  def.text(ids.height, "long_name", "height");
   // No positive="up" / axis="Z" here: with either, CDO 2.1 takes height as the vertical axis and
   // then rejects tas for its realization dimension. standard_name height already means upward.
 
   tas_varid = def.variable("tas", NC_FLOAT, {time_dim, member_dim, lat_dim, lon_dim});
-  def.text(tas_varid, "tas", "standard_name", "air_temperature");
-  def.text(tas_varid, "tas", "long_name", "Near-Surface Air Temperature");
-  def.text(tas_varid, "tas", "units", "K");
-  def.text(tas_varid, "tas", "coordinates", "height");
-  def.text(tas_varid, "tas", "cell_methods", "time: point");
+  def.text(tas_varid, "standard_name", "air_temperature");
+  def.text(tas_varid, "long_name", "Near-Surface Air Temperature");
+  def.text(tas_varid, "units", "K");
+  def.text(tas_varid, "coordinates", "height");
+  def.text(tas_varid, "cell_methods", "time: point");
   check_nc(ncmpi_put_att_float(ncid, tas_varid, "_FillValue", NC_FLOAT, 1, &kFillValue), path,
            "attribute 'tas:_FillValue'");
 
   const std::string version = CLIMVAE_VERSION_STRING;
-  def.text(NC_GLOBAL, "global", "Conventions", "CF-1.8");
-  def.text(NC_GLOBAL, "global", "title", "climvae synthetic hourly near-surface air temperature");
-  def.text(NC_GLOBAL, "global", "institution", "climvae " + version);
-  def.text(NC_GLOBAL, "global", "source", "climvae " + version);
-  def.text(NC_GLOBAL, "global", "history", meta.history);
-  def.text(NC_GLOBAL, "global", "date_created", utc_timestamp_now());
-  def.text(NC_GLOBAL, "global", "climvae_model", meta.model_path);
-  def.text(NC_GLOBAL, "global", "climvae_seed", std::to_string(meta.seed));  // uint64 has no CDF attribute type
-  def.integer(NC_GLOBAL, "global", "climvae_reference_year", meta.reference_year);
-  def.integer(NC_GLOBAL, "global", "climvae_target_year", meta.target_year);
-  def.text(NC_GLOBAL, "global", "climvae_scenario", meta.scenario);
+  def.text(NC_GLOBAL, "Conventions", "CF-1.8");
+  def.text(NC_GLOBAL, "title", "climvae synthetic hourly near-surface air temperature");
+  def.text(NC_GLOBAL, "institution", "climvae " + version);
+  def.text(NC_GLOBAL, "source", "climvae " + version);
+  def.text(NC_GLOBAL, "history", meta.history);
+  def.text(NC_GLOBAL, "date_created", utc_now_text());
+  def.text(NC_GLOBAL, "climvae_model", meta.model_path);
+  def.text(NC_GLOBAL, "climvae_seed", std::to_string(meta.seed));  // uint64 has no CDF attribute type
+  def.integer(NC_GLOBAL, "climvae_reference_year", meta.reference_year);
+  def.integer(NC_GLOBAL, "climvae_target_year", meta.target_year);
+  def.text(NC_GLOBAL, "climvae_scenario", meta.scenario);
   return ids;
 }
 

@@ -19,6 +19,7 @@ namespace {
 struct BatchBuffers {
   View2 x;
   View3 season, eps;
+  Kokkos::View<uint64_t*, MemSpace> positions;  // global window positions keying eps
   View2::HostMirror x_host;
   View3::HostMirror season_host;
 
@@ -28,6 +29,7 @@ struct BatchBuffers {
     x = View2("climvae::train::x", batch, hours);
     season = View3("climvae::train::season", batch, steps, kSeasonalFeatures);
     eps = View3("climvae::train::eps", batch, steps, 0);
+    positions = Kokkos::View<uint64_t*, MemSpace>("climvae::train::positions", batch);
     x_host = Kokkos::create_mirror_view(x);
     season_host = Kokkos::create_mirror_view(season);
   }
@@ -53,7 +55,7 @@ void fill_batch(const Store& store, const std::vector<Window>& windows, const st
   }
   Kokkos::deep_copy(buf.x, buf.x_host);
   Kokkos::deep_copy(buf.season, buf.season_host);
-  Kokkos::View<uint64_t*, MemSpace> pos("climvae::train::positions", batch);
+  const auto pos = buf.positions;
   auto pos_host = Kokkos::create_mirror_view(pos);
   for (int b = 0; b < batch; ++b) pos_host(b) = positions[b];
   Kokkos::deep_copy(pos, pos_host);
