@@ -15,6 +15,7 @@ int run(int argc, char** argv) {
   po::options_description o("Options");
   std::string model_path, start, output;
   TraceRequest req;
+  int target_year = 0;
   o.add_options()
       ("model", po::value(&model_path)->required(), "model file written by 'climvae train'")
       ("start", po::value(&start)->required(), "first hour, UTC: YYYY-MM-DD or YYYY-MM-DDTHH:00")
@@ -22,7 +23,7 @@ int run(int argc, char** argv) {
       ("members", po::value(&req.members)->default_value(1), "number of ensemble members")
       ("seed", po::value(&req.seed)->default_value(0), "random seed; a member depends only on (seed, member, cell, start)")
       ("output", po::value<std::string>(&output)->required(), "CF NetCDF file to write")
-      ("target-year", po::value(&req.target_year)->default_value(0),
+      ("target-year", po::value(&target_year)->default_value(0),
        "re-apply the learned trend to this year's climate (default: the model's reference year)")
       ("cell", po::value(&req.cell)->default_value(0), "cell of the model to sample")
       ("add-noise", "add the learned hourly observation noise to the decoded mean")
@@ -31,6 +32,10 @@ int run(int argc, char** argv) {
   if (!parse("generate", "Sample synthetic hourly 2 m temperature from a trained model into CF NetCDF.", o, argc, argv, vm))
     return 0;
   req.add_noise = vm.count("add-noise") > 0;
+  if (target_year != 0) {
+    req.scenario.path = Scenario::Path::learned_trend;
+    req.scenario.slice_year = target_year;
+  }
   req.start_hour = parse_iso_hour(start);
   require(req.hours >= 1, "--hours must be at least 1");
   require(req.members >= 1 && req.members <= 100000, "--members must be between 1 and 100000");
@@ -49,10 +54,9 @@ int run(int argc, char** argv) {
   meta.members = req.members;
   meta.seed = req.seed;
   meta.reference_year = model.reference_year;
-  meta.target_year = req.target_year == 0 ? model.reference_year : req.target_year;
+  meta.target_year = target_year == 0 ? model.reference_year : target_year;
   meta.model_path = model_path;
-  meta.scenario = "time slice: climate of " + std::to_string(meta.target_year) +
-                  (req.target_year == 0 ? " (the model's reference year)" : " (trend re-applied)");
+  meta.scenario = req.scenario.describe(model.reference_year);
   meta.history = command_line(argc, argv);
   write_ensemble(output, ens, vm.count("overwrite") > 0);
   if (is_root())

@@ -161,7 +161,8 @@ TEST(Generate, MemberDependsOnlyOnSeedMemberCellAndStart) {
   EXPECT_NE(generate_traces(vae, m, r)[0], two[0]);
   // A trend re-applied 10 years later shifts every value by 10 * trend exactly (to float precision).
   r.seed = 99;
-  r.target_year = 2032;
+  r.scenario.path = Scenario::Path::learned_trend;
+  r.scenario.slice_year = 2032;
   const std::vector<float> warm = generate_traces(vae, m, r);
   for (size_t i = 0; i < warm.size(); ++i) EXPECT_NEAR(warm[i] - two[i], 0.5, 1e-4);
 }

@@ -63,7 +63,6 @@ std::vector<float> generate_traces(Vae& vae, const ModelFile& model, const Trace
     Kokkos::deep_copy(nlv, Kokkos::subview(vae.params().values, s.offset));
     noise_sd = std::exp(0.5f * nlv);
   }
-  const double shift_k = r.target_year == 0 ? 0.0 : cell.trend_k_per_year * (r.target_year - model.reference_year);
 
   std::vector<float> out(size_t(r.hours) * r.members);
   for (int m0 = 0; m0 < r.members; m0 += batch) {
@@ -93,10 +92,11 @@ std::vector<float> generate_traces(Vae& vae, const ModelFile& model, const Trace
       for (int64_t t = 0; t < r.hours; ++t) {
         double v = decoded_host(b, skip + t, 0);
         if (r.add_noise) v += noise_sd * standard_normal(noise_key, static_cast<uint64_t>(t));
-        out[size_t(t) * r.members + member] = static_cast<float>(cell.offset_k + cell.scale_k * v + shift_k);
+        out[size_t(t) * r.members + member] = static_cast<float>(cell.offset_k + cell.scale_k * v);
       }
     }
   }
+  apply_scenario(r.scenario, model, r.cell, r.start_hour, r.hours, r.members, out.data());
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "generate/scenario.hpp"
 #include "model/model_file.hpp"
 #include "model/vae.hpp"
 
@@ -14,11 +15,11 @@ struct TraceRequest {
   int64_t hours = 0;       // any length >= 1
   int members = 1;
   uint64_t seed = 0;
-  int target_year = 0;     // 0: the model's reference-year climate; else shift by the trend
+  Scenario scenario;       // default: the model's reference-year climate
   bool add_noise = false;  // add the learned observation noise to the decoder mean
 };
 
-// Returns tas in kelvin as (time, member): out[t * members + m], t = 0 is request.start_hour.
+// Returns tas in kelvin, with the scenario's warming applied, as (time, member): out[t * members + m], t = 0 is request.start_hour.
 // Member m's trace depends only on (seed, cell, member, start) -- not on the number of members
 // requested or how they are batched. Decodes each member in one piece, so traces have no seams.
 std::vector<float> generate_traces(Vae& vae, const ModelFile& model, const TraceRequest& request);
