@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -292,7 +293,12 @@ void write_store(const Store& store, const std::string& path, MPI_Comm comm) {
   MPI_Barrier(comm);  // the file exists for every rank once write_store returns
 }
 
-Store read_store(const std::string& path, MPI_Comm comm) {
+CellRange cell_share(int total_cells, int rank, int ranks) {
+  const int base = total_cells / ranks, extra = total_cells % ranks;
+  return {rank * base + std::min(rank, extra), base + (rank < extra ? 1 : 0)};
+}
+
+Store read_store(const std::string& path, MPI_Comm comm, StoreCells which) {
   long long file_size = 0;
   run_on_root(comm, [&] { file_size = probe_store_file(path); });
   MPI_Bcast(&file_size, 1, MPI_LONG_LONG, 0, comm);
@@ -307,7 +313,12 @@ Store read_store(const std::string& path, MPI_Comm comm) {
   StoreLayout layout;
   run_on_all_ranks(comm, [&] { layout = check_layout(reader, file_size, store); });
 
-  const MPI_Offset cells = layout.num_cells, hours = layout.num_hours, zero = 0;
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &ranks);
+  const CellRange mine = which == StoreCells::all ? CellRange{0, static_cast<int>(layout.num_cells)}
+                                                 : cell_share(static_cast<int>(layout.num_cells), rank, ranks);
+  const MPI_Offset cells = mine.count, first = mine.first, hours = layout.num_hours, zero = 0;
   std::vector<long long> time(static_cast<size_t>(hours));
   std::vector<double> lat(cells), lon(cells), trend(cells), offset(cells), scale(cells);
   std::vector<int> utc_offset(cells);
@@ -318,13 +329,13 @@ Store read_store(const std::string& path, MPI_Comm comm) {
     if (code != NC_NOERR && error.empty()) error = path + ": reading variable '" + name + "': " + ncmpi_strerror(code);
   };
   note(ncmpi_get_vara_longlong_all(file.id, layout.time, &zero, &hours, time.data()), "time");
-  note(ncmpi_get_vara_double_all(file.id, layout.lat, &zero, &cells, lat.data()), "lat");
-  note(ncmpi_get_vara_double_all(file.id, layout.lon, &zero, &cells, lon.data()), "lon");
-  note(ncmpi_get_vara_int_all(file.id, layout.utc_offset_hours, &zero, &cells, utc_offset.data()), "utc_offset_hours");
-  note(ncmpi_get_vara_double_all(file.id, layout.trend, &zero, &cells, trend.data()), "trend");
-  note(ncmpi_get_vara_double_all(file.id, layout.offset, &zero, &cells, offset.data()), "offset");
-  note(ncmpi_get_vara_double_all(file.id, layout.scale, &zero, &cells, scale.data()), "scale");
-  const MPI_Offset start[2] = {0, 0}, count[2] = {cells, hours};
+  note(ncmpi_get_vara_double_all(file.id, layout.lat, &first, &cells, lat.data()), "lat");
+  note(ncmpi_get_vara_double_all(file.id, layout.lon, &first, &cells, lon.data()), "lon");
+  note(ncmpi_get_vara_int_all(file.id, layout.utc_offset_hours, &first, &cells, utc_offset.data()), "utc_offset_hours");
+  note(ncmpi_get_vara_double_all(file.id, layout.trend, &first, &cells, trend.data()), "trend");
+  note(ncmpi_get_vara_double_all(file.id, layout.offset, &first, &cells, offset.data()), "offset");
+  note(ncmpi_get_vara_double_all(file.id, layout.scale, &first, &cells, scale.data()), "scale");
+  const MPI_Offset start[2] = {first, 0}, count[2] = {cells, hours};
   note(ncmpi_get_vara_float_all(file.id, layout.tas, start, count, tas.data()), "tas");
   if (error.empty())
     for (MPI_Offset i = 1; i < hours; ++i)
@@ -337,6 +348,8 @@ Store read_store(const std::string& path, MPI_Comm comm) {
 
   store.start_hour = time[0];
   store.num_hours = hours;
+  store.first_cell = mine.first;
+  store.total_cells = static_cast<int>(layout.num_cells);
   for (MPI_Offset c = 0; c < cells; ++c) {
     CellSeries cell;
     cell.latitude = lat[c];

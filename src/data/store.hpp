@@ -26,7 +26,9 @@ struct Store {
   int reference_year = 0;     // the climate the detrended series represents
   std::string source;         // input file(s) the store was made from
   std::string history;        // command that made it
-  std::vector<CellSeries> cells;
+  std::vector<CellSeries> cells;  // cells first_cell .. first_cell + cells.size() - 1 of the store
+  int first_cell = 0;             // global index of cells[0] (non-zero when read as a rank's share)
+  int total_cells = 0;            // number of cells in the whole store
 
   // tas of cell c at index i with the trend removed to the reference year (kelvin).
   double detrended_k(int c, int64_t i) const;
@@ -40,8 +42,17 @@ struct Store {
 // int64 hours since 1970; lat, lon, utc_offset_hours, trend, offset, scale (cell); global
 // reference_year, source, history, climvae_store_version = 1.
 void write_store(const Store& store, const std::string& path, MPI_Comm comm = MPI_COMM_WORLD);
-// Reads every cell on every rank. Throws climvae::Error (on every rank) naming the file and the
+// Contiguous block of cells owned by one rank: cells are split evenly, the first
+// (total % ranks) ranks taking one more.
+struct CellRange {
+  int first = 0, count = 0;
+};
+CellRange cell_share(int total_cells, int rank, int ranks);
+
+enum class StoreCells { all, my_share };
+
+// Reads every cell on every rank (StoreCells::all) or, collectively, each rank's cell_share. Throws climvae::Error (on every rank) naming the file and the
 // missing/bad variable, or saying the file is not NetCDF, is netCDF-4 or is truncated.
-Store read_store(const std::string& path, MPI_Comm comm = MPI_COMM_WORLD);
+Store read_store(const std::string& path, MPI_Comm comm = MPI_COMM_WORLD, StoreCells which = StoreCells::all);
 
 }  // namespace climvae
