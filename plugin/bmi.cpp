@@ -168,7 +168,8 @@ void initialize(State& st, const std::string& path) {
   }
   need(!cells.empty(), path + ": no cells configured");
 
-  need(r.hours >= 1, path + ": 'hours' must be at least 1");
+  need(r.hours >= 1 && r.hours <= CLIMVAE_MAX_HOURS, path + ": 'hours' must be 1.." + std::to_string(CLIMVAE_MAX_HOURS));
+  need(double(r.hours) * cells.size() <= double(CLIMVAE_MAX_VALUES), path + ": hours x cells is too large for one run");
   st.hours = r.hours;
   const size_t n = cells.size();
   st.values.assign(size_t(r.hours) * n, 0.0f);
