@@ -1,6 +1,9 @@
-// climvae train: fit the VAE to a cell store and save a model file.
+// climvae train: fit the VAE to a cell store and save a model file; checkpoints, --resume, and
+// a clean stop on SIGUSR1 (Slurm's --signal=USR1@SECONDS before the time limit).
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -23,6 +26,33 @@ std::string clock_text(double seconds) {
 }
 
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
+
+// Exit status of a run stopped by SIGUSR1 (EX_TEMPFAIL: try again, i.e. resume).
+constexpr int kExitStopped = 75;
+
+volatile std::sig_atomic_t stop_signal = 0;
+extern "C" void on_stop_signal(int) { stop_signal = 1; }
+
+constexpr const char* kLogHeader =
+    "epoch,train_reconstruction,train_kl,train_total,validation_reconstruction,validation_kl,validation_total,"
+    "windows_per_second,seconds\n";
+
+// Opens the CSV log for the run's first epoch report. A resumed run keeps the lines of the
+// epochs before `first_epoch` (those after it came from a run past its checkpoint) and appends.
+std::ofstream open_log(const std::string& path, bool resumed, int first_epoch) {
+  std::string kept = kLogHeader;
+  std::ifstream old(path);
+  if (resumed && old.good()) {
+    std::string line;
+    std::getline(old, line);
+    while (std::getline(old, line))
+      if (std::atoi(line.c_str()) < first_epoch) kept += line + "\n";
+  }
+  std::ofstream log(path, std::ios::trunc);
+  log << kept;
+  require(log.good(), "cannot write log file '" + path + "'");
+  return log;
+}
 
 int run(int argc, char** argv) {
   po::options_description o("Options");
@@ -49,7 +79,13 @@ int run(int argc, char** argv) {
        "learned values per cell conditioning the seasonal prior (default: 0 for one cell, 4 for several)")
       ("from", po::value(&from), "use the store from this date (YYYY-MM-DD, UTC)")
       ("until", po::value(&until), "use the store up to the end of this date")
-      ("log", po::value(&log_path), "write a CSV line per epoch to this file")
+      ("log", po::value(&log_path), "write a CSV line per epoch to this file (appended to on --resume)")
+      ("checkpoint", po::value(&tc.checkpoint_path),
+       "write the training state to this file at the end, every --checkpoint-every epochs and on SIGUSR1")
+      ("checkpoint-every", po::value(&tc.checkpoint_every)->default_value(0), "epochs between checkpoints (0: only at the end and on SIGUSR1)")
+      ("resume", po::value(&tc.resume_from), "continue the run saved in this checkpoint (same options and store)")
+      ("max-loss", po::value(&tc.max_loss)->default_value(1e3),
+       "stop with an error naming the step and cells when a batch's loss exceeds this or is not finite")
       ("overwrite", "replace an existing model file");
   po::variables_map vm;
   if (!parse("train", "Train the VAE on a cell store (64-day windows, Adam) and save a model file.", o, argc, argv, vm))
@@ -58,25 +94,25 @@ int run(int argc, char** argv) {
   if (!from.empty()) tc.windows.first_hour = parse_iso_hour(from);
   if (!until.empty()) tc.windows.last_hour = parse_iso_hour(until) + 23;
 
-  const Store store = read_store(store_path);
+  std::signal(SIGUSR1, on_stop_signal);
+  tc.stop_requested = [] { return stop_signal != 0; };
+
+  const Store store = read_store(store_path, MPI_COMM_WORLD, StoreCells::my_share);  // this rank's cells
+  const std::vector<CellSeries> cells = all_cell_constants(store);
   VaeConfig network;
-  network.cells = std::max<int>(store.total_cells, static_cast<int>(store.cells.size()));
-  network.embedding = embedding >= 0 ? embedding : (store.total_cells > 1 ? 4 : 0);
+  network.cells = static_cast<int>(cells.size());
+  network.embedding = embedding >= 0 ? embedding : (cells.size() > 1 ? 4 : 0);
   require(network.embedding <= 64, "--embedding must be 0..64");
   Vae vae(network);
   vae.initialize(tc.seed);
   std::ofstream log;
-  if (is_root() && !log_path.empty()) {
-    log.open(log_path);
-    require(log.good(), "cannot write log file '" + log_path + "'");
-    log << "epoch,train_reconstruction,train_kl,train_total,validation_reconstruction,validation_kl,validation_total,"
-           "windows_per_second,seconds\n";
-  }
   if (is_root())
-    std::cout << "training on " << store.cells.size() << " cell(s) of '" << store_path << "', " << tc.epochs
-              << " epochs, batch " << tc.batch_size << ", " << vae.params().layout.total() << " parameters" << std::endl;
+    std::cout << "training on " << cells.size() << " cell(s) of '" << store_path << "', " << tc.epochs << " epochs, batch "
+              << tc.batch_size << ", " << vae.params().layout.total() << " parameters"
+              << (tc.resume_from.empty() ? "" : ", resuming from '" + tc.resume_from + "'") << std::endl;
   const TrainResult result = train(vae, store, tc, [&](const EpochReport& r) {
     if (!is_root()) return;
+    if (!log_path.empty() && !log.is_open()) log = open_log(log_path, !tc.resume_from.empty(), r.epoch);
     std::printf("epoch %4d/%d  recon %8.4f  kl %7.4f  loss %8.4f", r.epoch, r.epochs, r.train.reconstruction, r.train.kl,
                 r.train.total());
     if (r.has_validation) std::printf("  val %8.4f%s", r.validation.total(), r.best_so_far ? "*" : " ");
@@ -86,15 +122,25 @@ int run(int argc, char** argv) {
     if (log.is_open())
       log << r.epoch << ',' << r.train.reconstruction << ',' << r.train.kl << ',' << r.train.total() << ','
           << r.validation.reconstruction << ',' << r.validation.kl << ',' << r.validation.total() << ','
-          << r.windows_per_second << ',' << r.seconds_elapsed << '\n';
+          << r.windows_per_second << ',' << r.seconds_elapsed << std::endl;  // flushed: followed live
   });
 
+  if (result.stopped) {
+    if (is_root())
+      std::cout << "stopped by SIGUSR1 after " << result.steps << " steps (epoch " << result.epochs_run + 1 << " of "
+                << tc.epochs << " in progress); "
+                << (tc.checkpoint_path.empty() ? "no --checkpoint given, nothing saved"
+                                               : "wrote checkpoint " + tc.checkpoint_path + " (continue with --resume " +
+                                                     tc.checkpoint_path + ")")
+                << std::endl;
+    return kExitStopped;
+  }
   if (is_root()) {
     ModelFile model;
     model.config = vae.config();
     model.parameters = parameters_of(vae);
     model.reference_year = store.reference_year;
-    for (const auto& c : store.cells)
+    for (const auto& c : cells)
       model.cells.push_back({c.latitude, c.longitude, c.utc_offset_hours, c.trend_k_per_year, c.offset_k, c.scale_k,
                              season_phase_days(c.latitude)});
     model.provenance = {{"store", store_path},

@@ -6,11 +6,13 @@
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <exception>
+#include <new>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "cli.hpp"
+#include "common/collective.hpp"
 
 namespace {
 
@@ -41,13 +43,14 @@ int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   int status = 0;
   {
-    // Kokkos sees only its own --kokkos-* options (it would otherwise answer --help itself).
-    std::vector<char*> kokkos_args{argv[0]};
+    // Kokkos sees only its own --kokkos-* options (it would otherwise answer --help itself), the
+    // subcommand only the others (e.g. --kokkos-device-id=$SLURM_LOCALID from a job script).
+    std::vector<char*> kokkos_args{argv[0]}, command_args;
     for (int i = 1; i < argc; ++i)
-      if (std::string(argv[i]).rfind("--kokkos-", 0) == 0) kokkos_args.push_back(argv[i]);
+      (std::string(argv[i]).rfind("--kokkos-", 0) == 0 ? kokkos_args : command_args).push_back(argv[i]);
     int kokkos_argc = static_cast<int>(kokkos_args.size());
     Kokkos::ScopeGuard kokkos(kokkos_argc, kokkos_args.data());
-    const std::string name = argc > 1 ? argv[1] : "";
+    const std::string name = command_args.empty() ? "" : command_args[0];
     const climvae::cli::Command* found = nullptr;
     for (const auto& c : commands())
       if (name == c.name) found = &c;
@@ -64,12 +67,21 @@ int main(int argc, char** argv) {
       status = 2;
     } else {
       try {
-        status = found->run(argc - 1, argv + 1);
+        status = found->run(static_cast<int>(command_args.size()), command_args.data());
       } catch (const std::exception& e) {
-        std::cerr << "climvae " << name << ": error: " << e.what() << std::endl;
+        const auto* all = dynamic_cast<const climvae::AllRanksError*>(&e);
         int size = 1;
         MPI_Comm_size(MPI_COMM_WORLD, &size);
-        if (size > 1) MPI_Abort(MPI_COMM_WORLD, 1);  // the other ranks would wait forever
+        if (all && all->whole_world()) {
+          // Every rank has the same error: one line, and a normal exit of all ranks.
+          if (rank_of_world() == 0) std::cerr << "climvae " << name << ": error: " << e.what() << std::endl;
+        } else {
+          const bool out_of_memory = dynamic_cast<const std::bad_alloc*>(&e) != nullptr;
+          std::cerr << "climvae " << name << ": error"
+                    << (size > 1 ? " on rank " + std::to_string(rank_of_world()) + " of " + std::to_string(size) : "")
+                    << ": " << (out_of_memory ? "out of memory (" + std::string(e.what()) + ")" : e.what()) << std::endl;
+          if (size > 1) MPI_Abort(MPI_COMM_WORLD, 1);  // the other ranks would wait forever
+        }
         status = 1;
       }
     }

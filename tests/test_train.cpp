@@ -2,13 +2,19 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
 #include "engine/random.hpp"
 #include "model/model_file.hpp"
+#include "train/checkpoint.hpp"
 #include "train/trainer.hpp"
 #include "train/windows.hpp"
 
@@ -16,24 +22,74 @@ using namespace climvae;
 
 namespace {
 
-// One cell, `days` of hourly values: seasonal and diurnal sines plus noise, standardised.
-Store synthetic_store(int days) {
+// `cells` cells of `days` hourly values: seasonal and diurnal sines plus noise, each cell with its
+// own amplitude, phase and place.
+Store synthetic_store(int days, int cells = 1) {
   Store s;
   s.start_hour = parse_iso_hour("2015-01-01");
   s.num_hours = 24LL * days;
   s.reference_year = 2016;
-  CellSeries c;
-  c.latitude = 48.8;
-  c.longitude = 2.3;
-  c.offset_k = 285;
-  c.scale_k = 7;
-  for (int64_t i = 0; i < s.num_hours; ++i) {
-    const double season = -8 * std::cos(2 * M_PI * i / (24 * 365.0));
-    const double day = -4 * std::cos(2 * M_PI * (i % 24 - 3) / 24.0);
-    c.tas_k.push_back(static_cast<float>(285 + season + day + standard_normal(11, i)));
+  s.total_cells = cells;
+  for (int k = 0; k < cells; ++k) {
+    CellSeries c;
+    c.latitude = 48.8 - 30 * k;
+    c.longitude = 2.3 + 40 * k;
+    c.utc_offset_hours = 3 * k;
+    c.offset_k = 285 + k;
+    c.scale_k = 7;
+    for (int64_t i = 0; i < s.num_hours; ++i) {
+      const double season = -(8 - 2 * k) * std::cos(2 * M_PI * i / (24 * 365.0));
+      const double day = -(4 + k) * std::cos(2 * M_PI * (i % 24 - 3 + 3 * k) / 24.0);
+      c.tas_k.push_back(static_cast<float>(285 + k + season + day + standard_normal(11 + k, i)));
+    }
+    s.cells.push_back(c);
   }
-  s.cells.push_back(c);
   return s;
+}
+
+// This rank's share of an in-memory store, as read_store(..., StoreCells::my_share) gives it.
+Store share_of(const Store& all, MPI_Comm comm) {
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &ranks);
+  const CellRange mine = cell_share(static_cast<int>(all.cells.size()), rank, ranks);
+  Store s = all;
+  s.cells.assign(all.cells.begin() + mine.first, all.cells.begin() + mine.first + mine.count);
+  s.first_cell = mine.first;
+  return s;
+}
+
+// A file name in the temporary directory, the same on every rank (rank 0's pid names it).
+std::string scratch_path(const std::string& name) {
+  long pid = static_cast<long>(::getpid());
+  MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+  return (std::filesystem::temp_directory_path() / ("climvae_test_train_" + std::to_string(pid) + "_" + name)).string();
+}
+
+void remove_on_root(const std::string& path) {
+  MPI_Barrier(MPI_COMM_WORLD);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0) std::remove(path.c_str());
+}
+
+// The message of the climvae::Error that `call` throws ("" and a test failure if none).
+template <typename Call>
+std::string error_message(Call call) {
+  try {
+    call();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a climvae::Error";
+  return "";
+}
+
+double largest_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double worst = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) worst = std::max(worst, std::fabs(double(a[i]) - b[i]));
+  return worst;
 }
 
 }  // namespace
@@ -65,27 +121,138 @@ TEST(Windows, StartAtLocalMidnightSplitByTimeAndSkipMissingHours) {
 }
 
 // The global batch and the window order do not depend on the number of ranks: training on
-// MPI_COMM_WORLD (1 or 2 ranks) ends with the same parameters as training alone.
+// MPI_COMM_WORLD (1 or 2 ranks, each reading only its share of the cells of a 3-cell store)
+// ends with the same parameters as training alone on the whole store.
 TEST(Trainer, SameParametersWhateverTheNumberOfRanks) {
-  const Store s = synthetic_store(500);
+  const std::string path = scratch_path("three_cells.nc");
+  write_store(synthetic_store(500, 3), path);
   TrainConfig tc;
-  tc.epochs = 3;
+  tc.epochs = 2;
   tc.batch_size = 5;  // odd, so that ranks hold different shares and one may hold none
   tc.seed = 7;
-  auto run = [&](MPI_Comm comm) {
+  auto run = [&](MPI_Comm comm, StoreCells which) {
+    const Store store = read_store(path, comm, which);
     Vae vae;
     vae.initialize(tc.seed);
-    const TrainResult r = train(vae, s, tc, nullptr, comm);
-    EXPECT_EQ(r.epochs_run, 3);
+    const TrainResult r = train(vae, store, tc, nullptr, comm);
+    EXPECT_EQ(r.epochs_run, 2);
+    EXPECT_EQ(all_cell_constants(store, comm).size(), 3u);
     return parameters_of(vae);
   };
-  const std::vector<float> world = run(MPI_COMM_WORLD);
-  const std::vector<float> alone = run(MPI_COMM_SELF);
-  ASSERT_EQ(world.size(), alone.size());
-  double worst = 0;
-  for (size_t i = 0; i < world.size(); ++i) worst = std::max(worst, std::fabs(double(world[i]) - alone[i]));
-  EXPECT_LT(worst, 2e-5) << "largest parameter difference";
+  const std::vector<float> world = run(MPI_COMM_WORLD, StoreCells::my_share);
+  const std::vector<float> alone = run(MPI_COMM_SELF, StoreCells::all);
+  // Ranks sum their shares of a batch in a different order, so gradients differ by rounding.
+  // Adam's early steps are +-lr for any gradient, so a parameter whose gradient is rounding
+  // noise can move by up to lr per step; all others must agree to 2e-5.
+  size_t beyond = 0;
+  for (size_t i = 0; i < world.size(); ++i) beyond += std::fabs(double(world[i]) - alone[i]) > 2e-5;
+  EXPECT_LT(beyond, world.size() / 100) << "parameters differing by more than 2e-5";
+  EXPECT_LT(largest_difference(world, alone), 2e-3) << "largest parameter difference";
   EXPECT_NE(world, parameters_of([] { Vae v; v.initialize(7); return v; }()));  // it did train
+  remove_on_root(path);
+}
+
+// A run stopped between steps (by one rank only, as a signal to one task would) and resumed
+// from its checkpoint ends with exactly the parameters of the run that was never interrupted.
+TEST(Trainer, InterruptedAndResumedRunEqualsUninterruptedRun) {
+  const Store store = share_of(synthetic_store(500, 2), MPI_COMM_WORLD);
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+  TrainConfig tc;
+  tc.epochs = 3;
+  tc.batch_size = 6;
+  tc.seed = 5;
+  tc.early_stop_patience = 5;  // the early-stopping state travels in the checkpoint too
+  auto fresh = [](uint64_t seed) {
+    Vae v;
+    v.initialize(seed);
+    return v;
+  };
+  Vae whole = fresh(tc.seed);
+  std::vector<std::string> whole_log, resumed_log;
+  auto log_to = [](std::vector<std::string>& log) {
+    return [&log](const EpochReport& e) {
+      log.push_back(std::to_string(e.epoch) + " " + std::to_string(e.train.total()) + " " +
+                    std::to_string(e.validation.total()));
+    };
+  };
+  const TrainResult w = train(whole, store, tc, log_to(whole_log), MPI_COMM_WORLD);
+  EXPECT_FALSE(w.stopped);
+
+  const std::string checkpoint = scratch_path("run.ckpt");
+  TrainConfig interrupted = tc;
+  interrupted.checkpoint_path = checkpoint;
+  int polls = 0;
+  interrupted.stop_requested = [&] { return rank == ranks - 1 && ++polls == 11; };  // mid-epoch 2
+  Vae first = fresh(tc.seed);
+  const TrainResult a = train(first, store, interrupted, log_to(resumed_log), MPI_COMM_WORLD);
+  EXPECT_TRUE(a.stopped);
+  EXPECT_EQ(a.epochs_run, 1);
+  EXPECT_EQ(a.steps, 11);
+
+  TrainConfig resumed = tc;
+  resumed.resume_from = checkpoint;
+  Vae second = fresh(99);  // the checkpoint's parameters replace these
+  const TrainResult b = train(second, store, resumed, log_to(resumed_log), MPI_COMM_WORLD);
+  EXPECT_FALSE(b.stopped);
+  EXPECT_EQ(b.first_epoch, 2);
+  EXPECT_EQ(b.steps, w.steps);
+  EXPECT_EQ(b.best_epoch, w.best_epoch);
+  EXPECT_EQ(resumed_log, whole_log);  // the same epoch reports, each once
+  EXPECT_EQ(parameters_of(second), parameters_of(whole));  // bit for bit
+
+  // A checkpoint resumed with other options, or damaged, is refused with a clear message.
+  TrainConfig other = resumed;
+  other.batch_size = 7;
+  Vae v = fresh(1);
+  EXPECT_NE(error_message([&] { train(v, store, other, nullptr, MPI_COMM_WORLD); }).find("batch-size = 6"),
+            std::string::npos);
+  save_checkpoint(load_checkpoint(checkpoint), checkpoint + ".copy");
+  if (rank == 0) {
+    std::fstream f(checkpoint, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-3, std::ios::end);
+    f.put('x');
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  EXPECT_NE(error_message([&] { train(v, store, resumed, nullptr, MPI_COMM_WORLD); }).find("corrupt"),
+            std::string::npos);
+  remove_on_root(checkpoint);
+  remove_on_root(checkpoint + ".copy");
+}
+
+// Bad data on one rank (its cell has no value) stops every rank with that rank's message.
+TEST(Trainer, CellWithoutDataStopsEveryRankWithItsMessage) {
+  Store all = synthetic_store(300, 2);
+  std::fill(all.cells[1].tas_k.begin(), all.cells[1].tas_k.end(), NAN);
+  const Store store = share_of(all, MPI_COMM_WORLD);
+  Vae vae;
+  vae.initialize(1);
+  const std::string message = error_message([&] { train(vae, store, TrainConfig(), nullptr, MPI_COMM_WORLD); });
+  EXPECT_NE(message.find("cell 1 (18.80N 42.30E) has no complete training window"), std::string::npos) << message;
+  EXPECT_NE(message.find("7200 of 7200 hours are missing"), std::string::npos) << message;
+  int ranks = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+  if (ranks == 2) EXPECT_NE(message.find("(rank 1 of 2)"), std::string::npos) << message;  // cell 1's rank
+}
+
+// An absurd value in one cell makes the loss explode: the run stops at that step on every rank
+// and names the cell and window involved, not the healthy ones of the same batch.
+TEST(Trainer, ExplodingLossNamesTheStepAndTheCell) {
+  Store all = synthetic_store(300, 2);
+  all.cells[1].tas_k[24 * 40 + 5] = 1e6f;
+  const Store store = share_of(all, MPI_COMM_WORLD);
+  TrainConfig tc;
+  tc.epochs = 2;
+  Vae vae;
+  vae.initialize(1);
+  const std::string message = error_message([&] { train(vae, store, tc, nullptr, MPI_COMM_WORLD); });
+  EXPECT_NE(message.find("training diverged at epoch 1, step 1"), std::string::npos) << message;
+  EXPECT_NE(message.find("cell 1 (18.80N 42.30E) from 2015-"), std::string::npos) << message;
+  EXPECT_EQ(message.find("cell 0"), std::string::npos) << message;
+  int ranks = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+  if (ranks == 2) EXPECT_NE(message.find("(rank 1 of 2)"), std::string::npos) << message;  // cell 1's rank
 }
 
 TEST(Trainer, LossFallsAndEarlyStoppingKeepsTheBestEpoch) {

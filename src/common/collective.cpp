@@ -28,7 +28,10 @@ void throw_if_any_rank_failed(MPI_Comm comm, const std::string& local_error) {
   MPI_Bcast(&length, 1, MPI_INT, first_failed, comm);
   message.resize(static_cast<size_t>(length));
   MPI_Bcast(message.data(), length, MPI_CHAR, first_failed, comm);
-  throw Error(message);
+  if (size > 1) message += " (rank " + std::to_string(first_failed) + " of " + std::to_string(size) + ")";
+  int same = MPI_UNEQUAL;
+  MPI_Comm_compare(comm, MPI_COMM_WORLD, &same);
+  throw AllRanksError(message, same == MPI_IDENT || same == MPI_CONGRUENT);
 }
 
 void run_on_root(MPI_Comm comm, const std::function<void()>& work) {

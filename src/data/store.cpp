@@ -373,3 +373,34 @@ double Store::at_year_k(int c, int64_t i, int year) const {
 }
 
 }  // namespace climvae
+
+namespace climvae {
+
+std::vector<CellSeries> all_cell_constants(const Store& share, MPI_Comm comm) {
+  constexpr int per_cell = 6;
+  std::vector<double> mine;
+  for (const CellSeries& c : share.cells)
+    mine.insert(mine.end(), {c.latitude, c.longitude, static_cast<double>(c.utc_offset_hours), c.trend_k_per_year,
+                             c.offset_k, c.scale_k});
+  int ranks = 1;
+  MPI_Comm_size(comm, &ranks);
+  const int count = static_cast<int>(mine.size());
+  std::vector<int> counts(ranks), displacements(ranks, 0);
+  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
+  for (int r = 1; r < ranks; ++r) displacements[r] = displacements[r - 1] + counts[r - 1];
+  std::vector<double> all(static_cast<size_t>(displacements.back() + counts.back()));
+  MPI_Allgatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), displacements.data(), MPI_DOUBLE, comm);
+  std::vector<CellSeries> cells(all.size() / per_cell);
+  for (size_t i = 0; i < cells.size(); ++i) {
+    const double* v = &all[i * per_cell];
+    cells[i].latitude = v[0];
+    cells[i].longitude = v[1];
+    cells[i].utc_offset_hours = static_cast<int>(v[2]);
+    cells[i].trend_k_per_year = v[3];
+    cells[i].offset_k = v[4];
+    cells[i].scale_k = v[5];
+  }
+  return cells;
+}
+
+}  // namespace climvae

@@ -1,8 +1,5 @@
 #include "model/model_file.hpp"
 
-#include <unistd.h>
-
-#include <array>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -10,6 +7,7 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "common/file_io.hpp"
 
 namespace climvae {
 
@@ -17,22 +15,6 @@ namespace {
 
 constexpr const char* kMagic = "climvae-model";
 constexpr const char* kEndOfHeader = "end-header";
-
-uint32_t crc32(const void* data, size_t size, uint32_t crc = 0) {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  crc = ~crc;
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < size; ++i) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
-  return ~crc;
-}
 
 // Values with full precision so that a save/load round trip is exact.
 std::string exact(double v) {
@@ -85,24 +67,12 @@ void save_model(const ModelFile& model, const std::string& path) {
   uint32_t crc = crc32(header.data(), header.size());
   crc = crc32(model.parameters.data(), bytes, crc);
 
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    require(out.good(), "cannot write model file '" + tmp + "'");
-    char crc_text[16];
-    std::snprintf(crc_text, sizeof crc_text, "%08x", crc);
+  char crc_text[16];
+  std::snprintf(crc_text, sizeof crc_text, "%08x", crc);
+  write_file_atomically(path, "model file", [&](std::ostream& out) {
     out << header << "crc32 " << crc_text << "\n" << kEndOfHeader << "\n";
     out.write(reinterpret_cast<const char*>(model.parameters.data()), static_cast<std::streamsize>(bytes));
-    out.flush();
-    if (!out.good()) {
-      std::remove(tmp.c_str());
-      throw Error("writing model file '" + tmp + "' failed (disk full?)");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error("cannot rename '" + tmp + "' to '" + path + "': " + std::strerror(errno));
-  }
+  });
 }
 
 ModelFile load_model(const std::string& path) {

@@ -3,17 +3,26 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <random>
+#include <sstream>
 
+#include "common/calendar.hpp"
+#include "common/collective.hpp"
 #include "common/error.hpp"
 #include "engine/kokkos_compat.hpp"
 #include "engine/random.hpp"
 #include "model/seasonal.hpp"
+#include "train/checkpoint.hpp"
 
 namespace climvae {
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // Host staging and device views for one batch of windows.
 struct BatchBuffers {
@@ -37,32 +46,40 @@ struct BatchBuffers {
   }
 };
 
-// Fills the batch with the standardised windows starting at `starts` and draws eps from a
+// One batch of this rank: its windows (Window::cell is the global cell index), their jittered
+// starts and their positions in the global order (which key eps).
+struct Batch {
+  std::vector<Window> windows;
+  std::vector<int64_t> starts;
+  std::vector<uint64_t> positions;
+  size_t size() const { return windows.size(); }
+};
+
+// Fills the buffers with the standardised windows of the batch and draws eps from a
 // counter-based stream keyed by (seed, epoch, global window position), so that the numbers do
 // not depend on how the batch is split over ranks.
-void fill_batch(const Store& store, const std::vector<Window>& windows, const std::vector<int64_t>& starts,
-                int steps, int latent, uint64_t key, const std::vector<uint64_t>& positions, BatchBuffers& buf) {
-  const int batch = static_cast<int>(windows.size());
+void fill_batch(const Store& store, const Batch& batch_windows, int steps, int latent, uint64_t key, BatchBuffers& buf) {
+  const int batch = static_cast<int>(batch_windows.size());
   const int hours = steps * Vae::kHoursPerStep;
   buf.resize(batch, steps);
   if (buf.eps.extent(2) != static_cast<size_t>(latent)) buf.eps = View3("climvae::train::eps", batch, steps, latent);
   for (int b = 0; b < batch; ++b) {
-    const CellSeries& cell = store.cells[windows[b].cell];
-    for (int h = 0; h < hours; ++h) {
-      const int64_t i = starts[b] + h;
-      buf.x_host(b, h) = static_cast<float>((store.detrended_k(windows[b].cell, i) - cell.offset_k) / cell.scale_k);
-    }
-    const int64_t local_start = store.start_hour + starts[b] + cell.utc_offset_hours;
-    seasonal_features(local_start, steps, &buf.season_host(b, 0, 0), season_phase_days(cell.latitude));
+    const int c = batch_windows.windows[b].cell - store.first_cell;
+    const CellSeries& cell = store.cells[c];
+    const int64_t start = batch_windows.starts[b];
+    for (int h = 0; h < hours; ++h)
+      buf.x_host(b, h) = static_cast<float>((store.detrended_k(c, start + h) - cell.offset_k) / cell.scale_k);
+    seasonal_features(store.start_hour + start + cell.utc_offset_hours, steps, &buf.season_host(b, 0, 0),
+                      season_phase_days(cell.latitude));
   }
   auto cells_host = Kokkos::create_mirror_view(buf.cells);
-  for (int b = 0; b < batch; ++b) cells_host(b) = store.first_cell + windows[b].cell;
+  for (int b = 0; b < batch; ++b) cells_host(b) = batch_windows.windows[b].cell;  // global index
   Kokkos::deep_copy(buf.cells, cells_host);
   Kokkos::deep_copy(buf.x, buf.x_host);
   Kokkos::deep_copy(buf.season, buf.season_host);
   const auto pos = buf.positions;
   auto pos_host = Kokkos::create_mirror_view(pos);
-  for (int b = 0; b < batch; ++b) pos_host(b) = positions[b];
+  for (int b = 0; b < batch; ++b) pos_host(b) = batch_windows.positions[b];
   Kokkos::deep_copy(pos, pos_host);
   Real* e = buf.eps.data();
   const int per_window = steps * latent;
@@ -73,31 +90,65 @@ void fill_batch(const Store& store, const std::vector<Window>& windows, const st
       });
 }
 
-// Loss over a set of windows (no gradients), split over ranks and summed.
-LossParts evaluate(Vae& vae, const Store& store, const std::vector<Window>& windows, const TrainConfig& config,
-                   BatchBuffers& buf, MPI_Comm comm) {
-  int rank = 0, size = 1;
+// This rank's windows and where they sit in the global lists. Ranks hold consecutive blocks of
+// cells in rank order, so the global lists (ordered by cell) are the ranks' lists one after
+// another, whatever the number of ranks.
+struct RankWindows {
+  WindowSplit mine;
+  int64_t train_first = 0, train_total = 0;
+  int64_t validation_first = 0, validation_total = 0;
+  int64_t skipped_total = 0;
+  bool owns_train(int64_t w) const {
+    return w >= train_first && w < train_first + static_cast<int64_t>(mine.train.size());
+  }
+};
+
+RankWindows rank_windows(const Store& store, const WindowConfig& config, MPI_Comm comm) {
+  int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+  long long cells = static_cast<long long>(store.cells.size()), first_cell = 0;
+  MPI_Exscan(&cells, &first_cell, 1, MPI_LONG_LONG, MPI_SUM, comm);
+  if (rank == 0) first_cell = 0;  // MPI_Exscan leaves rank 0's result undefined
+  RankWindows r;
+  run_on_all_ranks(comm, [&] {
+    require(store.first_cell == first_cell, "rank " + std::to_string(rank) + " holds cells from " +
+                                                std::to_string(store.first_cell) + " on, expected " +
+                                                std::to_string(first_cell) +
+                                                ": each rank must hold its share of the store (StoreCells::my_share)");
+    r.mine = make_windows(store, config);
+  });
+  long long counts[3] = {static_cast<long long>(r.mine.train.size()), static_cast<long long>(r.mine.validation.size()),
+                         r.mine.skipped_missing};
+  long long firsts[3] = {0, 0, 0}, totals[3] = {0, 0, 0};
+  MPI_Exscan(counts, firsts, 3, MPI_LONG_LONG, MPI_SUM, comm);
+  if (rank == 0) std::fill(firsts, firsts + 3, 0LL);
+  MPI_Allreduce(counts, totals, 3, MPI_LONG_LONG, MPI_SUM, comm);
+  require(totals[0] > 0, "no complete training window in the store");
+  r.train_first = firsts[0], r.train_total = totals[0];
+  r.validation_first = firsts[1], r.validation_total = totals[1];
+  r.skipped_total = totals[2];
+  return r;
+}
+
+// Loss over this rank's validation windows (no gradients), summed over the ranks.
+LossParts evaluate(Vae& vae, const Store& store, const RankWindows& rw, const TrainConfig& config, BatchBuffers& buf,
+                   MPI_Comm comm) {
+  const std::vector<Window>& windows = rw.mine.validation;
   const int steps = config.windows.window_days / 4;
   double sums[3] = {0, 0, 0};
   for (size_t b0 = 0; b0 < windows.size(); b0 += config.batch_size) {
-    std::vector<Window> mine;
-    std::vector<int64_t> starts;
-    std::vector<uint64_t> positions;
-    for (size_t i = b0; i < std::min(windows.size(), b0 + config.batch_size); ++i)
-      if (static_cast<int>(i % size) == rank) {
-        mine.push_back(windows[i]);
-        starts.push_back(windows[i].nominal_start);
-        positions.push_back(i);
-      }
-    if (mine.empty()) continue;
+    Batch batch;
+    for (size_t i = b0; i < std::min(windows.size(), b0 + config.batch_size); ++i) {
+      batch.windows.push_back(windows[i]);
+      batch.starts.push_back(windows[i].nominal_start);
+      batch.positions.push_back(rw.validation_first + i);
+    }
     // Validation uses one fixed eps stream so that epochs are comparable.
-    fill_batch(store, mine, starts, steps, vae.config().latent, stream_key(config.seed, 0xFA11DA7EULL), positions, buf);
+    fill_batch(store, batch, steps, vae.config().latent, stream_key(config.seed, 0xFA11DA7EULL), buf);
     const LossParts l = vae.forward_backward(buf.x, buf.season, buf.cells, buf.eps, false);
-    sums[0] += l.reconstruction * mine.size();
-    sums[1] += l.kl * mine.size();
-    sums[2] += mine.size();
+    sums[0] += l.reconstruction * batch.size();
+    sums[1] += l.kl * batch.size();
+    sums[2] += batch.size();
   }
   MPI_Allreduce(MPI_IN_PLACE, sums, 3, MPI_DOUBLE, MPI_SUM, comm);
   LossParts out;
@@ -108,108 +159,272 @@ LossParts evaluate(Vae& vae, const Store& store, const std::vector<Window>& wind
   return out;
 }
 
+bool loss_is_bad(const LossParts& l, double max_loss) { return !(std::isfinite(l.total()) && l.total() <= max_loss); }
+
+// The message for a step whose loss on this rank's windows is bad: the windows whose loss is
+// bad on their own (re-evaluated one by one), or all of the rank's windows if none is.
+std::string divergence_report(Vae& vae, const Store& store, const Batch& batch, const LossParts& loss, int epoch,
+                              int64_t step, uint64_t eps_key, const TrainConfig& config, BatchBuffers& buf) {
+  std::ostringstream m;
+  m << "training diverged at epoch " << epoch << ", step " << step << ": the loss of " << batch.size()
+    << " window(s) is " << loss.total() << " (reconstruction " << loss.reconstruction << ", KL " << loss.kl
+    << "; limit --max-loss " << config.max_loss << "). Windows involved:";
+  std::vector<std::string> bad, all;
+  for (size_t b = 0; b < batch.size(); ++b) {
+    Batch one;
+    one.windows = {batch.windows[b]};
+    one.starts = {batch.starts[b]};
+    one.positions = {batch.positions[b]};
+    fill_batch(store, one, config.windows.window_days / 4, vae.config().latent, eps_key, buf);
+    const LossParts l = vae.forward_backward(buf.x, buf.season, buf.cells, buf.eps, false);
+    std::ostringstream w;
+    w << " " << describe_cell(store, one.windows[0].cell) << " from " << format_iso_hour(store.start_hour + one.starts[0])
+      << " (loss " << l.total() << ")";
+    all.push_back(w.str());
+    if (loss_is_bad(l, config.max_loss)) bad.push_back(w.str());
+  }
+  const std::vector<std::string>& listed = bad.empty() ? all : bad;
+  for (size_t i = 0; i < listed.size() && i < 10; ++i) m << (i ? ";" : "") << listed[i];
+  if (listed.size() > 10) m << "; and " << listed.size() - 10 << " more";
+  return m.str();
+}
+
+std::vector<float> to_host(const View1& v) {
+  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
+  return std::vector<float>(host.data(), host.data() + host.extent(0));
+}
+
+void to_device(const std::vector<float>& values, const View1& v) {
+  require(values.size() == v.extent(0), "buffer size does not match the network");
+  Kokkos::View<const float*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(values.data(),
+                                                                                               values.size());
+  Kokkos::deep_copy(v, host);
+}
+
+// The options a resumed run must share with the run that wrote the checkpoint (named as on the
+// command line), and the sizes that follow from the store.
+std::vector<std::pair<std::string, std::string>> run_settings(const Vae& vae, const RankWindows& rw,
+                                                              const TrainConfig& c) {
+  auto text = [](auto v) {
+    std::ostringstream s;
+    s.precision(17);
+    s << v;
+    return s.str();
+  };
+  const WindowConfig& w = c.windows;
+  return {{"seed", text(c.seed)},
+          {"batch-size", text(c.batch_size)},
+          {"learning-rate", text(c.adam.learning_rate)},
+          {"window-days", text(w.window_days)},
+          {"stride-days", text(w.stride_days)},
+          {"jitter-days", text(w.jitter_days)},
+          {"jitter-hours", text(w.jitter_hours)},
+          {"validation-fraction", text(w.validation_fraction)},
+          {"from", text(w.first_hour)},
+          {"until", text(w.last_hour)},
+          {"early-stop", text(c.early_stop_patience)},
+          {"filters", text(vae.config().filters)},
+          {"latent", text(vae.config().latent)},
+          {"fourier-features", text(vae.config().fourier_features)},
+          {"parameters", text(vae.params().layout.total())},
+          {"train-windows", text(rw.train_total)},
+          {"validation-windows", text(rw.validation_total)}};
+}
+
+// The training state every rank holds identically: model, optimiser, best parameters, loop state.
+struct Trainee {
+  Vae& vae;
+  Adam& adam;
+  View1 best_params;
+  TrainState& state;
+};
+
+void write_checkpoint(const std::string& path, const std::vector<std::pair<std::string, std::string>>& settings,
+                      const Trainee& t, MPI_Comm comm) {
+  run_on_root(comm, [&] {
+    Checkpoint c;
+    c.settings = settings;
+    c.state = t.state;
+    c.parameters = to_host(t.vae.params().values);
+    c.adam_m = to_host(t.adam.first_moment());
+    c.adam_v = to_host(t.adam.second_moment());
+    c.best_parameters = to_host(t.best_params);
+    save_checkpoint(c, path);
+  });
+}
+
+// Rank 0 reads and checks the checkpoint, every rank receives it.
+void resume(const std::string& path, const std::vector<std::pair<std::string, std::string>>& settings, Trainee& t,
+            MPI_Comm comm) {
+  Checkpoint c;
+  run_on_root(comm, [&] {
+    c = load_checkpoint(path);
+    for (const auto& [name, value] : settings) {
+      const auto found = std::find_if(c.settings.begin(), c.settings.end(), [&](const auto& s) { return s.first == name; });
+      require(found != c.settings.end() && found->second == value,
+              "checkpoint '" + path + "' was written by a run with " + name + " = " +
+                  (found == c.settings.end() ? "(none)" : found->second) + ", this run has " + value +
+                  " (resume with the same options and store)");
+    }
+  });
+  const size_t n = t.vae.params().layout.total();  // equal to the checkpoint's: checked as a setting
+  for (auto* buffer : {&c.parameters, &c.adam_m, &c.adam_v, &c.best_parameters}) {
+    buffer->resize(n);
+    MPI_Bcast(buffer->data(), static_cast<int>(n), MPI_FLOAT, 0, comm);
+  }
+  MPI_Bcast(&c.state, sizeof(TrainState), MPI_BYTE, 0, comm);
+  to_device(c.parameters, t.vae.params().values);
+  to_device(c.adam_m, t.adam.first_moment());
+  to_device(c.adam_v, t.adam.second_moment());
+  to_device(c.best_parameters, t.best_params);
+  t.adam.set_steps_taken(c.state.adam_steps);
+  t.state = c.state;
+}
+
 }  // namespace
 
 TrainResult train(Vae& vae, const Store& store, const TrainConfig& config,
                   const std::function<void(const EpochReport&)>& on_epoch, MPI_Comm comm) {
   require(config.epochs >= 1, "epochs must be at least 1");
   require(config.batch_size >= 1, "batch size must be at least 1");
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
+  require(config.checkpoint_every >= 0, "checkpoint interval must not be negative");
+  int size = 1;
   MPI_Comm_size(comm, &size);
-  const WindowSplit split = make_windows(store, config.windows);
+  const RankWindows rw = rank_windows(store, config.windows, comm);
   const int steps = config.windows.window_days / 4;
   const int num_params = static_cast<int>(vae.params().layout.total());
 
-  // Every rank starts from rank 0's parameters.
-  kx::fence("climvae::train::before_broadcast");
-  MPI_Bcast(vae.params().values.data(), num_params, MPI_FLOAT, 0, comm);
-
   Adam adam(vae.params().layout.total(), config.adam);
+  TrainState state;
+  Trainee trainee{vae, adam, View1("climvae::train::best_params", vae.params().values.extent(0)), state};
+  const auto settings = run_settings(vae, rw, config);
+  if (config.resume_from.empty()) {
+    // Every rank starts from rank 0's parameters.
+    kx::fence("climvae::train::before_broadcast");
+    MPI_Bcast(vae.params().values.data(), num_params, MPI_FLOAT, 0, comm);
+  } else {
+    resume(config.resume_from, settings, trainee, comm);
+  }
   BatchBuffers buf;
   TrainResult result;
-  result.train_windows = static_cast<int>(split.train.size());
-  result.validation_windows = static_cast<int>(split.validation.size());
-  result.skipped_windows = split.skipped_missing;
-  result.best_validation = INFINITY;
-  View1 best_params("climvae::train::best_params", vae.params().values.extent(0));
-  int epochs_without_improvement = 0;
-  const auto t0 = std::chrono::steady_clock::now();
+  result.train_windows = static_cast<int>(rw.train_total);
+  result.validation_windows = static_cast<int>(rw.validation_total);
+  result.skipped_windows = static_cast<int>(rw.skipped_total);
+  result.first_epoch = state.epoch;
+  const double seconds_before = state.seconds;
+  const auto t0 = Clock::now();
+  auto finish = [&] {
+    state.seconds = seconds_before + seconds_since(t0);
+    result.epochs_run = state.epoch - 1;
+    result.best_epoch = state.best_epoch;
+    result.best_validation = state.best_loss;
+    result.steps = state.adam_steps;
+    result.seconds = state.seconds;
+    result.seconds_this_run = seconds_since(t0);
+  };
+  auto early_stopped = [&] {
+    return config.early_stop_patience > 0 && state.epochs_without_improvement >= config.early_stop_patience;
+  };
 
-  std::vector<int> order(split.train.size());
-  for (int epoch = 1; epoch <= config.epochs; ++epoch) {
-    const auto te = std::chrono::steady_clock::now();
+  std::vector<int64_t> order(rw.train_total);
+  while (state.epoch <= config.epochs && !early_stopped()) {
+    const int epoch = state.epoch;
+    const auto te = Clock::now();
+    const int64_t first_window = state.next_window;
     std::iota(order.begin(), order.end(), 0);
     std::mt19937_64 shuffle_rng(stream_key(config.seed, static_cast<uint64_t>(epoch)));
     std::shuffle(order.begin(), order.end(), shuffle_rng);
     const uint64_t eps_key = stream_key(config.seed ^ 0xE95ULL, static_cast<uint64_t>(epoch));
-    double sums[3] = {0, 0, 0};
-    for (size_t b0 = 0; b0 < order.size(); b0 += config.batch_size) {
-      const size_t b1 = std::min(order.size(), b0 + config.batch_size);
-      const double global_batch = static_cast<double>(b1 - b0);
-      std::vector<Window> mine;
-      std::vector<int64_t> starts;
-      std::vector<uint64_t> positions;
-      for (size_t i = b0; i < b1; ++i) {
-        if (static_cast<int>(i % size) != rank) continue;
-        const int w = order[i];
-        mine.push_back(split.train[w]);
-        starts.push_back(jittered_start(store, split.train[w], config.windows, config.seed, epoch, w));
-        positions.push_back(i);
+    while (state.next_window < rw.train_total) {
+      const int64_t b0 = state.next_window, b1 = std::min<int64_t>(rw.train_total, b0 + config.batch_size);
+      Batch mine;  // the windows of this global batch that belong to this rank's cells
+      for (int64_t i = b0; i < b1; ++i) {
+        const int64_t w = order[i];
+        if (!rw.owns_train(w)) continue;
+        const Window& window = rw.mine.train[w - rw.train_first];
+        mine.windows.push_back(window);
+        mine.starts.push_back(jittered_start(store, window, config.windows, config.seed, epoch, static_cast<int>(w)));
+        mine.positions.push_back(static_cast<uint64_t>(i));
       }
-      if (mine.empty()) {
+      LossParts l;
+      if (mine.size() == 0) {
         Kokkos::deep_copy(vae.params().grads, Real(0));
       } else {
-        fill_batch(store, mine, starts, steps, vae.config().latent, eps_key, positions, buf);
-        const LossParts l = vae.forward_backward(buf.x, buf.season, buf.cells, buf.eps, true);
-        sums[0] += l.reconstruction * mine.size();
-        sums[1] += l.kl * mine.size();
+        fill_batch(store, mine, steps, vae.config().latent, eps_key, buf);
+        l = vae.forward_backward(buf.x, buf.season, buf.cells, buf.eps, true);
         // The engine averaged over this rank's share; weight it by its share of the global batch.
         if (size > 1) {
-          const Real w = static_cast<Real>(mine.size() / global_batch);
+          const Real w = static_cast<Real>(mine.size() / static_cast<double>(b1 - b0));
           Real* g = vae.params().grads.data();
           Kokkos::parallel_for(
               "climvae::train::weight_gradients", RangePolicy(0, num_params), KOKKOS_LAMBDA(const int i) { g[i] *= w; });
         }
       }
-      sums[2] += mine.size();
+      // One small allreduce per step: the loss sums, and whether any rank saw a bad loss or was
+      // asked to stop, so that every rank takes the same decision.
+      const bool bad = mine.size() > 0 && loss_is_bad(l, config.max_loss);
+      const bool stop = config.stop_requested && config.stop_requested();
+      const double n = static_cast<double>(mine.size());
+      double step_sums[5] = {l.reconstruction * n, l.kl * n, n, bad ? 1.0 : 0.0, stop ? 1.0 : 0.0};
+      MPI_Allreduce(MPI_IN_PLACE, step_sums, 5, MPI_DOUBLE, MPI_SUM, comm);
+      if (step_sums[3] > 0)
+        throw_if_any_rank_failed(
+            comm, bad ? divergence_report(vae, store, mine, l, epoch, state.adam_steps + 1, eps_key, config, buf) : "");
       if (size > 1) {
+        const auto ta = Clock::now();
         kx::fence("climvae::train::before_allreduce");
         MPI_Allreduce(MPI_IN_PLACE, vae.params().grads.data(), num_params, MPI_FLOAT, MPI_SUM, comm);
+        result.seconds_allreduce += seconds_since(ta);
       }
       adam.step(vae.params().values, vae.params().grads);
+      state.adam_steps = adam.steps_taken();
+      for (int k = 0; k < 3; ++k) state.loss_sums[k] += step_sums[k];
+      state.next_window = b1;
+      ++result.steps_this_run;
+      if (step_sums[4] > 0) {
+        result.stopped = true;
+        finish();
+        if (!config.checkpoint_path.empty()) write_checkpoint(config.checkpoint_path, settings, trainee, comm);
+        return result;
+      }
     }
-    MPI_Allreduce(MPI_IN_PLACE, sums, 3, MPI_DOUBLE, MPI_SUM, comm);
 
     EpochReport report;
     report.epoch = epoch;
     report.epochs = config.epochs;
-    report.train.reconstruction = sums[0] / sums[2];
-    report.train.kl = sums[1] / sums[2];
-    report.has_validation = !split.validation.empty();
-    if (report.has_validation) report.validation = evaluate(vae, store, split.validation, config, buf, comm);
-    require(std::isfinite(report.train.total()) && (!report.has_validation || std::isfinite(report.validation.total())),
-            "training diverged at epoch " + std::to_string(epoch) + ": loss is not finite");
+    report.train.reconstruction = state.loss_sums[0] / state.loss_sums[2];
+    report.train.kl = state.loss_sums[1] / state.loss_sums[2];
+    report.has_validation = rw.validation_total > 0;
+    if (report.has_validation) report.validation = evaluate(vae, store, rw, config, buf, comm);
+    require(!report.has_validation || std::isfinite(report.validation.total()),
+            "training diverged at epoch " + std::to_string(epoch) + ": the validation loss is not finite");
     const double monitored = report.has_validation ? report.validation.total() : report.train.total();
-    if (monitored < result.best_validation) {
-      result.best_validation = monitored;
-      result.best_epoch = epoch;
+    if (monitored < state.best_loss) {
+      state.best_loss = monitored;
+      state.best_epoch = epoch;
       report.best_so_far = true;
-      Kokkos::deep_copy(best_params, vae.params().values);
-      epochs_without_improvement = 0;
+      Kokkos::deep_copy(trainee.best_params, vae.params().values);
+      state.epochs_without_improvement = 0;
     } else {
-      ++epochs_without_improvement;
+      ++state.epochs_without_improvement;
     }
-    const auto now = std::chrono::steady_clock::now();
-    report.seconds_elapsed = std::chrono::duration<double>(now - t0).count();
-    report.windows_per_second = order.size() / std::chrono::duration<double>(now - te).count();
-    report.seconds_remaining = report.seconds_elapsed / epoch * (config.epochs - epoch);
-    result.epochs_run = epoch;
+    state.epoch = epoch + 1;
+    state.next_window = 0;
+    std::fill(state.loss_sums, state.loss_sums + 3, 0.0);
+    const double run_seconds = seconds_since(t0);
+    report.seconds_elapsed = seconds_before + run_seconds;
+    report.windows_per_second = (rw.train_total - first_window) / seconds_since(te);
+    report.seconds_remaining = run_seconds / (epoch - result.first_epoch + 1) * (config.epochs - epoch);
     if (on_epoch) on_epoch(report);
-    if (config.early_stop_patience > 0 && epochs_without_improvement >= config.early_stop_patience) break;
+    if (config.checkpoint_every > 0 && epoch % config.checkpoint_every == 0 && !config.checkpoint_path.empty()) {
+      state.seconds = seconds_before + seconds_since(t0);
+      write_checkpoint(config.checkpoint_path, settings, trainee, comm);
+    }
   }
-  if (config.early_stop_patience > 0) Kokkos::deep_copy(vae.params().values, best_params);
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  finish();
+  // The last state, so that a finished run can be extended with more epochs.
+  if (!config.checkpoint_path.empty()) write_checkpoint(config.checkpoint_path, settings, trainee, comm);
+  if (config.early_stop_patience > 0) Kokkos::deep_copy(vae.params().values, trainee.best_params);
   return result;
 }
 

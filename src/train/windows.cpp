@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "common/error.hpp"
 #include "engine/random.hpp"
@@ -46,6 +47,7 @@ WindowSplit make_windows(const Store& store, const WindowConfig& config) {
     int64_t first = lo + jitter;
     const int64_t mod = ((local0 + first) % 24 + 24) % 24;
     if (mod != 0) first += 24 - mod;
+    const size_t train_before = out.train.size();
     for (int64_t s = first; s + length + jitter <= hi; s += stride) {
       const bool validation = s >= split;
       const bool train = s + length + jitter <= split;
@@ -54,12 +56,23 @@ WindowSplit make_windows(const Store& store, const WindowConfig& config) {
         ++out.skipped_missing;
         continue;
       }
-      (validation ? out.validation : out.train).push_back({c, s});
+      (validation ? out.validation : out.train).push_back({store.first_cell + c, s});
+    }
+    if (out.train.size() == train_before) {
+      const auto missing = std::count_if(cell.tas_k.begin(), cell.tas_k.end(), [](float v) { return std::isnan(v); });
+      throw Error(describe_cell(store, store.first_cell + c) + " has no complete training window (need " +
+                  std::to_string(config.window_days) + " days without missing hours before the validation period; " +
+                  std::to_string(missing) + " of " + std::to_string(cell.tas_k.size()) + " hours are missing)");
     }
   }
-  require(!out.train.empty(), "no complete training window in the store (need " + std::to_string(config.window_days) +
-                                  " days without missing hours before the validation period)");
   return out;
+}
+
+std::string describe_cell(const Store& store, int cell) {
+  const CellSeries& c = store.cells[cell - store.first_cell];
+  char where[64];
+  std::snprintf(where, sizeof where, " (%.2fN %.2fE)", c.latitude, c.longitude);
+  return "cell " + std::to_string(cell) + where;
 }
 
 int64_t jittered_start(const Store& store, const Window& w, const WindowConfig& config, uint64_t seed, int epoch,
@@ -70,7 +83,7 @@ int64_t jittered_start(const Store& store, const Window& w, const WindowConfig& 
   const uint64_t c = 2 * static_cast<uint64_t>(window_index);
   const int64_t s = w.nominal_start + 24 * draw(config.jitter_days, c) + draw(config.jitter_hours, c + 1);
   const int64_t length = 24LL * config.window_days;
-  return all_present(store.cells[w.cell], s, length) ? s : w.nominal_start;
+  return all_present(store.cells[w.cell - store.first_cell], s, length) ? s : w.nominal_start;
 }
 
 }  // namespace climvae

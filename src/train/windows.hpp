@@ -9,6 +9,7 @@
 // restores the seed's sub-day jitter.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "data/store.hpp"
@@ -26,7 +27,7 @@ struct WindowConfig {
 };
 
 struct Window {
-  int cell = 0;
+  int cell = 0;               // global index of the cell in the store (Store::first_cell + local index)
   int64_t nominal_start = 0;  // index into the cell's series, at local midnight
 };
 
@@ -37,8 +38,12 @@ struct WindowSplit {
   int skipped_missing = 0;         // windows dropped because they contain missing hours
 };
 
-// Candidate windows of every cell of the store. Throws Error if none is usable.
+// Candidate windows of every cell of the store (or of a rank's share of it), ordered by cell.
+// Throws Error naming the cell if a cell has no complete training window (bad data).
 WindowSplit make_windows(const Store& store, const WindowConfig& config);
+
+// "cell 3 (48.82N 2.29E)" for messages; `cell` is the global index, held by the store (share).
+std::string describe_cell(const Store& store, int cell);
 
 // Start index of window w in epoch `epoch`: the nominal start moved by whole days and hours
 // drawn from (seed, epoch, window); back to the nominal start if the moved window would leave
