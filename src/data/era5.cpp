@@ -203,7 +203,7 @@ Era5Region describe_era5_region(const std::vector<std::string>& paths, const std
                                " hours or more (" + format_iso_hour(file.hours.front()) + " .. " +
                                format_iso_hour(file.hours.back()) + ")" + describe_hours(smallest));
   }
-  std::sort(region.files.begin(), region.files.end(),
+  std::stable_sort(region.files.begin(), region.files.end(),  // ties keep the given order
             [](const Era5File& a, const Era5File& b) { return a.hours.front() < b.hours.front(); });
   const Era5File& first = region.files.front();
   region.latitudes = first.latitudes;
