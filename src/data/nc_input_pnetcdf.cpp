@@ -2,8 +2,6 @@
 #include <pnetcdf.h>
 #include <sys/stat.h>
 
-#include <algorithm>
-
 #include "common/error.hpp"
 #include "common/pnetcdf_util.hpp"
 #include "data/nc_input.hpp"
@@ -11,15 +9,6 @@
 namespace climvae {
 
 namespace {
-
-int64_t type_bytes(nc_type type) {
-  switch (type) {
-    case NC_BYTE: case NC_CHAR: case NC_UBYTE: return 1;
-    case NC_SHORT: case NC_USHORT: return 2;
-    case NC_INT: case NC_UINT: case NC_FLOAT: return 4;
-    default: return 8;
-  }
-}
 
 class ClassicInput final : public NcInput {
  public:
@@ -107,37 +96,10 @@ class ClassicInput final : public NcInput {
   void check_not_truncated() const {
     struct stat info {};
     require(::stat(path().c_str(), &info) == 0, path() + ": cannot stat");
-    int nvars = 0, unlimited = -1;
-    MPI_Offset records = 0, record_bytes = 0, end = 0;
-    check_nc(ncmpi_inq_nvars(ncid_, &nvars), path(), "counting variables");
-    check_nc(ncmpi_inq_unlimdim(ncid_, &unlimited), path(), "record dimension");
-    if (unlimited >= 0) check_nc(ncmpi_inq_dimlen(ncid_, unlimited, &records), path(), "record dimension");
-    check_nc(ncmpi_inq_recsize(ncid_, &record_bytes), path(), "record size");
-    check_nc(ncmpi_inq_header_size(ncid_, &end), path(), "header size");
-    for (int v = 0; v < nvars; ++v) {
-      nc_type type = NC_NAT;
-      int ndims = 0;
-      MPI_Offset begin = 0;
-      char name[NC_MAX_NAME + 1] = {0};
-      const std::vector<int> dimids = shape_of(v, name, &type, &ndims);
-      check_nc(ncmpi_inq_varoffset(ncid_, v, &begin), path(), "variable offsets");
-      MPI_Offset bytes = type_bytes(type);
-      bool is_record = false;
-      for (int d = 0; d < ndims; ++d) {
-        if (dimids[d] == unlimited) {
-          is_record = true;
-          continue;
-        }
-        MPI_Offset length = 0;
-        check_nc(ncmpi_inq_dimlen(ncid_, dimids[d], &length), path(), "dimension lengths");
-        bytes *= length;
-      }
-      if (is_record && records == 0) continue;
-      end = std::max(end, begin + (is_record ? (records - 1) * record_bytes : 0) + bytes);
-    }
-    require(static_cast<MPI_Offset>(info.st_size) >= end,
+    const MPI_Offset expected = nc_expected_file_size(ncid_, path());
+    require(static_cast<MPI_Offset>(info.st_size) >= expected,
             path() + ": the file is truncated (" + std::to_string(info.st_size) + " bytes, its header needs " +
-                std::to_string(static_cast<long long>(end)) + ")");
+                std::to_string(static_cast<long long>(expected)) + ")");
   }
 
   int ncid_ = -1;

@@ -13,13 +13,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <limits>
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
 #include "common/collective.hpp"
 #include "common/pnetcdf_util.hpp"
+#include "data/nc_input.hpp"
 
 namespace climvae {
 
@@ -172,27 +172,13 @@ void write_file(const Store& header, const Store& share, const std::string& path
 // Rank 0's look at the file before the collective open, so that a missing, foreign or
 // netCDF-4 file gives one clear message on every rank. Returns the file size in bytes.
 long long probe_store_file(const std::string& path) {
+  const NcFormat format = nc_format_of(path);  // Error naming the file if it cannot be opened
+  require(format != NcFormat::netcdf4,
+          path + ": is netCDF-4/HDF5; a climvae store is CDF-5 (write it with 'climvae prepare')");
+  require(format != NcFormat::not_netcdf, path + ": not a NetCDF file (no CDF magic number at its start)");
   struct stat info {};
   require(::stat(path.c_str(), &info) == 0, path + ": cannot open the store: " + std::strerror(errno));
-  require(S_ISREG(info.st_mode), path + ": the store is not a regular file");
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {0, 0, 0, 0};
-  in.read(magic, 4);
-  require(in.gcount() == 4, path + ": not a NetCDF store (the file is shorter than a NetCDF header)");
-  require(!(magic[0] == '\x89' && magic[1] == 'H' && magic[2] == 'D' && magic[3] == 'F'),
-          path + ": is netCDF-4/HDF5; a climvae store is CDF-5 (write it with 'climvae prepare')");
-  require(magic[0] == 'C' && magic[1] == 'D' && magic[2] == 'F' && (magic[3] == 1 || magic[3] == 2 || magic[3] == 5),
-          path + ": not a NetCDF file (no CDF magic number at its start)");
   return static_cast<long long>(info.st_size);
-}
-
-size_t type_size(nc_type type) {
-  switch (type) {
-    case NC_BYTE: case NC_CHAR: case NC_UBYTE: return 1;
-    case NC_SHORT: case NC_USHORT: return 2;
-    case NC_INT: case NC_UINT: case NC_FLOAT: return 4;
-    default: return 8;
-  }
 }
 
 struct StoreReader {
@@ -253,32 +239,6 @@ struct StoreReader {
     while (!value.empty() && value.back() == '\0') value.pop_back();
     return value;
   }
-
-  // Bytes the header promises: the end of the variable that ends last.
-  long long expected_size() const {
-    int nvars = 0;
-    check_nc(ncmpi_inq_nvars(ncid, &nvars), path, "counting variables");
-    MPI_Offset end = 0;
-    check_nc(ncmpi_inq_header_size(ncid, &end), path, "reading the header size");
-    for (int v = 0; v < nvars; ++v) {
-      MPI_Offset begin = 0;
-      nc_type type = NC_NAT;
-      int ndims = 0;
-      check_nc(ncmpi_inq_varoffset(ncid, v, &begin), path, "variable offsets");
-      check_nc(ncmpi_inq_vartype(ncid, v, &type), path, "variable types");
-      check_nc(ncmpi_inq_varndims(ncid, v, &ndims), path, "variable shapes");
-      std::vector<int> dimids(static_cast<size_t>(ndims));
-      check_nc(ncmpi_inq_vardimid(ncid, v, dimids.data()), path, "variable shapes");
-      MPI_Offset bytes = static_cast<MPI_Offset>(type_size(type));
-      for (int d : dimids) {
-        MPI_Offset length = 0;
-        check_nc(ncmpi_inq_dimlen(ncid, d, &length), path, "dimension lengths");
-        bytes *= length;
-      }
-      end = std::max(end, begin + bytes);
-    }
-    return static_cast<long long>(end);
-  }
 };
 
 struct StoreLayout {
@@ -310,7 +270,7 @@ StoreLayout check_layout(const StoreReader& reader, long long file_size, Store& 
   store.reference_year = reader.int_attribute(NC_GLOBAL, "reference_year");
   store.source = reader.text_attribute(NC_GLOBAL, "source");
   store.history = reader.text_attribute(NC_GLOBAL, "history");
-  const long long expected = reader.expected_size();
+  const long long expected = nc_expected_file_size(reader.ncid, path);
   require(file_size >= expected, path + ": the file is truncated (" + std::to_string(file_size) + " bytes, its header needs " +
                                      std::to_string(expected) + ")");
   return layout;
