@@ -37,13 +37,13 @@ struct OpenFile {
   }
 };
 
-// `header` gives the store's size, `share` the cells this rank writes.
-void validate_for_writing(const Store& header, const Store& share) {
+// `header` gives the store's size; `cells` are this rank's, from global index `first`.
+void validate_for_writing(const Store& header, const std::vector<CellSeries>& cells, int first) {
   require(header.total_cells > 0, "the store has no cells");
   require(header.num_hours > 0, "the store has no hours");
-  for (size_t c = 0; c < share.cells.size(); ++c) {
-    const CellSeries& cell = share.cells[c];
-    const std::string name = "cell " + std::to_string(share.first_cell + static_cast<int>(c));
+  for (size_t c = 0; c < cells.size(); ++c) {
+    const CellSeries& cell = cells[c];
+    const std::string name = "cell " + std::to_string(first + static_cast<int>(c));
     require(static_cast<int64_t>(cell.tas_k.size()) == header.num_hours,
             name + " has " + std::to_string(cell.tas_k.size()) + " hours, the store " + std::to_string(header.num_hours));
     require(std::isfinite(cell.scale_k) && cell.scale_k > 0, name + ": scale must be positive");
@@ -118,8 +118,10 @@ StoreVariables define_store(int ncid, const std::string& path, const Store& stor
   return v;
 }
 
-// Collective: every rank writes its share into the (temporary) file at `path`.
-void write_file(const Store& header, const Store& share, const std::string& path, MPI_Comm comm) {
+// Collective: every rank writes its cells (from global index `first_cell`) into the
+// (temporary) file at `path`.
+void write_file(const Store& header, const std::vector<CellSeries>& share, int first_cell, const std::string& path,
+                MPI_Comm comm) {
   OpenFile file;
   const int status = ncmpi_create(comm, path.c_str(), NC_CLOBBER | NC_64BIT_DATA, MPI_INFO_NULL, &file.id);
   if (status != NC_NOERR) file.id = -1;
@@ -142,11 +144,11 @@ void write_file(const Store& header, const Store& share, const std::string& path
   for (MPI_Offset i = 0; i < time_count; ++i) hours[i] = header.start_hour + i;
   note(ncmpi_put_vara_longlong_all(ncid, v.time, &zero, &time_count, hours.data()), "time");
 
-  const MPI_Offset cells = static_cast<MPI_Offset>(share.cells.size());
-  const MPI_Offset first = cells > 0 ? share.first_cell : 0;
+  const MPI_Offset cells = static_cast<MPI_Offset>(share.size());
+  const MPI_Offset first = cells > 0 ? first_cell : 0;
   auto put_per_cell = [&](int varid, const char* name, auto field) {
     std::vector<double> values;
-    for (const CellSeries& cell : share.cells) values.push_back(field(cell));
+    for (const CellSeries& cell : share) values.push_back(field(cell));
     note(ncmpi_put_vara_double_all(ncid, varid, &first, &cells, values.data()), name);
   };
   put_per_cell(v.lat, "lat", [](const CellSeries& c) { return c.latitude; });
@@ -159,7 +161,7 @@ void write_file(const Store& header, const Store& share, const std::string& path
   // One non-blocking put per cell straight from its series, flushed by one collective wait.
   for (MPI_Offset c = 0; c < cells; ++c) {
     const MPI_Offset start[2] = {first + c, 0}, count[2] = {1, num_hours};
-    note(ncmpi_iput_vara_float(ncid, v.tas, start, count, share.cells[c].tas_k.data(), nullptr), "tas");
+    note(ncmpi_iput_vara_float(ncid, v.tas, start, count, share[c].tas_k.data(), nullptr), "tas");
   }
   note(ncmpi_wait_all(ncid, NC_REQ_ALL, nullptr, nullptr), "tas");
   throw_if_any_rank_failed(comm, error);
@@ -276,34 +278,23 @@ StoreLayout check_layout(const StoreReader& reader, long long file_size, Store& 
   return layout;
 }
 
-}  // namespace
-
-void write_store(const Store& store, const std::string& path, MPI_Comm comm) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  Store share;  // rank 0: every cell; the others: none
-  if (rank == 0) {
-    share = store;
-    share.first_cell = 0;
-    share.total_cells = static_cast<int>(store.cells.size());
-  }
-  write_store_share(share, path, comm);
-}
-
-void write_store_share(const Store& share, const std::string& path, MPI_Comm comm) {
-  Store header;  // rank 0's time axis, year, texts and cell count, on every rank
-  header.start_hour = share.start_hour;
-  header.num_hours = share.num_hours;
-  header.reference_year = share.reference_year;
-  header.total_cells = share.total_cells;
-  header.source = share.source;
-  header.history = share.history;
+// Collective: writes `cells` (this rank's, from global index `first`) with the header of rank
+// 0's `store` (time axis, year, texts) and rank 0's `total_cells`.
+void write_cells(const Store& store, const std::vector<CellSeries>& cells, int first, int total_cells,
+                 const std::string& path, MPI_Comm comm) {
+  Store header;  // rank 0's, on every rank
+  header.start_hour = store.start_hour;
+  header.num_hours = store.num_hours;
+  header.reference_year = store.reference_year;
+  header.total_cells = total_cells;
+  header.source = store.source;
+  header.history = store.history;
   share_header(header, comm);
   int rank = 0, ranks = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &ranks);
-  // The shares must tile 0 .. total_cells - 1 in rank order.
-  const int mine[2] = {share.first_cell, static_cast<int>(share.cells.size())};
+  // The ranks' cells must tile 0 .. total_cells - 1 in rank order.
+  const int mine[2] = {first, static_cast<int>(cells.size())};
   std::vector<int> all(2 * static_cast<size_t>(ranks));
   MPI_Allgather(mine, 2, MPI_INT, all.data(), 2, MPI_INT, comm);
   run_on_all_ranks(comm, [&] {
@@ -315,15 +306,14 @@ void write_store_share(const Store& share, const std::string& path, MPI_Comm com
     }
     require(next == header.total_cells, path + ": the ranks hold " + std::to_string(next) + " cells, the store " +
                                             std::to_string(header.total_cells));
-    require(share.cells.empty() || share.start_hour == header.start_hour,
-            path + ": the ranks' shares start at different hours");
-    validate_for_writing(header, share);
+    require(cells.empty() || store.start_hour == header.start_hour, path + ": the ranks' shares start at different hours");
+    validate_for_writing(header, cells, first);
   });
   long long pid = static_cast<long long>(::getpid());
   MPI_Bcast(&pid, 1, MPI_LONG_LONG, 0, comm);
   const std::string temporary = path + ".tmp-" + std::to_string(pid);
   try {
-    write_file(header, share, temporary, comm);
+    write_file(header, cells, first, temporary, comm);
     run_on_root(comm, [&] {
       if (std::rename(temporary.c_str(), path.c_str()) != 0)
         throw Error(path + ": cannot move the finished store into place from " + temporary + ": " + std::strerror(errno));
@@ -332,7 +322,20 @@ void write_store_share(const Store& share, const std::string& path, MPI_Comm com
     if (rank == 0) std::remove(temporary.c_str());  // never leave a half-written store behind
     throw;
   }
-  MPI_Barrier(comm);  // the file exists for every rank once write_store_share returns
+  MPI_Barrier(comm);  // the file exists for every rank once the write returns
+}
+
+}  // namespace
+
+void write_store(const Store& store, const std::string& path, MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  static const std::vector<CellSeries> none;
+  write_cells(store, rank == 0 ? store.cells : none, 0, static_cast<int>(store.cells.size()), path, comm);
+}
+
+void write_store_share(const Store& share, const std::string& path, MPI_Comm comm) {
+  write_cells(share, share.cells, share.first_cell, share.total_cells, path, comm);
 }
 
 CellRange cell_share(int total_cells, int rank, int ranks) {
