@@ -277,6 +277,14 @@ TEST(Era5Region, FilesInAnyOrderWithOverlapAndGap) {
   const std::vector<float> part = read_era5_cells(region, {{1, 1}}, a.first_hour + 95, 10);
   EXPECT_NEAR(part[9], synthetic::t2m_k(a, 4, a.first_hour + 104), synthetic::packing_step_k);
 
+  // A value missing in one overlapping file is taken from the other.
+  synthetic::Era5Spec holes = b;
+  holes.missing_cell = 0;
+  synthetic::write_classic(pb, holes);
+  const std::vector<float> merged = read_era5_cells(describe_era5_region({pb, pa}), {{0, 0}}, a.first_hour, 200);
+  EXPECT_NEAR(merged[95], synthetic::t2m_k(a, 0, a.first_hour + 95), synthetic::packing_step_k);
+  EXPECT_TRUE(std::isnan(merged[150]));
+
   synthetic::Era5Spec differs = b;
   differs.bias_k = 1;
   synthetic::write_classic(pb, differs);
