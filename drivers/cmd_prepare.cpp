@@ -1,5 +1,6 @@
-// climvae prepare: hourly CSV series -> a cell store (trend, offset, scale included): one site,
-// or several (repeated --input, or --sites LIST) aligned on one UTC time axis, one cell each.
+// climvae prepare: hourly CSV series or ERA5 NetCDF files of a region -> a cell store (trend,
+// offset, scale included). CSV: one site, or several (repeated --input, or --sites LIST) aligned
+// on one UTC time axis, one cell each. ERA5 regions are read and written by all ranks in parallel.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -17,21 +18,24 @@
 #include "common/error.hpp"
 #include "common/collective.hpp"
 #include "data/csv_series.hpp"
+#include "data/nc_input.hpp"
 #include "data/station_series.hpp"
 #include "data/preprocess.hpp"
+#include "data/region.hpp"
 #include "data/store.hpp"
 #include "data/units.hpp"
 
 namespace {
 
 namespace po = climvae::cli::po;
-const char* const summary = "read an hourly 2 m temperature CSV and write a cell store (CDF-5)";
+const char* const summary = "read hourly 2 m temperature CSVs or ERA5 NetCDF files and write a cell store (CDF-5)";
 
 po::options_description prepare_options() {
   po::options_description options("Prepare");
   options.add_options()
-    ("input", po::value<std::vector<std::string>>(),
-     "hourly CSV: Open-Meteo export or 'time,value' (UTC), or a half-hourly station CSV (Date,Period,Temp); repeat for several cells")
+    ("input", po::value<std::vector<std::string>>()->multitoken(),
+     "hourly CSV: Open-Meteo export or 'time,value' (UTC), or a half-hourly station CSV (Date,Period,Temp); repeat for "
+     "several cells; or one or more ERA5 NetCDF files of one region")
     ("sites", po::value<std::string>(), "site list, one cell per line: PATH[,LAT,LON[,TIMESTAMP_UTC_OFFSET]] (paths relative to the list)")
     ("timestamp-offset", po::value<int>(), "half-hourly station CSV: its timestamps are UTC + H hours (standard time)")
     ("output", po::value<std::string>()->required(), "store to write (CDF-5 NetCDF)")
@@ -44,7 +48,13 @@ po::options_description prepare_options() {
     ("reference-year", po::value<int>(), "year whose climate the detrended series represents (default: last year with data)")
     ("from", po::value<std::string>(), "first day to keep, YYYY-MM-DD")
     ("until", po::value<std::string>(), "last day to keep (included), YYYY-MM-DD")
-    ("overwrite", po::bool_switch(), "replace an existing output file");
+    ("overwrite", po::bool_switch(), "replace an existing output file")
+    ("variable", po::value<std::string>(), "ERA5: temperature variable (default: t2m, tas, 2t or standard_name air_temperature)")
+    ("area", po::value<std::string>(), "ERA5: keep cells in NORTH/WEST/SOUTH/EAST degrees (the CDS 'area' order)")
+    ("cell", po::value<std::vector<std::string>>()->composing(), "ERA5: keep the grid cell nearest LAT,LON (repeatable)")
+    ("stride", po::value<int>()->default_value(1), "ERA5: keep every N-th latitude and longitude")
+    ("land-only", po::bool_switch(), "ERA5: keep land cells (land-sea mask >= 0.5)")
+    ("land-mask", po::value<std::string>(), "ERA5: NetCDF file with 'lsm' on the same grid (default: lsm in the input)");
   return options;
 }
 
@@ -163,11 +173,71 @@ void print_summary(const climvae::Store& store, const std::string& output) {
   }
 }
 
+// ERA5 files: every rank reads, preprocesses and writes its share of the cells.
+int run_region(const po::variables_map& vm, const std::vector<std::string>& inputs, const std::string& output,
+               const std::string& history) {
+  climvae::RegionOptions region;
+  climvae::run_on_all_ranks(MPI_COMM_WORLD, [&] {
+    struct stat info {};
+    climvae::require(vm["overwrite"].as<bool>() || ::stat(output.c_str(), &info) != 0,
+                     output + " exists; give --overwrite to replace it");
+    climvae::require(!vm.count("units"), "--units is for CSV input; ERA5 files carry their units");
+    region.inputs = inputs;
+    region.preprocess = preprocess_options(vm);
+    if (vm.count("variable")) region.variable = vm["variable"].as<std::string>();
+    if (vm.count("area")) region.area = climvae::parse_area(vm["area"].as<std::string>());
+    if (vm.count("cell"))
+      for (const std::string& text : vm["cell"].as<std::vector<std::string>>()) region.cells.push_back(climvae::parse_lat_lon(text));
+    region.stride = vm["stride"].as<int>();
+    region.land_only = vm["land-only"].as<bool>();
+    if (vm.count("land-mask")) region.land_mask = vm["land-mask"].as<std::string>();
+    climvae::require(vm.count("lat") == vm.count("lon"), "give both --lat and --lon, or neither");
+    if (vm.count("lat")) region.location = climvae::LatLon{vm["lat"].as<double>(), vm["lon"].as<double>()};
+  });
+  std::vector<std::string> notes;
+  climvae::Store share = climvae::prepare_region(region, MPI_COMM_WORLD, &notes);
+  share.history = history;
+  climvae::write_store_share(share, output, MPI_COMM_WORLD);
+  if (!climvae::cli::is_root()) return 0;
+  for (const std::string& note : notes) std::cout << "note: " << note << "\n";
+  if (share.total_cells == 1) {
+    print_summary(share, output);
+    return 0;
+  }
+  std::cout << "wrote " << output << "\n  cells       " << share.total_cells << " from " << inputs.size()
+            << " file(s); rank 0's first: " << share.cells[0].latitude << " N " << share.cells[0].longitude << " E\n"
+            << "  period      " << climvae::format_iso_hour(share.start_hour) << " .. "
+            << climvae::format_iso_hour(share.start_hour + share.num_hours - 1) << " UTC (" << share.num_hours
+            << " hours)\n  reference   " << share.reference_year << "\n" << std::flush;
+  return 0;
+}
+
+bool is_netcdf_input(const std::string& path) {
+  const auto dot = path.rfind('.');
+  const std::string extension = dot == std::string::npos ? "" : path.substr(dot);
+  if (extension == ".nc" || extension == ".nc4" || extension == ".netcdf") return true;
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 && climvae::nc_format_of(path) != climvae::NcFormat::not_netcdf;
+}
+
 int run(int argc, char** argv) {
   po::options_description options = prepare_options();
   po::variables_map vm;
   if (!climvae::cli::parse("prepare", summary, options, argc, argv, vm)) return 0;
   const std::string output = vm["output"].as<std::string>();
+  bool netcdf = false;
+  climvae::run_on_root(MPI_COMM_WORLD, [&] {
+    netcdf = vm.count("input") && is_netcdf_input(vm["input"].as<std::vector<std::string>>()[0]);
+    for (const char* option : {"variable", "area", "cell", "land-mask"})
+      climvae::require(netcdf || !vm.count(option), std::string("--") + option + " is for ERA5 NetCDF input");
+    climvae::require(netcdf || (!vm["land-only"].as<bool>() && vm["stride"].as<int>() == 1),
+                     "--land-only and --stride are for ERA5 NetCDF input");
+    climvae::require(!netcdf || !vm.count("sites"), "--sites lists CSV series; give ERA5 files with --input");
+  });
+  int flag = netcdf;
+  MPI_Bcast(&flag, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (flag)
+    return run_region(vm, vm["input"].as<std::vector<std::string>>(), output, climvae::cli::command_line(argc, argv));
 
   // Rank 0 reads and preprocesses; the others only take part in the collective write.
   climvae::Store store;

@@ -1,5 +1,7 @@
 #include "common/pnetcdf_util.hpp"
 
+#include <algorithm>
+
 #include "common/error.hpp"
 
 namespace climvae {
@@ -12,6 +14,51 @@ std::string nc_message(int status, const std::string& path, const std::string& w
 void check_nc(int status, const std::string& path, const std::string& what) {
   const std::string message = nc_message(status, path, what);
   if (!message.empty()) throw Error(message);
+}
+
+namespace {
+MPI_Offset type_bytes(nc_type type) {
+  switch (type) {
+    case NC_BYTE: case NC_CHAR: case NC_UBYTE: return 1;
+    case NC_SHORT: case NC_USHORT: return 2;
+    case NC_INT: case NC_UINT: case NC_FLOAT: return 4;
+    default: return 8;
+  }
+}
+}  // namespace
+
+MPI_Offset nc_expected_file_size(int ncid, const std::string& path) {
+  int nvars = 0, unlimited = -1;
+  MPI_Offset records = 0, record_bytes = 0, end = 0;
+  check_nc(ncmpi_inq_nvars(ncid, &nvars), path, "counting variables");
+  check_nc(ncmpi_inq_unlimdim(ncid, &unlimited), path, "record dimension");
+  if (unlimited >= 0) check_nc(ncmpi_inq_dimlen(ncid, unlimited, &records), path, "record dimension");
+  check_nc(ncmpi_inq_recsize(ncid, &record_bytes), path, "record size");
+  check_nc(ncmpi_inq_header_size(ncid, &end), path, "header size");
+  for (int v = 0; v < nvars; ++v) {
+    nc_type type = NC_NAT;
+    int ndims = 0;
+    MPI_Offset begin = 0;
+    check_nc(ncmpi_inq_vartype(ncid, v, &type), path, "variable types");
+    check_nc(ncmpi_inq_varndims(ncid, v, &ndims), path, "variable shapes");
+    std::vector<int> dimids(static_cast<size_t>(ndims));  // (PnetCDF's NC_MAX_VAR_DIMS is INT_MAX)
+    check_nc(ncmpi_inq_vardimid(ncid, v, dimids.data()), path, "variable shapes");
+    check_nc(ncmpi_inq_varoffset(ncid, v, &begin), path, "variable offsets");
+    MPI_Offset bytes = type_bytes(type);
+    bool is_record = false;
+    for (int d : dimids) {
+      if (d == unlimited) {
+        is_record = true;
+        continue;
+      }
+      MPI_Offset length = 0;
+      check_nc(ncmpi_inq_dimlen(ncid, d, &length), path, "dimension lengths");
+      bytes *= length;
+    }
+    if (is_record && records == 0) continue;
+    end = std::max(end, begin + (is_record ? (records - 1) * record_bytes : 0) + bytes);
+  }
+  return end;
 }
 
 int NcDefiner::dimension(const char* name, MPI_Offset length) const {

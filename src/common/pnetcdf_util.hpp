@@ -13,6 +13,10 @@ std::string nc_message(int status, const std::string& path, const std::string& w
 // Throws climvae::Error with nc_message when status is not NC_NOERR.
 void check_nc(int status, const std::string& path, const std::string& what);
 
+// Bytes an open classic/CDF-5 file must have for the data its header promises (the end of the
+// variable that ends last, record variables included), to tell a truncated file from a whole one.
+MPI_Offset nc_expected_file_size(int ncid, const std::string& path);
+
 // Defines the header of a file in define mode (local calls: every rank defines the same).
 class NcDefiner {
  public:

@@ -13,13 +13,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <limits>
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
 #include "common/collective.hpp"
 #include "common/pnetcdf_util.hpp"
+#include "data/nc_input.hpp"
 
 namespace climvae {
 
@@ -37,60 +37,77 @@ struct OpenFile {
   }
 };
 
-void validate_for_writing(const Store& store) {
-  require(!store.cells.empty(), "the store has no cells");
-  require(store.num_hours > 0, "the store has no hours");
-  for (size_t c = 0; c < store.cells.size(); ++c) {
-    const CellSeries& cell = store.cells[c];
-    const std::string name = "cell " + std::to_string(c);
-    require(static_cast<int64_t>(cell.tas_k.size()) == store.num_hours,
-            name + " has " + std::to_string(cell.tas_k.size()) + " hours, the store " + std::to_string(store.num_hours));
+// `header` gives the store's size; `cells` are this rank's, from global index `first`.
+void validate_for_writing(const Store& header, const std::vector<CellSeries>& cells, int first) {
+  require(header.total_cells > 0, "the store has no cells");
+  require(header.num_hours > 0, "the store has no hours");
+  for (size_t c = 0; c < cells.size(); ++c) {
+    const CellSeries& cell = cells[c];
+    const std::string name = "cell " + std::to_string(first + static_cast<int>(c));
+    require(static_cast<int64_t>(cell.tas_k.size()) == header.num_hours,
+            name + " has " + std::to_string(cell.tas_k.size()) + " hours, the store " + std::to_string(header.num_hours));
     require(std::isfinite(cell.scale_k) && cell.scale_k > 0, name + ": scale must be positive");
     require(std::isfinite(cell.offset_k) && std::isfinite(cell.trend_k_per_year), name + ": offset/trend not finite");
   }
 }
 
-void write_file(const Store& store, const std::string& path) {
-  const MPI_Offset num_cells = static_cast<MPI_Offset>(store.cells.size());
-  const MPI_Offset num_hours = store.num_hours;
-  OpenFile file;
-  check_nc(ncmpi_create(MPI_COMM_SELF, path.c_str(), NC_CLOBBER | NC_64BIT_DATA, MPI_INFO_NULL, &file.id), path,
-           "creating the file");
-  const int ncid = file.id;
-  const NcDefiner def{ncid, path};
-  const int cell_dim = def.dimension("cell", num_cells);
-  const int time_dim = def.dimension("time", num_hours);
+// Rank 0's header fields (time axis, reference year, texts, cell count) on every rank.
+void share_header(Store& store, MPI_Comm comm) {
+  long long numbers[4] = {store.start_hour, store.num_hours, store.reference_year, store.total_cells};
+  MPI_Bcast(numbers, 4, MPI_LONG_LONG, 0, comm);
+  store.start_hour = numbers[0];
+  store.num_hours = numbers[1];
+  store.reference_year = static_cast<int>(numbers[2]);
+  store.total_cells = static_cast<int>(numbers[3]);
+  for (std::string* text : {&store.source, &store.history}) {
+    long long length = static_cast<long long>(text->size());
+    MPI_Bcast(&length, 1, MPI_LONG_LONG, 0, comm);
+    text->resize(static_cast<size_t>(length));
+    MPI_Bcast(text->data(), static_cast<int>(length), MPI_CHAR, 0, comm);
+  }
+}
 
-  const int time_var = def.variable("time", NC_INT64, {time_dim});
-  def.text(time_var, "standard_name", "time");
-  def.text(time_var, "units", time_units);
-  def.text(time_var, "calendar", "proleptic_gregorian");
-  def.text(time_var, "axis", "T");
-  const int lat_var = def.variable("lat", NC_DOUBLE, {cell_dim});
-  def.text(lat_var, "standard_name", "latitude");
-  def.text(lat_var, "units", "degrees_north");
-  const int lon_var = def.variable("lon", NC_DOUBLE, {cell_dim});
-  def.text(lon_var, "standard_name", "longitude");
-  def.text(lon_var, "units", "degrees_east");
-  const int offset_hours_var = def.variable("utc_offset_hours", NC_INT, {cell_dim});
-  def.text(offset_hours_var, "long_name", "local solar time minus UTC");
-  def.text(offset_hours_var, "units", "hours");
-  const int trend_var = def.variable("trend", NC_DOUBLE, {cell_dim});
-  def.text(trend_var, "long_name", "linear trend removed relative to reference_year");
-  def.text(trend_var, "units", "K year-1");
-  const int offset_var = def.variable("offset", NC_DOUBLE, {cell_dim});
-  def.text(offset_var, "long_name", "standardisation offset: z = (detrended - offset) / scale");
-  def.text(offset_var, "units", "K");
-  const int scale_var = def.variable("scale", NC_DOUBLE, {cell_dim});
-  def.text(scale_var, "long_name", "standardisation scale: z = (detrended - offset) / scale");
-  def.text(scale_var, "units", "K");
-  const int tas_var = def.variable("tas", NC_FLOAT, {cell_dim, time_dim});
-  def.text(tas_var, "standard_name", "air_temperature");
-  def.text(tas_var, "long_name", "2 m air temperature");
-  def.text(tas_var, "units", "K");
-  def.text(tas_var, "coordinates", "lat lon");
+struct StoreVariables {
+  int time, lat, lon, utc_offset_hours, trend, offset, scale, land, tas;
+};
+
+StoreVariables define_store(int ncid, const std::string& path, const Store& store) {
+  const NcDefiner def{ncid, path};
+  const int cell_dim = def.dimension("cell", store.total_cells);
+  const int time_dim = def.dimension("time", store.num_hours);
+  StoreVariables v{};
+  v.time = def.variable("time", NC_INT64, {time_dim});
+  def.text(v.time, "standard_name", "time");
+  def.text(v.time, "units", time_units);
+  def.text(v.time, "calendar", "proleptic_gregorian");
+  def.text(v.time, "axis", "T");
+  v.lat = def.variable("lat", NC_DOUBLE, {cell_dim});
+  def.text(v.lat, "standard_name", "latitude");
+  def.text(v.lat, "units", "degrees_north");
+  v.lon = def.variable("lon", NC_DOUBLE, {cell_dim});
+  def.text(v.lon, "standard_name", "longitude");
+  def.text(v.lon, "units", "degrees_east");
+  v.utc_offset_hours = def.variable("utc_offset_hours", NC_INT, {cell_dim});
+  def.text(v.utc_offset_hours, "long_name", "local solar time minus UTC");
+  def.text(v.utc_offset_hours, "units", "hours");
+  v.trend = def.variable("trend", NC_DOUBLE, {cell_dim});
+  def.text(v.trend, "long_name", "linear trend removed relative to reference_year");
+  def.text(v.trend, "units", "K year-1");
+  v.offset = def.variable("offset", NC_DOUBLE, {cell_dim});
+  def.text(v.offset, "long_name", "standardisation offset: z = (detrended - offset) / scale");
+  def.text(v.offset, "units", "K");
+  v.scale = def.variable("scale", NC_DOUBLE, {cell_dim});
+  def.text(v.scale, "long_name", "standardisation scale: z = (detrended - offset) / scale");
+  def.text(v.scale, "units", "K");
+  v.land = def.variable("land", NC_INT, {cell_dim});
+  def.text(v.land, "long_name", "land-sea flag of the cell: 1 land, 0 sea, -1 unknown");
+  v.tas = def.variable("tas", NC_FLOAT, {cell_dim, time_dim});
+  def.text(v.tas, "standard_name", "air_temperature");
+  def.text(v.tas, "long_name", "2 m air temperature");
+  def.text(v.tas, "units", "K");
+  def.text(v.tas, "coordinates", "lat lon");
   const float fill = std::numeric_limits<float>::quiet_NaN();
-  check_nc(ncmpi_put_att_float(ncid, tas_var, "_FillValue", NC_FLOAT, 1, &fill), path, "writing tas:_FillValue");
+  check_nc(ncmpi_put_att_float(ncid, v.tas, "_FillValue", NC_FLOAT, 1, &fill), path, "writing tas:_FillValue");
 
   def.text(NC_GLOBAL, "Conventions", "CF-1.8");
   def.text(NC_GLOBAL, "title", "climvae cell store");
@@ -98,35 +115,58 @@ void write_file(const Store& store, const std::string& path) {
   def.text(NC_GLOBAL, "history", store.history);
   def.integer(NC_GLOBAL, "reference_year", store.reference_year);
   def.integer(NC_GLOBAL, "climvae_store_version", store_version);
-  check_nc(ncmpi_enddef(ncid), path, "leaving define mode");
+  return v;
+}
 
-  std::vector<long long> hours(static_cast<size_t>(num_hours));
-  for (MPI_Offset i = 0; i < num_hours; ++i) hours[i] = store.start_hour + i;
-  const MPI_Offset zero = 0;
-  check_nc(ncmpi_put_vara_longlong_all(ncid, time_var, &zero, &num_hours, hours.data()), path, "writing time");
+// Collective: every rank writes its cells (from global index `first_cell`) into the
+// (temporary) file at `path`.
+void write_file(const Store& header, const std::vector<CellSeries>& share, int first_cell, const std::string& path,
+                MPI_Comm comm) {
+  OpenFile file;
+  const int status = ncmpi_create(comm, path.c_str(), NC_CLOBBER | NC_64BIT_DATA, MPI_INFO_NULL, &file.id);
+  if (status != NC_NOERR) file.id = -1;
+  throw_if_any_rank_failed(comm, nc_message(status, path, "creating the file"));
+  const int ncid = file.id;
+  StoreVariables v{};
+  run_on_all_ranks(comm, [&] { v = define_store(ncid, path, header); });
+  throw_if_any_rank_failed(comm, nc_message(ncmpi_enddef(ncid), path, "leaving define mode"));
 
+  // Every rank makes every collective call, even after a failure, then the ranks compare notes.
+  std::string error;
+  auto note = [&](int code, const char* name) {
+    if (error.empty()) error = nc_message(code, path, std::string("writing ") + name);
+  };
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  const MPI_Offset num_hours = header.num_hours, zero = 0;
+  const MPI_Offset time_count = rank == 0 ? num_hours : 0;
+  std::vector<long long> hours(static_cast<size_t>(time_count));
+  for (MPI_Offset i = 0; i < time_count; ++i) hours[i] = header.start_hour + i;
+  note(ncmpi_put_vara_longlong_all(ncid, v.time, &zero, &time_count, hours.data()), "time");
+
+  const MPI_Offset cells = static_cast<MPI_Offset>(share.size());
+  const MPI_Offset first = cells > 0 ? first_cell : 0;
   auto put_per_cell = [&](int varid, const char* name, auto field) {
     std::vector<double> values;
-    for (const CellSeries& cell : store.cells) values.push_back(field(cell));
-    check_nc(ncmpi_put_vara_double_all(ncid, varid, &zero, &num_cells, values.data()), path,
-             std::string("writing ") + name);
+    for (const CellSeries& cell : share) values.push_back(field(cell));
+    note(ncmpi_put_vara_double_all(ncid, varid, &first, &cells, values.data()), name);
   };
-  put_per_cell(lat_var, "lat", [](const CellSeries& c) { return c.latitude; });
-  put_per_cell(lon_var, "lon", [](const CellSeries& c) { return c.longitude; });
-  put_per_cell(trend_var, "trend", [](const CellSeries& c) { return c.trend_k_per_year; });
-  put_per_cell(offset_var, "offset", [](const CellSeries& c) { return c.offset_k; });
-  put_per_cell(scale_var, "scale", [](const CellSeries& c) { return c.scale_k; });
-  std::vector<int> offsets;
-  for (const CellSeries& cell : store.cells) offsets.push_back(cell.utc_offset_hours);
-  check_nc(ncmpi_put_vara_int_all(ncid, offset_hours_var, &zero, &num_cells, offsets.data()), path,
-           "writing utc_offset_hours");
-  for (MPI_Offset c = 0; c < num_cells; ++c) {
-    const MPI_Offset start[2] = {c, 0};
-    const MPI_Offset count[2] = {1, num_hours};
-    check_nc(ncmpi_put_vara_float_all(ncid, tas_var, start, count, store.cells[c].tas_k.data()), path, "writing tas");
+  put_per_cell(v.lat, "lat", [](const CellSeries& c) { return c.latitude; });
+  put_per_cell(v.lon, "lon", [](const CellSeries& c) { return c.longitude; });
+  put_per_cell(v.trend, "trend", [](const CellSeries& c) { return c.trend_k_per_year; });
+  put_per_cell(v.offset, "offset", [](const CellSeries& c) { return c.offset_k; });
+  put_per_cell(v.scale, "scale", [](const CellSeries& c) { return c.scale_k; });
+  put_per_cell(v.utc_offset_hours, "utc_offset_hours", [](const CellSeries& c) { return c.utc_offset_hours; });
+  put_per_cell(v.land, "land", [](const CellSeries& c) { return c.land; });
+  // One non-blocking put per cell straight from its series, flushed by one collective wait.
+  for (MPI_Offset c = 0; c < cells; ++c) {
+    const MPI_Offset start[2] = {first + c, 0}, count[2] = {1, num_hours};
+    note(ncmpi_iput_vara_float(ncid, v.tas, start, count, share[c].tas_k.data(), nullptr), "tas");
   }
+  note(ncmpi_wait_all(ncid, NC_REQ_ALL, nullptr, nullptr), "tas");
+  throw_if_any_rank_failed(comm, error);
   file.id = -1;
-  check_nc(ncmpi_close(ncid), path, "closing the file");
+  throw_if_any_rank_failed(comm, nc_message(ncmpi_close(ncid), path, "closing the file"));
 }
 
 // ---- reading ------------------------------------------------------------------------------
@@ -134,27 +174,13 @@ void write_file(const Store& store, const std::string& path) {
 // Rank 0's look at the file before the collective open, so that a missing, foreign or
 // netCDF-4 file gives one clear message on every rank. Returns the file size in bytes.
 long long probe_store_file(const std::string& path) {
+  const NcFormat format = nc_format_of(path);  // Error naming the file if it cannot be opened
+  require(format != NcFormat::netcdf4,
+          path + ": is netCDF-4/HDF5; a climvae store is CDF-5 (write it with 'climvae prepare')");
+  require(format != NcFormat::not_netcdf, path + ": not a NetCDF file (no CDF magic number at its start)");
   struct stat info {};
   require(::stat(path.c_str(), &info) == 0, path + ": cannot open the store: " + std::strerror(errno));
-  require(S_ISREG(info.st_mode), path + ": the store is not a regular file");
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {0, 0, 0, 0};
-  in.read(magic, 4);
-  require(in.gcount() == 4, path + ": not a NetCDF store (the file is shorter than a NetCDF header)");
-  require(!(magic[0] == '\x89' && magic[1] == 'H' && magic[2] == 'D' && magic[3] == 'F'),
-          path + ": is netCDF-4/HDF5; a climvae store is CDF-5 (write it with 'climvae prepare')");
-  require(magic[0] == 'C' && magic[1] == 'D' && magic[2] == 'F' && (magic[3] == 1 || magic[3] == 2 || magic[3] == 5),
-          path + ": not a NetCDF file (no CDF magic number at its start)");
   return static_cast<long long>(info.st_size);
-}
-
-size_t type_size(nc_type type) {
-  switch (type) {
-    case NC_BYTE: case NC_CHAR: case NC_UBYTE: return 1;
-    case NC_SHORT: case NC_USHORT: return 2;
-    case NC_INT: case NC_UINT: case NC_FLOAT: return 4;
-    default: return 8;
-  }
 }
 
 struct StoreReader {
@@ -215,37 +241,12 @@ struct StoreReader {
     while (!value.empty() && value.back() == '\0') value.pop_back();
     return value;
   }
-
-  // Bytes the header promises: the end of the variable that ends last.
-  long long expected_size() const {
-    int nvars = 0;
-    check_nc(ncmpi_inq_nvars(ncid, &nvars), path, "counting variables");
-    MPI_Offset end = 0;
-    check_nc(ncmpi_inq_header_size(ncid, &end), path, "reading the header size");
-    for (int v = 0; v < nvars; ++v) {
-      MPI_Offset begin = 0;
-      nc_type type = NC_NAT;
-      int ndims = 0;
-      check_nc(ncmpi_inq_varoffset(ncid, v, &begin), path, "variable offsets");
-      check_nc(ncmpi_inq_vartype(ncid, v, &type), path, "variable types");
-      check_nc(ncmpi_inq_varndims(ncid, v, &ndims), path, "variable shapes");
-      std::vector<int> dimids(static_cast<size_t>(ndims));
-      check_nc(ncmpi_inq_vardimid(ncid, v, dimids.data()), path, "variable shapes");
-      MPI_Offset bytes = static_cast<MPI_Offset>(type_size(type));
-      for (int d : dimids) {
-        MPI_Offset length = 0;
-        check_nc(ncmpi_inq_dimlen(ncid, d, &length), path, "dimension lengths");
-        bytes *= length;
-      }
-      end = std::max(end, begin + bytes);
-    }
-    return static_cast<long long>(end);
-  }
 };
 
 struct StoreLayout {
   MPI_Offset num_cells = 0, num_hours = 0;
   int time = -1, lat = -1, lon = -1, utc_offset_hours = -1, trend = -1, offset = -1, scale = -1, tas = -1;
+  int land = -1;  // -1: a store written before the land-sea flag
 };
 
 StoreLayout check_layout(const StoreReader& reader, long long file_size, Store& store) {
@@ -264,33 +265,77 @@ StoreLayout check_layout(const StoreReader& reader, long long file_size, Store& 
   layout.offset = reader.variable("offset", {"cell"});
   layout.scale = reader.variable("scale", {"cell"});
   layout.tas = reader.variable("tas", {"cell", "time"});
+  if (ncmpi_inq_varid(reader.ncid, "land", &layout.land) == NC_NOERR) layout.land = reader.variable("land", {"cell"});
+  else layout.land = -1;
   const std::string units = reader.text_attribute(layout.time, "units");
   require(units == time_units, path + ": variable 'time' has units '" + units + "', expected '" + time_units + "'");
   store.reference_year = reader.int_attribute(NC_GLOBAL, "reference_year");
   store.source = reader.text_attribute(NC_GLOBAL, "source");
   store.history = reader.text_attribute(NC_GLOBAL, "history");
-  const long long expected = reader.expected_size();
+  const long long expected = nc_expected_file_size(reader.ncid, path);
   require(file_size >= expected, path + ": the file is truncated (" + std::to_string(file_size) + " bytes, its header needs " +
                                      std::to_string(expected) + ")");
   return layout;
 }
 
+// Collective: writes `cells` (this rank's, from global index `first`) with the header of rank
+// 0's `store` (time axis, year, texts) and rank 0's `total_cells`.
+void write_cells(const Store& store, const std::vector<CellSeries>& cells, int first, int total_cells,
+                 const std::string& path, MPI_Comm comm) {
+  Store header;  // rank 0's, on every rank
+  header.start_hour = store.start_hour;
+  header.num_hours = store.num_hours;
+  header.reference_year = store.reference_year;
+  header.total_cells = total_cells;
+  header.source = store.source;
+  header.history = store.history;
+  share_header(header, comm);
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &ranks);
+  // The ranks' cells must tile 0 .. total_cells - 1 in rank order.
+  const int mine[2] = {first, static_cast<int>(cells.size())};
+  std::vector<int> all(2 * static_cast<size_t>(ranks));
+  MPI_Allgather(mine, 2, MPI_INT, all.data(), 2, MPI_INT, comm);
+  run_on_all_ranks(comm, [&] {
+    int next = 0;
+    for (int r = 0; r < ranks; ++r) {
+      require(all[2 * r + 1] == 0 || all[2 * r] == next, path + ": rank " + std::to_string(r) + "'s cells start at " +
+                                                               std::to_string(all[2 * r]) + ", not " + std::to_string(next));
+      next += all[2 * r + 1];
+    }
+    require(next == header.total_cells, path + ": the ranks hold " + std::to_string(next) + " cells, the store " +
+                                            std::to_string(header.total_cells));
+    require(cells.empty() || store.start_hour == header.start_hour, path + ": the ranks' shares start at different hours");
+    validate_for_writing(header, cells, first);
+  });
+  long long pid = static_cast<long long>(::getpid());
+  MPI_Bcast(&pid, 1, MPI_LONG_LONG, 0, comm);
+  const std::string temporary = path + ".tmp-" + std::to_string(pid);
+  try {
+    write_file(header, cells, first, temporary, comm);
+    run_on_root(comm, [&] {
+      if (std::rename(temporary.c_str(), path.c_str()) != 0)
+        throw Error(path + ": cannot move the finished store into place from " + temporary + ": " + std::strerror(errno));
+    });
+  } catch (...) {
+    if (rank == 0) std::remove(temporary.c_str());  // never leave a half-written store behind
+    throw;
+  }
+  MPI_Barrier(comm);  // the file exists for every rank once the write returns
+}
+
 }  // namespace
 
 void write_store(const Store& store, const std::string& path, MPI_Comm comm) {
-  run_on_root(comm, [&] {
-    validate_for_writing(store);
-    const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
-    try {
-      write_file(store, temporary);
-      if (std::rename(temporary.c_str(), path.c_str()) != 0)
-        throw Error(path + ": cannot move the finished store into place from " + temporary + ": " + std::strerror(errno));
-    } catch (...) {
-      std::remove(temporary.c_str());  // never leave a half-written store behind
-      throw;
-    }
-  });
-  MPI_Barrier(comm);  // the file exists for every rank once write_store returns
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  static const std::vector<CellSeries> none;
+  write_cells(store, rank == 0 ? store.cells : none, 0, static_cast<int>(store.cells.size()), path, comm);
+}
+
+void write_store_share(const Store& share, const std::string& path, MPI_Comm comm) {
+  write_cells(share, share.cells, share.first_cell, share.total_cells, path, comm);
 }
 
 CellRange cell_share(int total_cells, int rank, int ranks) {
@@ -321,8 +366,9 @@ Store read_store(const std::string& path, MPI_Comm comm, StoreCells which) {
   const MPI_Offset cells = mine.count, first = mine.first, hours = layout.num_hours, zero = 0;
   std::vector<long long> time(static_cast<size_t>(hours));
   std::vector<double> lat(cells), lon(cells), trend(cells), offset(cells), scale(cells);
-  std::vector<int> utc_offset(cells);
-  std::vector<float> tas(static_cast<size_t>(cells * hours));
+  std::vector<int> utc_offset(cells), land(cells, -1);
+  store.cells.resize(static_cast<size_t>(cells));
+  for (CellSeries& cell : store.cells) cell.tas_k.resize(static_cast<size_t>(hours));
   // Every rank makes every collective call, even after a failure, then the ranks compare notes.
   std::string error;
   auto note = [&](int code, const char* name) {
@@ -335,8 +381,14 @@ Store read_store(const std::string& path, MPI_Comm comm, StoreCells which) {
   note(ncmpi_get_vara_double_all(file.id, layout.trend, &first, &cells, trend.data()), "trend");
   note(ncmpi_get_vara_double_all(file.id, layout.offset, &first, &cells, offset.data()), "offset");
   note(ncmpi_get_vara_double_all(file.id, layout.scale, &first, &cells, scale.data()), "scale");
-  const MPI_Offset start[2] = {first, 0}, count[2] = {cells, hours};
-  note(ncmpi_get_vara_float_all(file.id, layout.tas, start, count, tas.data()), "tas");
+  if (layout.land >= 0) note(ncmpi_get_vara_int_all(file.id, layout.land, &first, &cells, land.data()), "land");
+  // The share's series are one contiguous run of tas(cell, time): one non-blocking get per
+  // cell straight into its vector, served by one collective wait (no staging copy).
+  for (MPI_Offset c = 0; c < cells; ++c) {
+    const MPI_Offset start[2] = {first + c, 0}, count[2] = {1, hours};
+    note(ncmpi_iget_vara_float(file.id, layout.tas, start, count, store.cells[c].tas_k.data(), nullptr), "tas");
+  }
+  note(ncmpi_wait_all(file.id, NC_REQ_ALL, nullptr, nullptr), "tas");
   if (error.empty())
     for (MPI_Offset i = 1; i < hours; ++i)
       if (time[i] != time[0] + i) {
@@ -351,15 +403,14 @@ Store read_store(const std::string& path, MPI_Comm comm, StoreCells which) {
   store.first_cell = mine.first;
   store.total_cells = static_cast<int>(layout.num_cells);
   for (MPI_Offset c = 0; c < cells; ++c) {
-    CellSeries cell;
+    CellSeries& cell = store.cells[c];
     cell.latitude = lat[c];
     cell.longitude = lon[c];
     cell.utc_offset_hours = utc_offset[c];
     cell.trend_k_per_year = trend[c];
     cell.offset_k = offset[c];
     cell.scale_k = scale[c];
-    cell.tas_k.assign(tas.begin() + c * hours, tas.begin() + (c + 1) * hours);
-    store.cells.push_back(std::move(cell));
+    cell.land = land[c];
   }
   return store;
 }

@@ -17,6 +17,7 @@ struct CellSeries {
   double trend_k_per_year = 0;  // linear warming removed relative to the reference year
   double offset_k = 0;        // standardisation: z = (detrended - offset) / scale
   double scale_k = 1;
+  int land = -1;              // land-sea flag: 1 land, 0 sea, -1 unknown (stores before it: -1)
   std::vector<float> tas_k;   // hourly 2 m temperature in kelvin, UTC, NaN where missing
 };
 
@@ -39,9 +40,15 @@ struct Store {
 // Atomic write: to PATH.tmp-<pid>, then renamed. Rank 0 writes its `store` (the other ranks'
 // argument is not used); collective over comm, and an error on rank 0 is thrown on every rank.
 // Layout: CDF-5, dimensions (cell, time); tas(cell, time) float K with _FillValue NaN; time(time)
-// int64 hours since 1970; lat, lon, utc_offset_hours, trend, offset, scale (cell); global
-// reference_year, source, history, climvae_store_version = 1.
+// int64 hours since 1970; lat, lon, utc_offset_hours, trend, offset, scale, land (cell); global
+// reference_year, source, history, climvae_store_version = 1 (`land` is optional when reading).
 void write_store(const Store& store, const std::string& path, MPI_Comm comm = MPI_COMM_WORLD);
+// The same file written in parallel: every rank passes its share (cells first_cell ..
+// first_cell + cells.size() - 1 of total_cells, shares contiguous and covering every cell);
+// the time axis, reference year, source and history are rank 0's. Collective; each rank's
+// series go out in one collective call. An error on any rank is thrown on every rank and
+// leaves no file at `path`.
+void write_store_share(const Store& share, const std::string& path, MPI_Comm comm = MPI_COMM_WORLD);
 // Contiguous block of cells owned by one rank: cells are split evenly, the first
 // (total % ranks) ranks taking one more.
 struct CellRange {
