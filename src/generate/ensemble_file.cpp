@@ -184,6 +184,11 @@ EnsembleWriter::EnsembleWriter(const std::string& path, const EnsembleMeta& meta
     CoordinateIds ids{};
     throw_if_any_rank_failed(comm_, error_message_of([&] { ids = define_layout(ncid_, temporary_path_, meta_, tas_varid_); }));
     throw_if_any_rank_failed(comm_, nc_message(ncmpi_enddef(ncid_), temporary_path_, "leaving define mode"));
+    MPI_Offset tas_offset = 0;
+    throw_if_any_rank_failed(comm_, nc_message(ncmpi_inq_varoffset(ncid_, tas_varid_, &tas_offset), temporary_path_,
+                                               "offset of variable 'tas'"));
+    expected_size_ = tas_offset + static_cast<long long>(sizeof(float)) * meta_.num_hours * meta_.members *
+                                      meta_.num_lats() * meta_.num_lons();
     throw_if_any_rank_failed(comm_, nc_message(ncmpi_begin_indep_data(ncid_), temporary_path_, "independent mode"));
     const std::string written =
         rank_in(comm_) == 0 ? error_message_of([&] { write_coordinates(ncid_, temporary_path_, meta_, ids); }) : "";
@@ -261,6 +266,12 @@ void EnsembleWriter::commit() {
     ncid_ = -1;
     throw_if_any_rank_failed(comm_, nc_message(closed, temporary_path_, "closing"));
     run_on_root(comm_, [&] {
+      // A full disk or a file size limit can cut the file short without any write reporting it.
+      struct stat info {};
+      require(::stat(temporary_path_.c_str(), &info) == 0 && info.st_size >= expected_size_,
+              "NetCDF file '" + temporary_path_ + "': only " + std::to_string(info.st_size) + " of " +
+                  std::to_string(expected_size_) + " bytes reached the disk (disk full or file size limit?); '" +
+                  path_ + "' was not written");
       require(std::rename(temporary_path_.c_str(), path_.c_str()) == 0,
               "cannot move '" + temporary_path_ + "' to '" + path_ + "'");
     });

@@ -87,6 +87,7 @@ class EnsembleWriter {
   bool finished_ = false;
   std::vector<std::vector<float>> pending_;  // buffers of posted blocks, until flush()
   std::string post_error_;                   // first bad post() on this rank, reported by flush()
+  long long expected_size_ = 0;              // bytes the complete file has (end of tas)
 };
 
 // Writes the whole ensemble atomically (PATH.tmp-<pid> then rename). Refuses an existing path

@@ -31,7 +31,7 @@ std::vector<float> generate_traces(Vae& vae, const ModelFile& model, const Trace
 // another join without a seam while memory stays bounded by the chunk length.
 std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const TraceRequest& request,
                                         int64_t first_hour, int64_t chunk_hours);
-constexpr int kChunkMarginSteps = 4;
+constexpr int kChunkMarginSteps = 2;
 
 // Checks a request without generating anything; throws Error naming the problem.
 void validate_request(const ModelFile& model, const TraceRequest& request);
