@@ -28,6 +28,7 @@ check() {  # check NAME EXPECTED_STATUS(0|nonzero) EXPECTED_TEXT -- command...
     failures=$((failures + 1))
   else
     echo "ok   $name"
+    [ "$name" = seams ] && echo "$output"  # the measured distributions, for the log
   fi
 }
 gen() { "$climvae" generate --model paris.model --seed 7 "$@"; }

@@ -213,6 +213,14 @@ TEST(Ensemble, GridFileIsTheSameForAnyRanksChunksAndOrder) {
   MPI_Barrier(MPI_COMM_WORLD);
   const std::vector<float> values = read_tas(job.output);
   EXPECT_EQ(values, read_tas(dir / "alone.nc"));
+  // Fewer members than ranks: the ranks split the cells instead; member 1 is the same.
+  EnsembleJob one = job;
+  one.output = dir / "one.nc";
+  one.members = 1;
+  run_ensemble(vae, m, one);
+  const std::vector<float> first = read_tas(one.output);
+  for (int64_t h = 0; h < hours; ++h)
+    for (int c = 0; c < 6; ++c) ASSERT_EQ(first[h * 6 + c], values[h * members * 6 + c]) << "hour " << h << " cell " << c;
   // Against traces requested member by member, last member first: (time, realization, lat, lon).
   EXPECT_EQ(double_variable(job.output, "lat"), (std::vector<double>{48.0, 50.0}));
   EXPECT_EQ(double_variable(job.output, "lon"), (std::vector<double>{0.0, 2.0, 4.0}));

@@ -221,11 +221,12 @@ void EnsembleWriter::write_block(int64_t t0, int64_t nt, int m0, int nm, const f
   flush();
 }
 
-void EnsembleWriter::post(int64_t t0, int64_t nt, int m0, int nm, int64_t y, int64_t x, std::vector<float> tas_k) {
+void EnsembleWriter::post(int64_t t0, int64_t nt, int m0, int nm, int64_t y, int64_t x, std::vector<float> tas_k,
+                          int64_t ny, int64_t nx) {
   if (nt <= 0 || nm <= 0 || !post_error_.empty()) return;
   const bool cells = meta_.layout == EnsembleLayout::cells;
-  if (finished_ || t0 < 0 || m0 < 0 || t0 + nt > meta_.num_hours || m0 + nm > meta_.members || y < 0 ||
-      y >= meta_.num_lats() || x < 0 || x >= meta_.num_lons() || tas_k.size() != size_t(nt * nm)) {
+  if (finished_ || t0 < 0 || m0 < 0 || t0 + nt > meta_.num_hours || m0 + nm > meta_.members || y < 0 || ny < 1 ||
+      y + ny > meta_.num_lats() || x < 0 || nx < 1 || x + nx > meta_.num_lons() || tas_k.size() != size_t(nt * nm * ny * nx)) {
     post_error_ = "ensemble '" + path_ + "': block of times [" + std::to_string(t0) + ", " + std::to_string(t0 + nt) +
                   ") and members [" + std::to_string(m0) + ", " + std::to_string(m0 + nm) + ") at (" +
                   std::to_string(y) + ", " + std::to_string(x) + ") with " + std::to_string(tas_k.size()) +
@@ -238,8 +239,8 @@ void EnsembleWriter::post(int64_t t0, int64_t nt, int m0, int nm, int64_t y, int
   for (float& v : tas_k)
     if (std::isnan(v)) v = kFillValue;
   pending_.push_back(std::move(tas_k));
-  const MPI_Offset grid_start[4] = {t0, m0, y, x}, grid_count[4] = {nt, nm, 1, 1};
-  const MPI_Offset cell_start[2] = {t0, y}, cell_count[2] = {nt, 1};
+  const MPI_Offset grid_start[4] = {t0, m0, y, x}, grid_count[4] = {nt, nm, ny, nx};
+  const MPI_Offset cell_start[2] = {t0, y}, cell_count[2] = {nt, ny};
   int request = 0;
   const int status = ncmpi_iput_vara_float(ncid_, tas_varid_, cells ? cell_start : grid_start,
                                            cells ? cell_count : grid_count, pending_.back().data(), &request);

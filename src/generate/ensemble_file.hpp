@@ -63,10 +63,11 @@ class EnsembleWriter {
   // Grid layout only, cell (lat 0, lon 0); post() and flush() write anywhere.
   void write_block(int64_t t0, int64_t nt, int m0, int nm, const float* tas_k);
 
-  // Queues a block (local, non-blocking): times [t0, t0 + nt), members [m0, m0 + nm), at grid
-  // indices (y, x) -- or, in the cells layout, cell y with m0 = 0, nm = 1 -- values laid out
-  // (time, member). The writer keeps `tas_k` until flush().
-  void post(int64_t t0, int64_t nt, int m0, int nm, int64_t y, int64_t x, std::vector<float> tas_k);
+  // Queues a block (local, non-blocking): times [t0, t0 + nt), members [m0, m0 + nm), grid rows
+  // [y, y + ny) and columns [x, x + nx) -- or, in the cells layout, cells [y, y + ny) with m0 = 0,
+  // nm = 1, nx = 1 -- values laid out (time, member, y, x). The writer keeps `tas_k` until flush().
+  void post(int64_t t0, int64_t nt, int m0, int nm, int64_t y, int64_t x, std::vector<float> tas_k, int64_t ny = 1,
+            int64_t nx = 1);
   // Writes every queued block of every rank (collective; one MPI-IO operation per call).
   void flush();
   // Closes the file and moves it into place; after this the writer is done.

@@ -231,11 +231,25 @@ EnsembleTiming run_ensemble(Vae& vae, const ModelFile& model, const EnsembleJob&
         writers.push_back(std::make_unique<EnsembleWriter>(timing.files[committed + f], meta, job.overwrite, comm));
       }
       write_seconds += seconds_since(t);
-      const std::vector<Run> runs = runs_of_rank(ncells, g0, gm, rank, ranks);
+      // With at least one member per rank, each rank takes whole members of every cell: its part
+      // of the file is then one block per chunk, contiguous at every time step (fast to write).
+      const bool by_members = gm >= ranks;
+      std::vector<Run> runs;
+      if (by_members) {
+        const CellRange mine = cell_share(gm, rank, ranks);
+        for (int p = 0; p < ncells && mine.count > 0; ++p) runs.push_back({p, g0 + mine.first, mine.count});
+      } else {
+        runs = runs_of_rank(ncells, g0, gm, rank, ranks);
+      }
+      const int my_m0 = runs.empty() ? g0 : runs.front().m0, my_nm = runs.empty() ? 0 : runs.front().nm;
+      const int64_t ny = as_grid ? int64_t(grid.lats.size()) : ncells, nx = as_grid ? int64_t(grid.lons.size()) : 1;
       for (int64_t t0 = 0; t0 < job.hours; t0 += chunk) {
         const int64_t nt = std::min(chunk, job.hours - t0);
         t = std::chrono::steady_clock::now();
         const std::string failed = error_message_of([&] {
+          // by_members: the rank's block (time, member, y, x) or one (time, cell) block per member file.
+          std::vector<std::vector<float>> blocks(by_members ? (as_grid ? 1 : my_nm) : 0);
+          for (auto& b : blocks) b.resize(size_t(nt) * (as_grid ? my_nm : 1) * ny * nx);
           for (const Run& run : runs) {
             TraceRequest r;
             r.cell = cells[run.position];
@@ -247,6 +261,16 @@ EnsembleTiming run_ensemble(Vae& vae, const ModelFile& model, const EnsembleJob&
             r.scenario = job.scenario;
             r.add_noise = job.add_noise;
             std::vector<float> values = generate_trace_chunk(vae, model, r, t0, nt);
+            if (by_members) {
+              const int64_t cell_at = as_grid ? grid.y[run.position] * nx + grid.x[run.position] : run.position;
+              for (int64_t h = 0; h < nt; ++h)
+                for (int b = 0; b < run.nm; ++b) {
+                  const float v = values[h * run.nm + b];
+                  if (as_grid) blocks[0][(h * run.nm + b) * ny * nx + cell_at] = v;
+                  else blocks[b][h * ncells + cell_at] = v;
+                }
+              continue;
+            }
             if (as_grid) {
               writers[0]->post(t0, nt, run.m0, run.nm, grid.y[run.position], grid.x[run.position], std::move(values));
               continue;
@@ -257,6 +281,9 @@ EnsembleTiming run_ensemble(Vae& vae, const ModelFile& model, const EnsembleJob&
               writers[run.m0 + b - g0]->post(t0, nt, 0, 1, run.position, 0, std::move(column));
             }
           }
+          if (by_members && as_grid && my_nm > 0) writers[0]->post(t0, nt, my_m0, my_nm, 0, 0, std::move(blocks[0]), ny, nx);
+          if (by_members && !as_grid)
+            for (int b = 0; b < my_nm; ++b) writers[my_m0 + b - g0]->post(t0, nt, 0, 1, 0, 0, std::move(blocks[b]), ny, 1);
         });
         generate_seconds += seconds_since(t);
         throw_if_any_rank_failed(comm, failed);
