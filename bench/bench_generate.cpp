@@ -134,6 +134,7 @@ int run(const Options& o) {
   MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
   job.output = o.output + "/bench_generate_" + std::to_string(pid) + ".nc";
   job.model_path = "(bench)";
+  MPI_Barrier(MPI_COMM_WORLD);  // rank 0 ran (a) and (b) alone: start (c) together
   const EnsembleTiming t = run_ensemble(vae, model, job);
   if (rank == 0) {
     const double total_years = double(o.cells) * o.members * trace_years;
