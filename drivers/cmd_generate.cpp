@@ -1,67 +1,138 @@
-// climvae generate: sample an ensemble of synthetic hourly traces into CF NetCDF.
+// climvae generate: sample an ensemble of synthetic hourly traces (members x cells, spread over
+// the MPI ranks) under a warming scenario into CF NetCDF.
+#include <csignal>
 #include <iostream>
+#include <sstream>
 
 #include "cli.hpp"
 #include "common/calendar.hpp"
 #include "common/error.hpp"
-#include "generate/ensemble_file.hpp"
-#include "generate/generator.hpp"
+#include "data/units.hpp"
+#include "generate/ensemble_run.hpp"
+#include "generate/scenario.hpp"
 #include "model/model_file.hpp"
 
 namespace climvae::cli {
 namespace {
 
+struct ScenarioOptions {
+  int target_year = 0;
+  std::string rate, table, pattern_rate;
+  bool transient = false;
+  double offset_k = 0;
+};
+
+// The scenario from the options, and its options as global attributes of the output.
+Scenario scenario_of(const ScenarioOptions& o, std::map<std::string, std::string>& attributes) {
+  require(o.rate.empty() || o.table.empty(), "--warming-rate and --warming-table exclude each other");
+  require(o.pattern_rate.empty() || !o.table.empty(), "--pattern-rate scales a --warming-table; give one");
+  require(!o.transient || o.target_year == 0, "--transient follows each hour's own year; leave out --target-year");
+  Scenario s;
+  s.slice_year = o.target_year;
+  s.transient = o.transient;
+  s.offset_k = o.offset_k;
+  std::string path = "none";
+  if (!o.table.empty()) {
+    s.path = Scenario::Path::table;
+    s.table_k = read_warming_table(o.table);
+    if (!o.pattern_rate.empty()) {
+      s.table_pattern_rate_k_per_year = parse_trend_rate_k_per_year(o.pattern_rate);
+      require(s.table_pattern_rate_k_per_year > 0, "--pattern-rate must be positive, got '" + o.pattern_rate + "'");
+      attributes["climvae_pattern_rate_K_per_year"] = std::to_string(s.table_pattern_rate_k_per_year);
+    }
+    std::ostringstream rows;
+    for (const auto& [year, k] : s.table_k) rows << (rows.tellp() > 0 ? " " : "") << year << ":" << k;
+    attributes["climvae_warming_table"] = o.table;
+    attributes["climvae_warming_table_K"] = rows.str();
+    path = "table";
+  } else if (!o.rate.empty()) {
+    s.path = Scenario::Path::rate;
+    s.rate_k_per_year = parse_trend_rate_k_per_year(o.rate);
+    attributes["climvae_warming_rate_K_per_year"] = std::to_string(s.rate_k_per_year);
+    path = "rate";
+  } else if (o.target_year != 0 || o.transient) {
+    s.path = Scenario::Path::learned_trend;
+    path = "learned_trend";
+  }
+  attributes["climvae_warming_path"] = path;
+  attributes["climvae_warming_mode"] = o.transient ? "transient" : "time slice";
+  if (o.offset_k != 0) attributes["climvae_warming_offset_K"] = std::to_string(o.offset_k);
+  return s;
+}
+
+OutputLayout layout_of(const std::string& text) {
+  if (text == "auto") return OutputLayout::automatic;
+  if (text == "grid") return OutputLayout::grid;
+  if (text == "members") return OutputLayout::member_files;
+  throw Error("--layout must be auto, grid or members, got '" + text + "'");
+}
+
 int run(int argc, char** argv) {
   po::options_description o("Options");
-  std::string model_path, start, output;
-  TraceRequest req;
-  int target_year = 0;
+  std::string model_path, start, cells, cell, bbox, layout;
+  EnsembleJob job;
+  ScenarioOptions sc;
+  size_t budget_mib = 512;
   o.add_options()
       ("model", po::value(&model_path)->required(), "model file written by 'climvae train'")
       ("start", po::value(&start)->required(), "first hour, UTC: YYYY-MM-DD or YYYY-MM-DDTHH:00")
-      ("hours", po::value(&req.hours)->required(), "number of hourly values per member (any length)")
-      ("members", po::value(&req.members)->default_value(1), "number of ensemble members")
-      ("seed", po::value(&req.seed)->default_value(0), "random seed; a member depends only on (seed, member, cell, start)")
-      ("output", po::value<std::string>(&output)->required(), "CF NetCDF file to write")
-      ("target-year", po::value(&target_year)->default_value(0),
-       "re-apply the learned trend to this year's climate (default: the model's reference year)")
-      ("cell", po::value(&req.cell)->default_value(0), "cell of the model to sample")
+      ("hours", po::value(&job.hours)->required(), "number of hourly values per member (any length)")
+      ("members", po::value(&job.members)->default_value(1), "number of ensemble members")
+      ("seed", po::value(&job.seed)->default_value(0), "random seed; a member depends only on (seed, member, cell, start)")
+      ("output", po::value(&job.output)->required(),
+       "CF NetCDF file to write; with one file per member, NAME.nc gives NAME_r<m>i1p1f1_<from>-<to>.nc")
+      ("cells", po::value(&cells), "cells of the model to sample, e.g. 0,3,7 (default: all)")
+      ("cell", po::value(&cell), "one cell of the model (same as --cells N)")
+      ("bbox", po::value(&bbox), "only cells inside lat_min,lat_max,lon_min,lon_max (degrees)")
+      ("layout", po::value(&layout)->default_value("auto"),
+       "grid: one file tas(time, realization, lat, lon) (the cells must form a regular lat/lon grid); "
+       "members: one file per member tas(time, cell); auto: grid when the cells allow it")
+      ("target-year", po::value(&sc.target_year)->default_value(0),
+       "time slice: the climate of this year (learned per-cell trend unless --warming-rate/--warming-table)")
+      ("warming-rate", po::value(&sc.rate), "warming per year relative to the reference year, e.g. 0.3K/decade")
+      ("warming-table", po::value(&sc.table), "CSV 'year,offset_K' of annual warming relative to the reference year")
+      ("pattern-rate", po::value(&sc.pattern_rate),
+       "scale the table per cell by the cell's learned trend over this rate (e.g. 0.2K/decade)")
+      ("transient", "warm each hour by its own year's value (a 2030-2060 trace warms along the path)")
+      ("warming-offset", po::value(&sc.offset_k)->default_value(0), "constant warming in K added on top")
       ("add-noise", "add the learned hourly observation noise to the decoded mean")
-      ("overwrite", "replace an existing output file");
+      ("chunk-hours", po::value(&job.chunk_hours)->default_value(0), "hours generated and written at a time (0: from --memory-mib)")
+      ("memory-mib", po::value(&budget_mib)->default_value(512), "values in flight per rank, MiB (sets the time chunk)")
+      ("overwrite", "replace existing output files");
   po::variables_map vm;
   if (!parse("generate", "Sample synthetic hourly 2 m temperature from a trained model into CF NetCDF.", o, argc, argv, vm))
     return 0;
-  req.add_noise = vm.count("add-noise") > 0;
-  if (target_year != 0) {
-    req.scenario.path = Scenario::Path::learned_trend;
-    req.scenario.slice_year = target_year;
-  }
-  req.start_hour = parse_iso_hour(start);
-  require(req.hours >= 1, "--hours must be at least 1");
-  require(req.members >= 1 && req.members <= 100000, "--members must be between 1 and 100000");
+  // A file size limit (ulimit -f) must fail the write with an error, not kill the process.
+  std::signal(SIGXFSZ, SIG_IGN);
+  sc.transient = vm.count("transient") > 0;
+  job.add_noise = vm.count("add-noise") > 0;
+  job.overwrite = vm.count("overwrite") > 0;
+  job.start_hour = parse_iso_hour(start);
+  require(job.hours >= 1, "--hours must be at least 1, got " + std::to_string(job.hours));
+  require(job.members >= 1 && job.members <= 100000, "--members must be between 1 and 100000");
+  require(job.chunk_hours >= 0, "--chunk-hours must not be negative");
+  require(budget_mib >= 1, "--memory-mib must be at least 1");
+  require(cell.empty() || cells.empty(), "give --cell or --cells, not both");
+  job.memory_budget_bytes = budget_mib << 20;
+  job.layout = layout_of(layout);
+  job.scenario = scenario_of(sc, job.attributes);
 
   const ModelFile model = load_model(model_path);
   Vae vae(model.config);
   load_parameters(vae, model.parameters);
-  Ensemble ens;
-  ens.tas_k = generate_traces(vae, model, req);
-  EnsembleMeta& meta = ens.meta;
-  const ModelCell& cell = model.cells[req.cell];
-  meta.latitude = cell.latitude;
-  meta.longitude = cell.longitude;
-  meta.start_hour = req.start_hour;
-  meta.num_hours = req.hours;
-  meta.members = req.members;
-  meta.seed = req.seed;
-  meta.reference_year = model.reference_year;
-  meta.target_year = target_year == 0 ? model.reference_year : target_year;
-  meta.model_path = model_path;
-  meta.scenario = req.scenario.describe(model.reference_year);
-  meta.history = command_line(argc, argv);
-  write_ensemble(output, ens, vm.count("overwrite") > 0);
-  if (is_root())
-    std::cout << "wrote " << req.members << " member(s) x " << req.hours << " hours from " << format_iso_hour(req.start_hour)
-              << " UTC (" << meta.scenario << ") to " << output << std::endl;
+  job.cells = select_cells(model, cell.empty() ? cells : cell, bbox);
+  job.model_path = model_path;
+  job.history = command_line(argc, argv);
+  const EnsembleTiming t = run_ensemble(vae, model, job);
+  if (is_root()) {
+    std::cout << "wrote " << job.members << " member(s) x " << job.hours << " hours x " << job.cells.size()
+              << " cell(s) from " << format_iso_hour(job.start_hour) << " UTC ("
+              << job.scenario.describe(model.reference_year) << ") to "
+              << (t.files.size() == 1 ? t.files[0] : std::to_string(t.files.size()) + " files " + t.files[0] + " ...")
+              << std::endl;
+    std::cout << "  " << t.total_seconds << " s: generation " << t.generate_seconds << " s, writing " << t.write_seconds
+              << " s, time chunks of " << t.chunk_hours << " hours" << std::endl;
+  }
   return 0;
 }
 

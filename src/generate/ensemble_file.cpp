@@ -48,15 +48,16 @@ std::string temporary_path_for(const std::string& path, MPI_Comm comm) {
 // --- define mode: attribute and variable helpers (local calls; the header is identical on all ranks)
 
 struct CoordinateIds {
-  int time, realization, lat, lon, height;
+  int time, realization, lat, lon, height, cell;
 };
 
 CoordinateIds define_layout(int ncid, const std::string& path, const EnsembleMeta& meta, int& tas_varid) {
   const NcDefiner def{ncid, path};
+  const bool cells = meta.layout == EnsembleLayout::cells;
   const int time_dim = def.dimension("time", meta.num_hours);
-  const int member_dim = def.dimension("realization", meta.members);
-  const int lat_dim = def.dimension("lat", 1);
-  const int lon_dim = def.dimension("lon", 1);
+  const int member_dim = cells ? -1 : def.dimension("realization", meta.members);
+  const int lat_dim = def.dimension(cells ? "cell" : "lat", meta.num_lats());
+  const int lon_dim = cells ? lat_dim : def.dimension("lon", meta.num_lons());
 
   CoordinateIds ids{};
   ids.time = def.variable("time", NC_DOUBLE, {time_dim});
@@ -66,7 +67,7 @@ CoordinateIds define_layout(int ncid, const std::string& path, const EnsembleMet
   def.text(ids.time, "long_name", "time");
   def.text(ids.time, "axis", "T");
 
-  ids.realization = def.variable("realization", NC_INT, {member_dim});
+  ids.realization = def.variable("realization", NC_INT, cells ? std::vector<int>{} : std::vector<int>{member_dim});
   def.text(ids.realization, "standard_name", "realization");
   def.text(ids.realization, "long_name", "ensemble member number");
   def.text(ids.realization, "units", "1");
@@ -75,13 +76,20 @@ CoordinateIds define_layout(int ncid, const std::string& path, const EnsembleMet
   def.text(ids.lat, "units", "degrees_north");
   def.text(ids.lat, "standard_name", "latitude");
   def.text(ids.lat, "long_name", "latitude");
-  def.text(ids.lat, "axis", "Y");
+  if (!cells) def.text(ids.lat, "axis", "Y");
 
   ids.lon = def.variable("lon", NC_DOUBLE, {lon_dim});
   def.text(ids.lon, "units", "degrees_east");
   def.text(ids.lon, "standard_name", "longitude");
   def.text(ids.lon, "long_name", "longitude");
-  def.text(ids.lon, "axis", "X");
+  if (!cells) def.text(ids.lon, "axis", "X");
+
+  if (cells) {
+    ids.cell = def.variable("cell_id", NC_INT, {lat_dim});
+    def.text(ids.cell, "long_name", "cell index in the model");
+    def.text(ids.cell, "cf_role", "timeseries_id");
+    def.text(NC_GLOBAL, "featureType", "timeSeries");
+  }
 
   ids.height = def.variable("height", NC_DOUBLE, {});
   def.text(ids.height, "units", "m");
@@ -90,11 +98,12 @@ CoordinateIds define_layout(int ncid, const std::string& path, const EnsembleMet
   // No positive="up" / axis="Z" here: with either, CDO 2.1 takes height as the vertical axis and
   // then rejects tas for its realization dimension. standard_name height already means upward.
 
-  tas_varid = def.variable("tas", NC_FLOAT, {time_dim, member_dim, lat_dim, lon_dim});
+  tas_varid = def.variable("tas", NC_FLOAT, cells ? std::vector<int>{time_dim, lat_dim}
+                                                  : std::vector<int>{time_dim, member_dim, lat_dim, lon_dim});
   def.text(tas_varid, "standard_name", "air_temperature");
   def.text(tas_varid, "long_name", "Near-Surface Air Temperature");
   def.text(tas_varid, "units", "K");
-  def.text(tas_varid, "coordinates", "height");
+  def.text(tas_varid, "coordinates", cells ? "height lat lon realization" : "height");
   def.text(tas_varid, "cell_methods", "time: point");
   check_nc(ncmpi_put_att_float(ncid, tas_varid, "_FillValue", NC_FLOAT, 1, &kFillValue), path,
            "attribute 'tas:_FillValue'");
@@ -111,6 +120,8 @@ CoordinateIds define_layout(int ncid, const std::string& path, const EnsembleMet
   def.integer(NC_GLOBAL, "climvae_reference_year", meta.reference_year);
   def.integer(NC_GLOBAL, "climvae_target_year", meta.target_year);
   def.text(NC_GLOBAL, "climvae_scenario", meta.scenario);
+  def.text(NC_GLOBAL, "climvae_version", version);
+  for (const auto& [name, value] : meta.attributes) def.text(NC_GLOBAL, name.c_str(), value);
   return ids;
 }
 
@@ -118,22 +129,38 @@ CoordinateIds define_layout(int ncid, const std::string& path, const EnsembleMet
 void write_coordinates(int ncid, const std::string& path, const EnsembleMeta& meta, const CoordinateIds& ids) {
   std::vector<double> hours(static_cast<size_t>(meta.num_hours));
   for (size_t t = 0; t < hours.size(); ++t) hours[t] = static_cast<double>(meta.start_hour + static_cast<int64_t>(t));
+  const bool cells = meta.layout == EnsembleLayout::cells;
   std::vector<int> members(static_cast<size_t>(meta.members));
-  for (size_t m = 0; m < members.size(); ++m) members[m] = static_cast<int>(m) + 1;
+  for (size_t m = 0; m < members.size(); ++m) members[m] = cells ? meta.member_number : static_cast<int>(m) + 1;
   const double height = 2.0;
+  const std::vector<double> lats = meta.lats.empty() ? std::vector<double>{meta.latitude} : meta.lats;
+  const std::vector<double> lons = meta.lons.empty() ? std::vector<double>{meta.longitude} : meta.lons;
   check_nc(ncmpi_put_var_double(ncid, ids.time, hours.data()), path, "writing variable 'time'");
   check_nc(ncmpi_put_var_int(ncid, ids.realization, members.data()), path, "writing variable 'realization'");
-  check_nc(ncmpi_put_var_double(ncid, ids.lat, &meta.latitude), path, "writing variable 'lat'");
-  check_nc(ncmpi_put_var_double(ncid, ids.lon, &meta.longitude), path, "writing variable 'lon'");
+  check_nc(ncmpi_put_var_double(ncid, ids.lat, lats.data()), path, "writing variable 'lat'");
+  check_nc(ncmpi_put_var_double(ncid, ids.lon, lons.data()), path, "writing variable 'lon'");
+  if (cells) {
+    std::vector<int> cell_ids = meta.cell_ids;
+    if (cell_ids.empty())
+      for (size_t c = 0; c < lats.size(); ++c) cell_ids.push_back(static_cast<int>(c));
+    check_nc(ncmpi_put_var_int(ncid, ids.cell, cell_ids.data()), path, "writing variable 'cell_id'");
+  }
   check_nc(ncmpi_put_var_double(ncid, ids.height, &height), path, "writing variable 'height'");
 }
 
 void validate_meta(const std::string& path, const EnsembleMeta& meta) {
   require(meta.num_hours > 0, "ensemble '" + path + "': the number of hours must be positive");
   require(meta.members > 0, "ensemble '" + path + "': the number of members must be positive");
-  require(std::isfinite(meta.latitude) && std::abs(meta.latitude) <= 90,
-          "ensemble '" + path + "': latitude outside -90..90");
-  require(std::isfinite(meta.longitude), "ensemble '" + path + "': longitude is not finite");
+  const bool cells = meta.layout == EnsembleLayout::cells;
+  require(!cells || meta.members == 1, "ensemble '" + path + "': a file of cells holds one member");
+  require(!cells || meta.lats.size() == meta.lons.size(), "ensemble '" + path + "': one longitude per cell needed");
+  require(meta.cell_ids.empty() || meta.cell_ids.size() == meta.lats.size(),
+          "ensemble '" + path + "': one cell id per cell needed");
+  require(meta.lats.empty() == meta.lons.empty(), "ensemble '" + path + "': latitudes and longitudes go together");
+  for (double lat : meta.lats.empty() ? std::vector<double>{meta.latitude} : meta.lats)
+    require(std::isfinite(lat) && std::abs(lat) <= 90, "ensemble '" + path + "': latitude outside -90..90");
+  for (double lon : meta.lons.empty() ? std::vector<double>{meta.longitude} : meta.lons)
+    require(std::isfinite(lon), "ensemble '" + path + "': longitude is not finite");
 }
 
 }  // namespace
@@ -157,6 +184,11 @@ EnsembleWriter::EnsembleWriter(const std::string& path, const EnsembleMeta& meta
     CoordinateIds ids{};
     throw_if_any_rank_failed(comm_, error_message_of([&] { ids = define_layout(ncid_, temporary_path_, meta_, tas_varid_); }));
     throw_if_any_rank_failed(comm_, nc_message(ncmpi_enddef(ncid_), temporary_path_, "leaving define mode"));
+    MPI_Offset tas_offset = 0;
+    throw_if_any_rank_failed(comm_, nc_message(ncmpi_inq_varoffset(ncid_, tas_varid_, &tas_offset), temporary_path_,
+                                               "offset of variable 'tas'"));
+    expected_size_ = tas_offset + static_cast<long long>(sizeof(float)) * meta_.num_hours * meta_.members *
+                                      meta_.num_lats() * meta_.num_lons();
     throw_if_any_rank_failed(comm_, nc_message(ncmpi_begin_indep_data(ncid_), temporary_path_, "independent mode"));
     const std::string written =
         rank_in(comm_) == 0 ? error_message_of([&] { write_coordinates(ncid_, temporary_path_, meta_, ids); }) : "";
@@ -181,25 +213,46 @@ void EnsembleWriter::discard() noexcept {
 }
 
 void EnsembleWriter::write_block(int64_t t0, int64_t nt, int m0, int nm, const float* tas_k) {
-  require(!finished_, "ensemble '" + path_ + "': write after commit or failure");
-  const bool empty = nt <= 0 || nm <= 0;
-  std::string error;
-  if (!empty && (t0 < 0 || m0 < 0 || t0 + nt > meta_.num_hours || m0 + nm > meta_.members || tas_k == nullptr)) {
-    error = "ensemble '" + path_ + "': block of times [" + std::to_string(t0) + ", " + std::to_string(t0 + nt) +
-            ") and members [" + std::to_string(m0) + ", " + std::to_string(m0 + nm) +
-            ") lies outside the file's " + std::to_string(meta_.num_hours) + " hours and " +
-            std::to_string(meta_.members) + " members";
+  if (nt > 0 && nm > 0) {
+    std::vector<float> values;
+    if (tas_k) values.assign(tas_k, tas_k + nt * nm);
+    post(t0, nt, m0, nm, 0, 0, std::move(values));
   }
+  flush();
+}
+
+void EnsembleWriter::post(int64_t t0, int64_t nt, int m0, int nm, int64_t y, int64_t x, std::vector<float> tas_k,
+                          int64_t ny, int64_t nx) {
+  if (nt <= 0 || nm <= 0 || !post_error_.empty()) return;
+  const bool cells = meta_.layout == EnsembleLayout::cells;
+  if (finished_ || t0 < 0 || m0 < 0 || t0 + nt > meta_.num_hours || m0 + nm > meta_.members || y < 0 || ny < 1 ||
+      y + ny > meta_.num_lats() || x < 0 || nx < 1 || x + nx > meta_.num_lons() || tas_k.size() != size_t(nt * nm * ny * nx)) {
+    post_error_ = "ensemble '" + path_ + "': block of times [" + std::to_string(t0) + ", " + std::to_string(t0 + nt) +
+                  ") and members [" + std::to_string(m0) + ", " + std::to_string(m0 + nm) + ") at (" +
+                  std::to_string(y) + ", " + std::to_string(x) + ") with " + std::to_string(tas_k.size()) +
+                  " values lies outside the file's " + std::to_string(meta_.num_hours) + " hours, " +
+                  std::to_string(meta_.members) + " members and " + std::to_string(meta_.num_lats()) + " x " +
+                  std::to_string(meta_.num_lons()) + " cells (or the writer is done)";
+    return;
+  }
+  // NaN (missing) becomes the CF fill value so readers see it as missing.
+  for (float& v : tas_k)
+    if (std::isnan(v)) v = kFillValue;
+  pending_.push_back(std::move(tas_k));
+  const MPI_Offset grid_start[4] = {t0, m0, y, x}, grid_count[4] = {nt, nm, ny, nx};
+  const MPI_Offset cell_start[2] = {t0, y}, cell_count[2] = {nt, ny};
+  int request = 0;
+  const int status = ncmpi_iput_vara_float(ncid_, tas_varid_, cells ? cell_start : grid_start,
+                                           cells ? cell_count : grid_count, pending_.back().data(), &request);
+  post_error_ = nc_message(status, temporary_path_, "queueing a block of variable 'tas'");
+}
+
+void EnsembleWriter::flush() {
+  require(!finished_, "ensemble '" + path_ + "': write after commit or failure");
   try {
-    throw_if_any_rank_failed(comm_, error);
-    // NaN (missing) becomes the CF fill value so readers see it as missing.
-    std::vector<float> block;
-    if (!empty) block.assign(tas_k, tas_k + nt * nm);
-    for (float& v : block)
-      if (std::isnan(v)) v = kFillValue;
-    const MPI_Offset start[4] = {empty ? 0 : t0, empty ? 0 : m0, 0, 0};
-    const MPI_Offset count[4] = {empty ? 0 : nt, empty ? 0 : nm, empty ? 0 : 1, empty ? 0 : 1};
-    const int status = ncmpi_put_vara_float_all(ncid_, tas_varid_, start, count, block.data());
+    throw_if_any_rank_failed(comm_, post_error_);
+    const int status = ncmpi_wait_all(ncid_, NC_REQ_ALL, nullptr, nullptr);
+    pending_.clear();
     throw_if_any_rank_failed(comm_, nc_message(status, temporary_path_, "writing variable 'tas'"));
   } catch (...) {
     discard();
@@ -214,6 +267,12 @@ void EnsembleWriter::commit() {
     ncid_ = -1;
     throw_if_any_rank_failed(comm_, nc_message(closed, temporary_path_, "closing"));
     run_on_root(comm_, [&] {
+      // A full disk or a file size limit can cut the file short without any write reporting it.
+      struct stat info {};
+      require(::stat(temporary_path_.c_str(), &info) == 0 && info.st_size >= expected_size_,
+              "NetCDF file '" + temporary_path_ + "': only " + std::to_string(info.st_size) + " of " +
+                  std::to_string(expected_size_) + " bytes reached the disk (disk full or file size limit?); '" +
+                  path_ + "' was not written");
       require(std::rename(temporary_path_.c_str(), path_.c_str()) == 0,
               "cannot move '" + temporary_path_ + "' to '" + path_ + "'");
     });

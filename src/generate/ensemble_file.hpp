@@ -1,16 +1,28 @@
-// Generated traces as CF-convention NetCDF (CDF-5, PnetCDF): tas(time, realization, lat, lon) in K.
+// Generated traces as CF-convention NetCDF (CDF-5, PnetCDF), in K, in one of two layouts:
+//   grid:  tas(time, realization, lat, lon), all members of a regular lat/lon grid of cells
+//          (one cell is a 1 x 1 grid); CDO reads the members as levels;
+//   cells: tas(time, cell) with lat(cell), lon(cell), one member per file (as CMIP does), for
+//          scattered cells (CDO rejects a member dimension before time and (time, member, cell)).
 #pragma once
 #include <mpi.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 namespace climvae {
 
+enum class EnsembleLayout { grid, cells };
+
 struct EnsembleMeta {
-  double latitude = 0;
+  EnsembleLayout layout = EnsembleLayout::grid;
+  double latitude = 0;         // the one cell, when lats and lons are empty (grid layout only)
   double longitude = 0;
+  std::vector<double> lats;    // grid: the lat axis; cells: each cell's latitude
+  std::vector<double> lons;    // grid: the lon axis; cells: each cell's longitude (same length as lats)
+  std::vector<int> cell_ids;   // cells: each cell's index in the model (empty: 0, 1, ...)
+  int member_number = 1;       // cells: the 1-based member the file holds (members must be 1)
   int64_t start_hour = 0;      // first time step, hours since 1970-01-01T00:00 UTC
   int64_t num_hours = 0;
   int members = 0;
@@ -20,6 +32,10 @@ struct EnsembleMeta {
   std::string model_path;
   std::string scenario;        // human-readable description, e.g. "reference climate 2022"
   std::string history;         // command line
+  std::map<std::string, std::string> attributes;  // further global attributes (scenario options)
+
+  int64_t num_lats() const { return lats.empty() ? 1 : static_cast<int64_t>(lats.size()); }
+  int64_t num_lons() const { return layout == EnsembleLayout::cells || lons.empty() ? 1 : static_cast<int64_t>(lons.size()); }
 };
 
 struct Ensemble {
@@ -44,7 +60,16 @@ class EnsembleWriter {
 
   // Writes tas for times [t0, t0 + nt) and members [m0, m0 + nm) from tas_k[(t - t0) * nm + (m - m0)]
   // (kelvin; NaN is stored as _FillValue). A rank with nothing to write passes nt = 0 or nm = 0.
+  // Grid layout only, cell (lat 0, lon 0); post() and flush() write anywhere.
   void write_block(int64_t t0, int64_t nt, int m0, int nm, const float* tas_k);
+
+  // Queues a block (local, non-blocking): times [t0, t0 + nt), members [m0, m0 + nm), grid rows
+  // [y, y + ny) and columns [x, x + nx) -- or, in the cells layout, cells [y, y + ny) with m0 = 0,
+  // nm = 1, nx = 1 -- values laid out (time, member, y, x). The writer keeps `tas_k` until flush().
+  void post(int64_t t0, int64_t nt, int m0, int nm, int64_t y, int64_t x, std::vector<float> tas_k, int64_t ny = 1,
+            int64_t nx = 1);
+  // Writes every queued block of every rank (collective; one MPI-IO operation per call).
+  void flush();
   // Closes the file and moves it into place; after this the writer is done.
   void commit();
 
@@ -61,6 +86,9 @@ class EnsembleWriter {
   int ncid_ = -1;
   int tas_varid_ = -1;
   bool finished_ = false;
+  std::vector<std::vector<float>> pending_;  // buffers of posted blocks, until flush()
+  std::string post_error_;                   // first bad post() on this rank, reported by flush()
+  long long expected_size_ = 0;              // bytes the complete file has (end of tas)
 };
 
 // Writes the whole ensemble atomically (PATH.tmp-<pid> then rename). Refuses an existing path

@@ -24,12 +24,38 @@ int generation_batch_size(const VaeConfig& config, int steps, size_t budget_byte
   return static_cast<int>(std::clamp<size_t>(budget_bytes / std::max<size_t>(per_member, 1), 1, 32));
 }
 
-std::vector<float> generate_traces(Vae& vae, const ModelFile& model, const TraceRequest& r) {
+void validate_request(const ModelFile& model, const TraceRequest& r) {
   require(r.hours >= 1, "number of hours must be at least 1, got " + std::to_string(r.hours));
   require(r.members >= 1, "number of members must be at least 1, got " + std::to_string(r.members));
+  require(r.first_member >= 0, "first member must not be negative, got " + std::to_string(r.first_member));
   require(r.cell >= 0 && r.cell < static_cast<int>(model.cells.size()),
           "cell " + std::to_string(r.cell) + " is not in the model (it has " + std::to_string(model.cells.size()) + ")");
   require(r.hours <= 24LL * 366 * 1000, "number of hours is absurdly large: " + std::to_string(r.hours));
+  // The calendar (and the time axis of our files) covers years 1..9999.
+  const int64_t first = hours_from_civil({1, 1, 1, 0}), last = hours_from_civil({9999, 12, 31, 23});
+  require(r.start_hour >= first && r.start_hour + r.hours - 1 <= last,
+          "the traces (" + std::to_string(r.hours) + " hours from hour " + std::to_string(r.start_hour) +
+              " since 1970) leave the calendar's years 1-9999");
+  // A scenario path that does not cover the traces' years fails here rather than mid-run.
+  if (r.scenario.transient) {
+    scenario_warming_k(r.scenario, model, r.cell, fractional_year(r.start_hour));
+    scenario_warming_k(r.scenario, model, r.cell, fractional_year(r.start_hour + r.hours - 1));
+  } else {
+    scenario_warming_k(r.scenario, model, r.cell,
+                       (r.scenario.slice_year == 0 ? model.reference_year : r.scenario.slice_year) + 0.5);
+  }
+}
+
+std::vector<float> generate_traces(Vae& vae, const ModelFile& model, const TraceRequest& r) {
+  return generate_trace_chunk(vae, model, r, 0, r.hours);
+}
+
+std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const TraceRequest& r, int64_t first_hour,
+                                        int64_t chunk_hours) {
+  validate_request(model, r);
+  require(first_hour >= 0 && chunk_hours >= 1 && first_hour + chunk_hours <= r.hours,
+          "chunk of hours [" + std::to_string(first_hour) + ", " + std::to_string(first_hour + chunk_hours) +
+              ") is not inside the trace of " + std::to_string(r.hours) + " hours");
   const ModelCell& cell = model.cells[r.cell];
   const int latent = vae.config().latent;
 
@@ -38,17 +64,25 @@ std::vector<float> generate_traces(Vae& vae, const ModelFile& model, const Trace
   const int64_t local_start = r.start_hour + cell.utc_offset_hours;
   const int64_t origin = floor_to_day(local_start);
   const int64_t skip = local_start - origin;
-  const int steps = static_cast<int>((skip + r.hours + Vae::kHoursPerStep - 1) / Vae::kHoursPerStep);
+  const int64_t total_steps = (skip + r.hours + Vae::kHoursPerStep - 1) / Vae::kHoursPerStep;
+  // Latent steps [s0, s1) cover the chunk plus the margin; s0 is a multiple of the kernels' tile
+  // (4), so every position meets the same arithmetic as in a decode of the whole trace.
+  const int64_t h0 = skip + first_hour, h1 = skip + first_hour + chunk_hours;  // decoded hours
+  const int64_t s0 = std::max<int64_t>(0, (h0 / Vae::kHoursPerStep - kChunkMarginSteps) / 4 * 4);
+  const int64_t s1 = std::min(total_steps, (h1 + Vae::kHoursPerStep - 1) / Vae::kHoursPerStep + kChunkMarginSteps);
+  const int steps = static_cast<int>(s1 - s0);
   const int64_t hours_decoded = int64_t(steps) * Vae::kHoursPerStep;
+  const int64_t first_decoded = h0 - s0 * Vae::kHoursPerStep;  // chunk's first hour in the decoded piece
 
-  std::vector<float> features(size_t(steps) * kSeasonalFeatures);
-  seasonal_features(origin, steps, features.data(), cell.season_shift_days);
+  // Features of steps [0, s1) as the whole trace has them (the day advances 4 per step from origin).
+  std::vector<float> features(size_t(s1) * kSeasonalFeatures);
+  seasonal_features(origin, static_cast<int>(s1), features.data(), cell.season_shift_days);
   const int batch = std::min(r.members, generation_batch_size(vae.config(), steps));
   View3 season("climvae::generate::season", batch, steps, kSeasonalFeatures);
   {
     auto host = Kokkos::create_mirror_view(season);
     for (int b = 0; b < batch; ++b)
-      std::copy(features.begin(), features.end(), &host(b, 0, 0));
+      std::copy(features.begin() + s0 * kSeasonalFeatures, features.end(), &host(b, 0, 0));
     Kokkos::deep_copy(season, host);
   }
   CellIndices cells("climvae::generate::cells", batch);  // every member samples this cell's prior
@@ -66,12 +100,15 @@ std::vector<float> generate_traces(Vae& vae, const ModelFile& model, const Trace
     noise_sd = std::exp(0.5f * nlv);
   }
 
-  std::vector<float> out(size_t(r.hours) * r.members);
+  std::vector<float> out(size_t(chunk_hours) * r.members);
   for (int m0 = 0; m0 < r.members; m0 += batch) {
     const int nb = std::min(batch, r.members - m0);
-    // One stream per (seed, cell, member, start): counters index latent values, then noise.
+    // One stream per (seed, cell, member, start): counters index latent values (global step *
+    // latent + feature), then noise (hour of the trace).
     const uint64_t seed = r.seed, cell_id = static_cast<uint64_t>(r.cell);
     const uint64_t start_id = static_cast<uint64_t>(r.start_hour);
+    const uint64_t first_counter = static_cast<uint64_t>(s0) * latent;
+    const int member0 = r.first_member + m0;
     const Real* p = prior_out.data();
     Real* zz = z.data();
     const int per_member = steps * latent;
@@ -79,26 +116,25 @@ std::vector<float> generate_traces(Vae& vae, const ModelFile& model, const Trace
         "climvae::generate::sample_prior", RangePolicy(0, nb * per_member), KOKKOS_LAMBDA(const int i) {
           const int b = i / per_member, j = i % per_member;
           const int step = j / latent, f = j % latent;
-          const uint64_t key = stream_key(stream_key(stream_key(seed, cell_id), start_id), uint64_t(m0 + b));
+          const uint64_t key = stream_key(stream_key(stream_key(seed, cell_id), start_id), uint64_t(member0 + b));
           const int base = (b * steps + step) * 2 * latent;
-          zz[i] = p[base + f] + kx::exp(Real(0.5) * p[base + latent + f]) * standard_normal(key, uint64_t(j));
+          zz[i] = p[base + f] + kx::exp(Real(0.5) * p[base + latent + f]) * standard_normal(key, first_counter + uint64_t(j));
         });
     const auto zb = Kokkos::subview(z, Kokkos::make_pair(0, nb), Kokkos::ALL, Kokkos::ALL);
     const auto db = Kokkos::subview(decoded, Kokkos::make_pair(0, nb), Kokkos::ALL, Kokkos::ALL);
     vae.decode(View3(zb), View3(db));
     Kokkos::deep_copy(decoded_host, decoded);
     for (int b = 0; b < nb; ++b) {
-      const int member = m0 + b;
-      const uint64_t noise_key = stream_key(stream_key(stream_key(stream_key(r.seed, cell_id), start_id), uint64_t(member)),
-                                            0x0B5E47ULL);
-      for (int64_t t = 0; t < r.hours; ++t) {
-        double v = decoded_host(b, skip + t, 0);
-        if (r.add_noise) v += noise_sd * standard_normal(noise_key, static_cast<uint64_t>(t));
-        out[size_t(t) * r.members + member] = static_cast<float>(cell.offset_k + cell.scale_k * v);
+      const uint64_t noise_key = stream_key(
+          stream_key(stream_key(stream_key(r.seed, cell_id), start_id), uint64_t(member0 + b)), 0x0B5E47ULL);
+      for (int64_t t = 0; t < chunk_hours; ++t) {
+        double v = decoded_host(b, first_decoded + t, 0);
+        if (r.add_noise) v += noise_sd * standard_normal(noise_key, static_cast<uint64_t>(first_hour + t));
+        out[size_t(t) * r.members + m0 + b] = static_cast<float>(cell.offset_k + cell.scale_k * v);
       }
     }
   }
-  apply_scenario(r.scenario, model, r.cell, r.start_hour, r.hours, r.members, out.data());
+  apply_scenario(r.scenario, model, r.cell, r.start_hour + first_hour, chunk_hours, r.members, out.data());
   return out;
 }
 

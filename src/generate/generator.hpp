@@ -14,6 +14,7 @@ struct TraceRequest {
   int64_t start_hour = 0;  // UTC, hours since 1970-01-01T00:00
   int64_t hours = 0;       // any length >= 1
   int members = 1;
+  int first_member = 0;    // members first_member .. first_member + members - 1 (a slice of an ensemble)
   uint64_t seed = 0;
   Scenario scenario;       // default: the model's reference-year climate
   bool add_noise = false;  // add the learned observation noise to the decoder mean
@@ -23,6 +24,17 @@ struct TraceRequest {
 // Member m's trace depends only on (seed, cell, member, start) -- not on the number of members
 // requested or how they are batched. Decodes each member in one piece, so traces have no seams.
 std::vector<float> generate_traces(Vae& vae, const ModelFile& model, const TraceRequest& request);
+
+// Hours [first_hour, first_hour + chunk_hours) of the same traces, as (time, member), bit-identical
+// to those hours of generate_traces: the chunk's latent steps are decoded with a margin of
+// kChunkMarginSteps on each side (more than the decoder's reach), so chunks written one after
+// another join without a seam while memory stays bounded by the chunk length.
+std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const TraceRequest& request,
+                                        int64_t first_hour, int64_t chunk_hours);
+constexpr int kChunkMarginSteps = 2;
+
+// Checks a request without generating anything; throws Error naming the problem.
+void validate_request(const ModelFile& model, const TraceRequest& request);
 
 // Largest decode batch that keeps the decoder workspace under `budget_bytes`.
 int generation_batch_size(const VaeConfig& config, int steps, size_t budget_bytes = size_t(512) << 20);
