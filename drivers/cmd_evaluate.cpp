@@ -109,7 +109,8 @@ std::string shell_quoted(const std::string& text) {
 // --report DIR: extended statistics of the observed series, the VAE ensemble and a classical
 // generator fitted to the observed series (same members, hours and seed), their CSV files, the
 // provenance, and the HTML page with figures drawn by scripts/report.py.
-void write_report(const std::string& dir, const std::string& script, const climvae::eval::HourlySeries& observed,
+void write_report(const std::string& dir, const std::string& python, const std::string& script,
+                  const climvae::eval::HourlySeries& observed,
                   const std::vector<climvae::eval::HourlySeries>& members, const climvae::eval::Comparison& fidelity,
                   uint64_t seed, const std::vector<std::pair<std::string, std::string>>& provenance) {
   namespace ev = climvae::eval;
@@ -162,7 +163,7 @@ void write_report(const std::string& dir, const std::string& script, const climv
                   ev::number_text(r.vae_error).c_str(), ev::number_text(r.classical_error).c_str(), r.better().c_str());
     std::cout << line;
   }
-  const std::string command = "python3 " + shell_quoted(script) + " " + shell_quoted(dir);
+  const std::string command = shell_quoted(python) + " " + shell_quoted(script) + " " + shell_quoted(dir);
   climvae::require(std::system(command.c_str()) == 0,
                    "--report: the figure script failed (" + command + "); the statistics files are in '" + dir + "'");
   std::cout << "wrote report " << in_dir("index.html") << "\n";
@@ -180,7 +181,9 @@ int run(int argc, char** argv) {
       ("report", po::value<std::string>(),
        "write extended statistics beside a classical generator (CSV) and an HTML report to this directory")
       ("report-script", po::value<std::string>()->default_value(CLIMVAE_REPORT_SCRIPT),
-       "the Python script that draws the report's figures and page");
+       "the Python script that draws the report's figures and page")
+      ("python", po::value<std::string>()->default_value("/usr/bin/python3"),
+       "Python with matplotlib that runs --report-script (Debian: python3-matplotlib)");
   po::variables_map vm;
   if (!climvae::cli::parse("evaluate", kSummary, options, argc, argv, vm)) return 0;
 
@@ -224,7 +227,8 @@ int run(int argc, char** argv) {
     write_file(vm["json"].as<std::string>(), "json",
                [&](std::ostream& out) { climvae::eval::write_json(out, comparison); });
   if (vm.count("report"))
-    write_report(vm["report"].as<std::string>(), vm["report-script"].as<std::string>(), observed_hourly, members,
+    write_report(vm["report"].as<std::string>(), vm["python"].as<std::string>(), vm["report-script"].as<std::string>(),
+                 observed_hourly, members,
                  comparison, ensemble.meta.seed,
                  {{"model", ensemble.meta.model_path},
                   {"generated", generated_path},
