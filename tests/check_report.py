@@ -36,6 +36,8 @@ class Page(html.parser.HTMLParser):
 
 
 def png_size(path):
+    if not os.path.isfile(path):
+        return None
     with open(path, "rb") as f:
         head = f.read(24)
     if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
