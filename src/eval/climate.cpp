@@ -330,6 +330,7 @@ void write_statistics_csv(std::ostream& out, const std::vector<NamedStatistics>&
       for (size_t r = 0; r < kReturnPeriodsYears.size(); ++r) {
         const std::string years = std::to_string(static_cast<int>(kReturnPeriodsYears[r]));
         row(k + "_return_level_c", "all", years, source, e->return_level[r]);
+        if (std::isnan(e->low[r])) continue;  // no interval (the observed series)
         row(k + "_return_level_c", "all", years, source + "_low", e->low[r]);
         row(k + "_return_level_c", "all", years, source + "_high", e->high[r]);
       }
