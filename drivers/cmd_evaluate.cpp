@@ -126,8 +126,9 @@ void write_report(const std::string& dir, const std::string& python, const std::
                                                 static_cast<int64_t>(first.values_c.size()),
                                                 static_cast<int>(members.size()), seed);
 
-  const auto thresholds = ev::spell_thresholds(ev::daily_values(observed));
-  const int observed_years = static_cast<int>(ev::annual_extremes({ev::daily_values(observed)}, true, 0).annual.size());
+  const auto observed_days = ev::daily_values(observed);
+  const auto thresholds = ev::spell_thresholds(observed_days);
+  const int observed_years = static_cast<int>(ev::annual_extremes({observed_days}, true, 0).annual.size());
   const auto obs = ev::compute_climate_statistics({observed}, thresholds, 0);
   const auto vae = ev::compute_climate_statistics(members, thresholds, observed_years);
   const auto cls = ev::compute_climate_statistics(classical, thresholds, observed_years);

@@ -109,14 +109,20 @@ def samples_figure(d, name, file, index, title, xlabel):
 
 
 def acf_figure(s, d):
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
     lags = np.arange(0, 721)
+    days = np.arange(0, 31)
     for src in SOURCES:
-        ax.plot(lags / 24, s.series("acf", "all", lags, src), color=COLOURS[src], label=LABELS[src])
+        axes[0].plot(lags / 24, s.series("acf", "all", lags, src), color=COLOURS[src], label=LABELS[src])
+        axes[1].plot(days, s.series("daily_anomaly_acf", "all", days, src), color=COLOURS[src], marker=".",
+                     label=LABELS[src])
     for lag in (48, 168):
-        ax.axvline(lag / 24, color="grey", lw=0.5, ls=":")
-    ax.set(title="Autocorrelation function (dotted: 48 h, 168 h)", xlabel="lag (days)", ylabel="r")
-    ax.legend(fontsize=8)
+        axes[0].axvline(lag / 24, color="grey", lw=0.5, ls=":")
+    axes[0].set(title="Hourly values (dotted: 48 h, 168 h)", xlabel="lag (days)", ylabel="r")
+    axes[1].set(title="Daily-mean anomalies from the monthly mean", xlabel="lag (days)", ylabel="r")
+    axes[1].axhline(0, color="grey", lw=0.5)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("Autocorrelation function")
     return save(fig, d, "acf.png")
 
 

@@ -219,6 +219,15 @@ TEST(Climate, StatisticsAndSkillFiles) {
       generate_classical(observed, parse_iso_hour("2022-01-01"), 0, 24 * 365, 4, 2), thresholds, 3);
   EXPECT_EQ(o.annual_max.annual.size(), 3u);
   EXPECT_EQ(o.acf.size(), static_cast<size_t>(kAcfMaxLagHours + 1));
+  ASSERT_EQ(o.daily_anomaly_acf.size(), static_cast<size_t>(kAcfMaxLagDays + 1));
+  // Hourly AR(1): adjacent 24-hour means correlate as sum phi^(j-i) over the two blocks over the
+  // variance of one block (plus a little from the seasonal drift left inside each month).
+  double covariance = 0, variance = 0;
+  for (int i = 0; i < 24; ++i)
+    for (int j = 0; j < 24; ++j)
+      covariance += std::pow(observed.phi, 24 + j - i), variance += std::pow(observed.phi, std::abs(i - j));
+  EXPECT_NEAR(o.daily_anomaly_acf[1], covariance / variance, 0.1);
+  EXPECT_LT(std::abs(o.daily_anomaly_acf[10]), 0.15);
 
   const auto rows = skill_summary(o, same, other);
   for (const auto& r : rows) {
@@ -234,6 +243,7 @@ TEST(Climate, StatisticsAndSkillFiles) {
   const std::string text = statistics.str();
   EXPECT_EQ(text.substr(0, text.find('\n')), "statistic,period,index,source,value");
   EXPECT_NE(text.find("\nacf,all,720,vae,"), std::string::npos);
+  EXPECT_NE(text.find("\ndaily_anomaly_acf,all,30,observed,"), std::string::npos);
   EXPECT_NE(text.find("\nannual_max_return_level_c,all,50,vae_high,"), std::string::npos);
   EXPECT_NE(text.find("\ndaily_range_quantile_c,JJA,99,observed,"), std::string::npos);
   EXPECT_NE(text.find("\nheatwave_length_fraction,all,15,vae,"), std::string::npos);

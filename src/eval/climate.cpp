@@ -30,6 +30,19 @@ double mean_abs(const std::vector<double>& errors) {
   return mean_of(valid);
 }
 
+// Lag-by-lag mean over members of their autocorrelation functions (NaN lags skipped).
+std::vector<double> mean_acf(const std::vector<std::vector<double>>& series, int max_lag) {
+  std::vector<double> sum(static_cast<size_t>(max_lag) + 1, 0.0);
+  std::vector<int> used(sum.size(), 0);
+  for (const auto& x : series) {
+    const auto r = autocorrelation_function(x, max_lag);
+    for (size_t lag = 0; lag < r.size(); ++lag)
+      if (!std::isnan(r[lag])) sum[lag] += r[lag], ++used[lag];
+  }
+  for (size_t lag = 0; lag < sum.size(); ++lag) sum[lag] = used[lag] ? sum[lag] / used[lag] : kNaN;
+  return sum;
+}
+
 std::vector<std::vector<DailyValues>> daily_of_members(const std::vector<HourlySeries>& members) {
   std::vector<std::vector<DailyValues>> days;
   for (const auto& m : members) days.push_back(daily_values(m));
@@ -249,16 +262,16 @@ ClimateStatistics compute_climate_statistics(const std::vector<HourlySeries>& me
     }
   for (int m = 0; m < 12; ++m) s.skewness[m] = skewness(by_month[m]);
 
-  s.acf.assign(kAcfMaxLagHours + 1, 0.0);
-  std::vector<int> used(kAcfMaxLagHours + 1, 0);
-  for (const auto& member : members) {
-    const auto r = autocorrelation_function(member.values_c, kAcfMaxLagHours);
-    for (size_t lag = 0; lag < r.size(); ++lag)
-      if (!std::isnan(r[lag])) s.acf[lag] += r[lag], ++used[lag];
-  }
-  for (size_t lag = 0; lag < s.acf.size(); ++lag) s.acf[lag] = used[lag] ? s.acf[lag] / used[lag] : kNaN;
+  std::vector<std::vector<double>> hourly, anomalies;
+  for (const auto& member : members) hourly.push_back(member.values_c);
+  s.acf = mean_acf(hourly, kAcfMaxLagHours);
 
   const auto days = daily_of_members(members);
+  for (const auto& member_days : days) {
+    anomalies.emplace_back();
+    for (const auto& d : member_days) anomalies.back().push_back(d.tmean - s.basic.months[d.month - 1].mean);
+  }
+  s.daily_anomaly_acf = mean_acf(anomalies, kAcfMaxLagDays);
   for (const auto& member_days : days)
     for (const auto& d : member_days) {
       if (std::isnan(d.tmax)) continue;
@@ -312,6 +325,8 @@ void write_statistics_csv(std::ostream& out, const std::vector<NamedStatistics>&
       }
     }
     for (size_t lag = 0; lag < s->acf.size(); ++lag) row("acf", "all", std::to_string(lag), source, s->acf[lag]);
+    for (size_t lag = 0; lag < s->daily_anomaly_acf.size(); ++lag)
+      row("daily_anomaly_acf", "all", std::to_string(lag), source, s->daily_anomaly_acf[lag]);
     for (const auto& [kind, spell] : {std::pair{"heatwave", &s->heat}, std::pair{"coldspell", &s->cold}}) {
       const std::string k = kind;
       row(k + "_per_year", "all", "", source, spell->per_year);
@@ -395,6 +410,9 @@ std::vector<SkillRow> skill_summary(const ClimateStatistics& o, const ClimateSta
     for (size_t lag = 1; lag < o.acf.size(); ++lag) e.push_back(g.acf[lag] - o.acf[lag]);
     return mean_abs(e);
   });
+  for (int lag : {2, 7})
+    value("daily_anomaly_acf_lag_" + std::to_string(lag) + "d", "1",
+          [lag](const ClimateStatistics& s) { return s.daily_anomaly_acf[lag]; });
   score("daily_max_wasserstein1_mean", "degC", per_season([](auto& a, auto& b, int s) {
           return wasserstein1_sorted(a.tmax_sorted[s], b.tmax_sorted[s]);
         }));

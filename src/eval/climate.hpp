@@ -15,6 +15,7 @@
 namespace climvae::eval {
 
 constexpr int kAcfMaxLagHours = 720;   // 30 days
+constexpr int kAcfMaxLagDays = 30;
 constexpr int kMaxSpellLengthBin = 15;  // length histograms: 1..14 days, then ">= 15"
 constexpr std::array<double, 2> kReturnPeriodsYears{10, 50};
 
@@ -85,6 +86,10 @@ struct ClimateStatistics {
   SeriesStatistics basic;                                // monthly, diurnal, fidelity lags
   std::array<double, 12> skewness{};                     // per month, hourly values
   std::vector<double> acf;                               // lags 0..kAcfMaxLagHours, per member then averaged
+  // Daily means minus the source's own monthly mean, lags 0..kAcfMaxLagDays: the day-to-day
+  // (synoptic) persistence that heat-wave lengths depend on, without the seasonal cycle that
+  // dominates the hourly ACF.
+  std::vector<double> daily_anomaly_acf;
   std::array<std::vector<double>, kSeasons> hourly_sorted, tmax_sorted, tmin_sorted, range_sorted;
   SpellSummary heat, cold;
   Extremes annual_max, annual_min;
