@@ -206,8 +206,9 @@ def td(value, ident=None):
 
 
 def skill_table(d):
-    rows = []
+    rows, wins = [], {"vae": 0, "classical": 0, "tie": 0}
     for r in read_rows(os.path.join(d, "skill.csv")):
+        wins[r["better"]] += 1
         name = r["statistic"]
         cells = [td(name), td(r["unit"])]
         for column in ("observed", "vae", "classical", "vae_error", "classical_error"):
@@ -215,8 +216,10 @@ def skill_table(d):
         better = r["better"]
         cells.append(f'<td class="{better}" id="skill-{name}-better">{html.escape(better)}</td>')
         rows.append(cells)
-    return table(["statistic", "unit", "observed", "VAE", "classical", "VAE error", "classical error", "better"],
-                 rows)
+    summary = (f"<p>The VAE is closer to the observed on <b id='wins-vae'>{wins['vae']}</b> statistics, the classical "
+               f"generator on <b id='wins-classical'>{wins['classical']}</b> (ties: {wins['tie']}).</p>")
+    return summary + table(["statistic", "unit", "observed", "VAE", "classical", "VAE error", "classical error",
+                            "better"], rows)
 
 
 def fidelity_table(d):
