@@ -22,4 +22,14 @@ csv="$src/tests/data/openmeteo/open-meteo-48.82N2.29E46m_Paris.csv"
 # Chromium needs a writable home and, as root, no sandbox.
 HOME="$work" timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --virtual-time-budget=5000 \
   --dump-dom "file://$work/report/index.html" > dom.html 2> chromium.log || { tail -5 chromium.log; exit 1; }
-python3 "$src/tests/check_report.py" report dom.html
+python3 "$src/tests/check_report.py" report dom.html || exit 1
+# Bad input: a clear message naming the problem, a non-zero status.
+for args in "--report /proc/no-such-dir|cannot create --report directory" \
+            "--report r2 --report-script $work/missing.py|the figure script failed"; do
+  if output="$("$climvae" evaluate --store paris.nc --generated gen.nc ${args%%|*} 2>&1)" ||
+     ! grep -qF -- "${args#*|}" <<<"$output"; then
+    echo "FAIL: evaluate ${args%%|*} should fail with '${args#*|}': $(tail -1 <<<"$output")"
+    exit 1
+  fi
+done
+echo "report: bad-input errors ok"
