@@ -1,17 +1,23 @@
-// climvae prepare: one hourly CSV series -> a one-cell store (trend, offset, scale included).
+// climvae prepare: hourly CSV series -> a cell store (trend, offset, scale included): one site,
+// or several (repeated --input, or --sites LIST) aligned on one UTC time axis, one cell each.
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 #include <sstream>
+#include <fstream>
+#include <vector>
 
 #include "cli.hpp"
 #include "common/calendar.hpp"
 #include "common/error.hpp"
 #include "common/collective.hpp"
 #include "data/csv_series.hpp"
+#include "data/station_series.hpp"
 #include "data/preprocess.hpp"
 #include "data/store.hpp"
 #include "data/units.hpp"
@@ -24,7 +30,10 @@ const char* const summary = "read an hourly 2 m temperature CSV and write a cell
 po::options_description prepare_options() {
   po::options_description options("Prepare");
   options.add_options()
-    ("input", po::value<std::string>()->required(), "hourly CSV: Open-Meteo export or 'time,value' (UTC)")
+    ("input", po::value<std::vector<std::string>>(),
+     "hourly CSV: Open-Meteo export or 'time,value' (UTC), or a half-hourly station CSV (Date,Period,Temp); repeat for several cells")
+    ("sites", po::value<std::string>(), "site list, one cell per line: PATH[,LAT,LON[,TIMESTAMP_UTC_OFFSET]] (paths relative to the list)")
+    ("timestamp-offset", po::value<int>(), "half-hourly station CSV: its timestamps are UTC + H hours (standard time)")
     ("output", po::value<std::string>()->required(), "store to write (CDF-5 NetCDF)")
     ("lat", po::value<double>(), "cell latitude in degrees north (default: CSV metadata or file name)")
     ("lon", po::value<double>(), "cell longitude in degrees east (default: CSV metadata or file name)")
@@ -55,6 +64,67 @@ climvae::LatLon cell_location(const po::variables_map& vm, const std::string& in
   throw climvae::Error(input + ": no latitude/longitude in the file or its name; give --lat and --lon");
 }
 
+// One input series and what the file cannot say about itself.
+struct Site {
+  std::string path;
+  std::optional<climvae::LatLon> location;
+  std::optional<int> timestamp_offset_hours;  // half-hourly station files: local standard time = UTC + H
+};
+
+std::vector<Site> read_site_list(const std::string& list) {
+  std::ifstream in(list);
+  climvae::require(in.good(), "cannot open --sites file '" + list + "'");
+  const auto slash = list.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "" : list.substr(0, slash + 1);
+  std::vector<Site> sites;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.find('#') != std::string::npos) line.erase(line.find('#'));
+    std::vector<std::string> fields;
+    std::stringstream stream(line);
+    for (std::string field; std::getline(stream, field, ',');) {
+      field.erase(0, field.find_first_not_of(" \t\r"));
+      field.erase(field.find_last_not_of(" \t\r") + 1);
+      fields.push_back(field);
+    }
+    if (fields.empty() || (fields.size() == 1 && fields[0].empty())) continue;
+    const std::string where = list + ":" + std::to_string(number) + ": ";
+    climvae::require(fields.size() == 1 || fields.size() == 3 || fields.size() == 4,
+                     where + "expected PATH[,LAT,LON[,TIMESTAMP_UTC_OFFSET]], got " + std::to_string(fields.size()) + " fields");
+    Site site;
+    site.path = fields[0].empty() || fields[0][0] == '/' ? fields[0] : dir + fields[0];
+    try {
+      if (fields.size() >= 3) site.location = climvae::LatLon{std::stod(fields[1]), std::stod(fields[2])};
+      if (fields.size() == 4) site.timestamp_offset_hours = std::stoi(fields[3]);
+    } catch (const std::exception&) {
+      throw climvae::Error(where + "latitude, longitude and offset must be numbers");
+    }
+    sites.push_back(site);
+  }
+  climvae::require(!sites.empty(), "--sites file '" + list + "' lists no site");
+  return sites;
+}
+
+std::vector<Site> sites_of(const po::variables_map& vm) {
+  climvae::require(vm.count("input") != vm.count("sites"), "give --input (repeatable) or --sites, not both");
+  if (vm.count("sites")) return read_site_list(vm["sites"].as<std::string>());
+  std::vector<Site> sites;
+  for (const std::string& path : vm["input"].as<std::vector<std::string>>()) sites.push_back({path, {}, {}});
+  const bool one = sites.size() == 1;
+  for (const char* per_site : {"lat", "lon", "utc-offset", "timestamp-offset"})
+    climvae::require(one || !vm.count(per_site), std::string("--") + per_site + " applies to one --input; use --sites for several");
+  if (vm.count("timestamp-offset")) sites[0].timestamp_offset_hours = vm["timestamp-offset"].as<int>();
+  return sites;
+}
+
+climvae::HourlySeries read_site_series(const Site& site, std::optional<climvae::TemperatureUnit> units) {
+  if (!climvae::is_halfhourly_station_csv(site.path)) return climvae::read_csv_series(site.path, units);
+  climvae::require(site.timestamp_offset_hours.has_value(),
+                   site.path + ": half-hourly station data in local standard time: give the UTC offset of its timestamps "
+                               "(--timestamp-offset 10, or the 4th field in --sites)");
+  return climvae::read_halfhourly_station_csv(site.path, *site.timestamp_offset_hours);
+}
+
 climvae::PreprocessOptions preprocess_options(const po::variables_map& vm) {
   climvae::PreprocessOptions options;
   options.utc_offset_hours = optional_value<int>(vm, "utc-offset");
@@ -73,29 +143,30 @@ climvae::PreprocessOptions preprocess_options(const po::variables_map& vm) {
 }
 
 void print_summary(const climvae::Store& store, const std::string& output) {
-  const climvae::CellSeries& cell = store.cells[0];
+  std::cout << "wrote " << output << "\n";
+  for (const climvae::CellSeries& cell : store.cells) {
   int64_t present = 0;
   for (float v : cell.tas_k) present += !std::isnan(v);
   char line[512];
   std::snprintf(line, sizeof line,
-                "wrote %s\n  cell        %.4f N %.4f E, local time = UTC%+d h\n"
+                "  cell        %.4f N %.4f E, local time = UTC%+d h\n"
                 "  period      %s .. %s UTC (%lld hours: %lld present, %lld missing)\n"
                 "  trend       %+.4f K/decade removed relative to %d\n"
                 "  standardise offset %.4f K, scale %.4f K\n",
-                output.c_str(), cell.latitude, cell.longitude, cell.utc_offset_hours,
+                cell.latitude, cell.longitude, cell.utc_offset_hours,
                 climvae::format_iso_hour(store.start_hour).c_str(),
                 climvae::format_iso_hour(store.start_hour + store.num_hours - 1).c_str(),
                 static_cast<long long>(store.num_hours), static_cast<long long>(present),
                 static_cast<long long>(store.num_hours - present), cell.trend_k_per_year * 10.0, store.reference_year,
                 cell.offset_k, cell.scale_k);
   std::cout << line << std::flush;
+  }
 }
 
 int run(int argc, char** argv) {
   po::options_description options = prepare_options();
   po::variables_map vm;
   if (!climvae::cli::parse("prepare", summary, options, argc, argv, vm)) return 0;
-  const std::string input = vm["input"].as<std::string>();
   const std::string output = vm["output"].as<std::string>();
 
   // Rank 0 reads and preprocesses; the others only take part in the collective write.
@@ -104,12 +175,35 @@ int run(int argc, char** argv) {
     struct stat info {};
     climvae::require(vm["overwrite"].as<bool>() || ::stat(output.c_str(), &info) != 0,
                      output + " exists; give --overwrite to replace it");
-    const climvae::PreprocessOptions preprocess = preprocess_options(vm);
+    climvae::PreprocessOptions preprocess = preprocess_options(vm);
     std::optional<climvae::TemperatureUnit> units;
     if (vm.count("units")) units = climvae::parse_temperature_unit(vm["units"].as<std::string>());
-    const climvae::HourlySeries series = climvae::read_csv_series(input, units);
-    store = climvae::make_cell_store(series, cell_location(vm, input, series.location), preprocess);
-    store.source = input;
+    const std::vector<Site> sites = sites_of(vm);
+    std::vector<climvae::HourlySeries> series;
+    for (const Site& site : sites) series.push_back(read_site_series(site, units));
+    // Several cells share one reference year: by default the last year any of them has data.
+    if (!preprocess.reference_year && sites.size() > 1) {
+      int last = INT32_MIN;
+      for (const auto& one : series) {
+        const auto selected = climvae::select_period(one, preprocess.from_hour, preprocess.until_hour);
+        last = std::max(last, climvae::last_year_with_data(selected.start_hour, selected.values_k));
+      }
+      preprocess.reference_year = last;
+    }
+    std::vector<climvae::Store> cells;
+    for (size_t i = 0; i < sites.size(); ++i) {
+      const Site& site = sites[i];
+      try {
+        const climvae::LatLon location = site.location ? *site.location : cell_location(vm, site.path, series[i].location);
+        cells.push_back(climvae::make_cell_store(series[i], location, preprocess));
+      } catch (const climvae::Error& e) {
+        throw climvae::Error(sites.size() > 1 ? site.path + ": " + e.what() : std::string(e.what()));
+      }
+      store.source += (i ? ";" : "") + site.path;
+    }
+    const std::string source = store.source;
+    store = cells.size() == 1 ? cells[0] : climvae::merge_cell_stores(cells);
+    store.source = source;
     store.history = climvae::cli::command_line(argc, argv);
   });
   climvae::write_store(store, output, MPI_COMM_WORLD);

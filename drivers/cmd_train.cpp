@@ -1,4 +1,5 @@
 // climvae train: fit the VAE to a cell store and save a model file.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -8,6 +9,7 @@
 #include "common/error.hpp"
 #include "data/store.hpp"
 #include "model/model_file.hpp"
+#include "model/seasonal.hpp"
 #include "train/trainer.hpp"
 
 namespace climvae::cli {
@@ -26,6 +28,7 @@ int run(int argc, char** argv) {
   po::options_description o("Options");
   std::string store_path, output, log_path, from, until;
   TrainConfig tc;
+  int embedding = -1;
   o.add_options()
       ("store", po::value(&store_path)->required(), "cell store written by 'climvae prepare'")
       ("output", po::value(&output)->required(), "model file to write")
@@ -42,6 +45,8 @@ int run(int argc, char** argv) {
       ("validation-fraction", po::value(&tc.windows.validation_fraction)->default_value(0.2), "last part of the period held out")
       ("early-stop", po::value(&tc.early_stop_patience)->default_value(0),
        "stop after N epochs without validation improvement and keep the best weights (0: off)")
+      ("embedding", po::value(&embedding),
+       "learned values per cell conditioning the seasonal prior (default: 0 for one cell, 4 for several)")
       ("from", po::value(&from), "use the store from this date (YYYY-MM-DD, UTC)")
       ("until", po::value(&until), "use the store up to the end of this date")
       ("log", po::value(&log_path), "write a CSV line per epoch to this file")
@@ -54,7 +59,11 @@ int run(int argc, char** argv) {
   if (!until.empty()) tc.windows.last_hour = parse_iso_hour(until) + 23;
 
   const Store store = read_store(store_path);
-  Vae vae;
+  VaeConfig network;
+  network.cells = std::max<int>(store.total_cells, static_cast<int>(store.cells.size()));
+  network.embedding = embedding >= 0 ? embedding : (store.total_cells > 1 ? 4 : 0);
+  require(network.embedding <= 64, "--embedding must be 0..64");
+  Vae vae(network);
   vae.initialize(tc.seed);
   std::ofstream log;
   if (is_root() && !log_path.empty()) {
@@ -86,7 +95,8 @@ int run(int argc, char** argv) {
     model.parameters = parameters_of(vae);
     model.reference_year = store.reference_year;
     for (const auto& c : store.cells)
-      model.cells.push_back({c.latitude, c.longitude, c.utc_offset_hours, c.trend_k_per_year, c.offset_k, c.scale_k});
+      model.cells.push_back({c.latitude, c.longitude, c.utc_offset_hours, c.trend_k_per_year, c.offset_k, c.scale_k,
+                             season_phase_days(c.latitude)});
     model.provenance = {{"store", store_path},
                         {"store_source", store.source},
                         {"epochs_run", std::to_string(result.epochs_run)},

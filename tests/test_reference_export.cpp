@@ -52,6 +52,28 @@ TEST(ReferenceExport, ParameterNamesAndTorchLayouts) {
   EXPECT_EQ(model.to_keras_flat(vae.params().layout), p);
 }
 
+TEST(ReferenceExport, CellEmbeddingIsATorchEmbeddingTable) {
+  VaeConfig config;
+  config.cells = 4;
+  config.embedding = 3;
+  Vae vae(config);
+  const std::vector<float> p = random_parameters(vae, 3);
+  reference::TorchVae model(config);
+  model.load_keras_flat(p, vae.params().layout);
+  const auto params = model.named_parameters();
+  EXPECT_EQ(params["prior.weight"].sizes().vec(), (std::vector<int64_t>{20, 24}));
+  EXPECT_EQ(params["cell_embedding.weight"].sizes().vec(), (std::vector<int64_t>{4, 3}));
+  // Keras cell_embedding.embeddings[cell, e] is torch cell_embedding.weight[cell, e].
+  const ParamSlice& e = vae.params().layout.find("cell_embedding.embeddings");
+  EXPECT_EQ(params["cell_embedding.weight"][2][1].item<float>(), p[e.offset + 2 * 3 + 1]);
+  const std::string path = temp_path("cells");
+  reference::save_state_dict(model, path);
+  reference::TorchVae back(config);
+  reference::load_state_dict(back, path);
+  EXPECT_EQ(back.to_keras_flat(vae.params().layout), p);
+  std::remove(path.c_str());
+}
+
 TEST(ReferenceExport, StateDictRoundTripGivesIdenticalOutputs) {
   Vae vae;
   const std::vector<float> p = random_parameters(vae, 2);

@@ -24,6 +24,7 @@ constexpr double kTiny = 1e-30;
 struct Batch {
   int batch = 0, steps = 0;
   std::vector<float> x, season, eps;  // (B, 96k), (B, k, 6), (B, k, latent)
+  std::vector<int> cells;             // (B) embedding rows; empty: every window is cell 0
 };
 
 Batch random_batch(int batch, int steps, int latent, uint32_t seed) {
@@ -77,7 +78,12 @@ LossParts run_engine(Vae& vae, const Batch& b, bool gradients = true) {
   fill(x, b.x);
   fill(season, b.season);
   fill(eps, b.eps);
-  return vae.forward_backward(x, season, eps, gradients);
+  if (b.cells.empty()) return vae.forward_backward(x, season, eps, gradients);
+  CellIndices cells("cells", b.batch);
+  auto host = Kokkos::create_mirror_view(cells);
+  std::copy(b.cells.begin(), b.cells.end(), host.data());
+  Kokkos::deep_copy(cells, host);
+  return vae.forward_backward(x, season, cells, eps, gradients);
 }
 
 torch::Tensor tensor_of(const std::vector<float>& v, std::vector<int64_t> shape) {
@@ -86,9 +92,11 @@ torch::Tensor tensor_of(const std::vector<float>& v, std::vector<int64_t> shape)
 
 reference::TorchVaeOutputs run_torch(reference::TorchVae& model, const Batch& b) {
   const int64_t latent = model.config().latent;
-  return model.forward(tensor_of(b.x, {b.batch, b.steps * int64_t(Vae::kHoursPerStep)}),
-                       tensor_of(b.season, {b.batch, b.steps, kSeasonalFeatures}),
-                       tensor_of(b.eps, {b.batch, b.steps, latent}));
+  const torch::Tensor x = tensor_of(b.x, {b.batch, b.steps * int64_t(Vae::kHoursPerStep)});
+  const torch::Tensor season = tensor_of(b.season, {b.batch, b.steps, kSeasonalFeatures});
+  const torch::Tensor eps = tensor_of(b.eps, {b.batch, b.steps, latent});
+  if (b.cells.empty()) return model.forward(x, season, eps);
+  return model.forward(x, season, torch::tensor(std::vector<int64_t>(b.cells.begin(), b.cells.end())), eps);
 }
 
 std::vector<float> flat(const torch::Tensor& t) {
@@ -110,14 +118,13 @@ double relative_error(const std::vector<float>& a, const std::vector<float>& b, 
 
 double relative_error(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), kTiny); }
 
-class VaeGradients : public ::testing::TestWithParam<int> {};
-
-TEST_P(VaeGradients, ForwardLossesAndEveryGradientMatchAutograd) {
-  const int steps = GetParam();
+// Forward outputs, loss parts and every parameter gradient of one batch against autograd.
+void compare_with_autograd(const VaeConfig& config, int steps, const std::vector<int>& cells) {
   const double tolerance = 1e-4;
-  Vae vae;
+  Vae vae(config);
   randomize(vae, 1000 + steps);
-  const Batch b = random_batch(kBatch, steps, vae.config().latent, 2000 + steps);
+  Batch b = random_batch(kBatch, steps, vae.config().latent, 2000 + steps);
+  b.cells = cells;
   const ParamLayout& layout = vae.params().layout;
   const std::vector<float> params = to_host(vae.params().values);
 
@@ -181,11 +188,51 @@ TEST_P(VaeGradients, ForwardLossesAndEveryGradientMatchAutograd) {
       worst_name = s.name + detail;
     }
   }
-  std::printf("k=%d: loss %.6f + %.6f; worst gradient slice %s: relative error %.3g\n", steps,
-              engine.reconstruction, engine.kl, worst_name.c_str(), worst);
+  std::printf("k=%d, embedding %d: loss %.6f + %.6f; worst gradient slice %s: relative error %.3g\n", steps,
+              config.embedding, engine.reconstruction, engine.kl, worst_name.c_str(), worst);
 }
 
+class VaeGradients : public ::testing::TestWithParam<int> {};
+
+TEST_P(VaeGradients, ForwardLossesAndEveryGradientMatchAutograd) { compare_with_autograd(VaeConfig(), GetParam(), {}); }
+
 INSTANTIATE_TEST_SUITE_P(Steps, VaeGradients, ::testing::Values(1, 2, 5, 16));
+
+// Many cells, one network: three cells with 4 embedding values each; the batch uses cell 2
+// twice and cell 1 never, so the test sees a row's gradient summed over its windows and an
+// unused row's gradient at zero.
+class ConditionedVaeGradients : public ::testing::TestWithParam<int> {};
+
+TEST_P(ConditionedVaeGradients, PriorKernelAndCellEmbeddingGradientsMatchAutograd) {
+  VaeConfig config;
+  config.cells = 3;
+  config.embedding = 4;
+  compare_with_autograd(config, GetParam(), {2, 0, 2});
+}
+
+INSTANTIATE_TEST_SUITE_P(Steps, ConditionedVaeGradients, ::testing::Values(1, 5));
+
+TEST(ConditionedVae, UnusedCellGetsZeroGradientAndCellsGetDifferentPriors) {
+  VaeConfig config;
+  config.cells = 3;
+  config.embedding = 4;
+  Vae vae(config);
+  randomize(vae, 31);
+  Batch b = random_batch(kBatch, 2, config.latent, 32);
+  b.season.assign(b.season.size(), 0.5f);  // same day for every window: only the cell differs
+  b.cells = {2, 0, 2};
+  run_engine(vae, b);
+  const ParamSlice& e = vae.params().layout.find("cell_embedding.embeddings");
+  const std::vector<float> grads = to_host(vae.params().grads);
+  for (int j = 0; j < config.embedding; ++j) {
+    EXPECT_EQ(grads[e.offset + 1 * config.embedding + j], 0.0f) << "cell 1 is not in the batch";
+    EXPECT_NE(grads[e.offset + 2 * config.embedding + j], 0.0f);
+  }
+  const std::vector<float> prior = to_host(vae.prior_output());  // (B, k, 2z)
+  const size_t per_window = prior.size() / kBatch;
+  EXPECT_NE(prior[0], prior[per_window]);                 // cell 2 vs cell 0
+  EXPECT_EQ(prior[0], prior[2 * per_window]);             // cell 2 vs cell 2
+}
 
 // Central differences of the engine's own loss on the largest-gradient entry of slices from
 // every part of the network, with h = 1e-3 (float32 round-off of the loss stays ~1e-4 of the

@@ -1,5 +1,6 @@
 #include "data/preprocess.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/calendar.hpp"
@@ -136,6 +137,29 @@ Store make_cell_store(const HourlySeries& raw, const LatLon& location, const Pre
   store.cells[0].offset_k = standard.offset_k;
   store.cells[0].scale_k = standard.scale_k;
   return store;
+}
+
+Store merge_cell_stores(const std::vector<Store>& stores) {
+  require(!stores.empty(), "no cells to merge");
+  Store merged;
+  merged.reference_year = stores[0].reference_year;
+  merged.start_hour = stores[0].start_hour;
+  int64_t end_hour = stores[0].start_hour + stores[0].num_hours;
+  for (const Store& s : stores) {
+    require(s.reference_year == merged.reference_year, "cells to merge have different reference years");
+    merged.start_hour = std::min(merged.start_hour, s.start_hour);
+    end_hour = std::max(end_hour, s.start_hour + s.num_hours);
+  }
+  merged.num_hours = end_hour - merged.start_hour;
+  for (const Store& s : stores)
+    for (const CellSeries& cell : s.cells) {
+      CellSeries aligned = cell;
+      aligned.tas_k.assign(static_cast<size_t>(merged.num_hours), std::nanf(""));
+      std::copy(cell.tas_k.begin(), cell.tas_k.end(), aligned.tas_k.begin() + (s.start_hour - merged.start_hour));
+      merged.cells.push_back(std::move(aligned));
+    }
+  merged.total_cells = static_cast<int>(merged.cells.size());
+  return merged;
 }
 
 }  // namespace climvae

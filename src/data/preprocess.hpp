@@ -60,4 +60,8 @@ Standardisation standardisation_of(const Store& store, int c);
 // A one-cell store from a series in kelvin (period selection, offset, trend, standardisation).
 Store make_cell_store(const HourlySeries& series, const LatLon& location, const PreprocessOptions& options);
 
+// One store of several cells (each made by make_cell_store with the same reference year) on the
+// union of their UTC time axes, NaN where a cell has no data; each keeps its own constants.
+Store merge_cell_stores(const std::vector<Store>& stores);
+
 }  // namespace climvae

@@ -42,7 +42,7 @@ std::vector<float> generate_traces(Vae& vae, const ModelFile& model, const Trace
   const int64_t hours_decoded = int64_t(steps) * Vae::kHoursPerStep;
 
   std::vector<float> features(size_t(steps) * kSeasonalFeatures);
-  seasonal_features(origin, steps, features.data());
+  seasonal_features(origin, steps, features.data(), cell.season_shift_days);
   const int batch = std::min(r.members, generation_batch_size(vae.config(), steps));
   View3 season("climvae::generate::season", batch, steps, kSeasonalFeatures);
   {
@@ -51,8 +51,10 @@ std::vector<float> generate_traces(Vae& vae, const ModelFile& model, const Trace
       std::copy(features.begin(), features.end(), &host(b, 0, 0));
     Kokkos::deep_copy(season, host);
   }
+  CellIndices cells("climvae::generate::cells", batch);  // every member samples this cell's prior
+  Kokkos::deep_copy(cells, r.cell);
   View3 prior_out("climvae::generate::prior", batch, steps, 2 * latent);
-  vae.prior(season, prior_out);
+  vae.prior(season, cells, prior_out);
   View3 z("climvae::generate::z", batch, steps, latent);
   View3 decoded("climvae::generate::decoded", batch, hours_decoded, 1);
   auto decoded_host = Kokkos::create_mirror_view(decoded);

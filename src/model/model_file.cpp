@@ -47,6 +47,7 @@ std::string header_of(const ModelFile& m, const ParamLayout& layout) {
   h << "filters " << m.config.filters << "\n";
   h << "latent " << m.config.latent << "\n";
   h << "fourier_features " << m.config.fourier_features << "\n";
+  h << "embedding " << m.config.embedding << "\n";
   h << "reference_year " << m.reference_year << "\n";
   for (const auto& p : m.provenance) {
     require(p.first.find_first_of(" \n") == std::string::npos && p.second.find('\n') == std::string::npos,
@@ -56,7 +57,8 @@ std::string header_of(const ModelFile& m, const ParamLayout& layout) {
   h << "cells " << m.cells.size() << "\n";
   for (const auto& c : m.cells)
     h << "cell " << exact(c.latitude) << " " << exact(c.longitude) << " " << c.utc_offset_hours << " "
-      << exact(c.trend_k_per_year) << " " << exact(c.offset_k) << " " << exact(c.scale_k) << "\n";
+      << exact(c.trend_k_per_year) << " " << exact(c.offset_k) << " " << exact(c.scale_k) << " "
+      << exact(c.season_shift_days) << "\n";
   for (const auto& s : layout.slices()) {
     h << "param " << s.name << " " << s.offset;
     for (int d : s.shape) h << " " << d;
@@ -75,6 +77,9 @@ void save_model(const ModelFile& model, const std::string& path) {
           "model has " + std::to_string(model.parameters.size()) + " parameters, the network needs " +
               std::to_string(layout.total()));
   require(!model.cells.empty(), "model has no cells (preprocessing constants missing)");
+  require(model.config.embedding == 0 || model.config.cells == static_cast<int>(model.cells.size()),
+          "model has " + std::to_string(model.cells.size()) + " cells but embeddings for " +
+              std::to_string(model.config.cells));
   const std::string header = header_of(model, layout);
   const size_t bytes = model.parameters.size() * sizeof(float);
   uint32_t crc = crc32(header.data(), header.size());
@@ -110,19 +115,19 @@ ModelFile load_model(const std::string& path) {
   bool ended = false;
   size_t expected_params = 0, expected_cells = 0;
   std::vector<std::string> param_lines;
-  int line_no = 0;
+  int line_no = 0, version = 0;
   while (std::getline(in, line)) {
     ++line_no;
     if (line_no == 1) {
       std::istringstream first(line);
       std::string magic;
-      int version = 0;
       first >> magic >> version;
       require(magic == kMagic, where + " is not a climvae model (first line '" + line.substr(0, 40) + "')");
       require(version >= 1 && version <= kModelFormatVersion,
               where + " has format version " + std::to_string(version) + "; this climvae reads up to " +
                   std::to_string(kModelFormatVersion));
     }
+    require(!in.eof(), where + " is truncated inside header line " + std::to_string(line_no));
     if (line == kEndOfHeader) {
       ended = true;
       break;
@@ -143,6 +148,8 @@ ModelFile load_model(const std::string& path) {
       ok = static_cast<bool>(f >> m.config.latent);
     } else if (key == "fourier_features") {
       ok = static_cast<bool>(f >> m.config.fourier_features);
+    } else if (key == "embedding") {
+      ok = static_cast<bool>(f >> m.config.embedding);
     } else if (key == "reference_year") {
       ok = static_cast<bool>(f >> m.reference_year);
     } else if (key == "info") {
@@ -157,6 +164,7 @@ ModelFile load_model(const std::string& path) {
       ModelCell c;
       ok = static_cast<bool>(f >> c.latitude >> c.longitude >> c.utc_offset_hours >> c.trend_k_per_year >> c.offset_k >>
                              c.scale_k);
+      if (version >= 2) ok = ok && static_cast<bool>(f >> c.season_shift_days);
       m.cells.push_back(c);
     } else if (key == "param") {
       param_lines.push_back(line);
@@ -174,6 +182,7 @@ ModelFile load_model(const std::string& path) {
           where + ": header announces " + std::to_string(expected_cells) + " cells but lists " +
               std::to_string(m.cells.size()));
 
+  m.config.cells = static_cast<int>(m.cells.size());
   Vae shape_only(m.config);  // throws on a nonsense configuration
   const ParamLayout& layout = shape_only.params().layout;
   require(expected_params == layout.total(),

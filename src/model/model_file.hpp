@@ -12,7 +12,9 @@
 
 namespace climvae {
 
-constexpr int kModelFormatVersion = 1;
+// Version 2 added the cell embedding (`embedding E`) and each cell's season shift; version 1
+// files load as seed models (no embedding, no shift).
+constexpr int kModelFormatVersion = 2;
 
 // What generation needs to turn standardised, detrended output back into temperatures.
 struct ModelCell {
@@ -22,10 +24,11 @@ struct ModelCell {
   double trend_k_per_year = 0;  // removed relative to the reference year
   double offset_k = 0;          // temperature = offset + scale * model output (+ trend)
   double scale_k = 1;
+  double season_shift_days = 0;  // added to the day of year of the seasonal features (season_phase_days)
 };
 
 struct ModelFile {
-  VaeConfig config;
+  VaeConfig config;               // with an embedding, config.cells == cells.size()
   std::vector<float> parameters;  // in the order of Vae(config).params().layout
   int reference_year = 0;
   std::vector<ModelCell> cells;

@@ -6,8 +6,10 @@
 
 namespace climvae {
 
-void seasonal_features(int64_t local_start_hour, int steps, float* out) {
-  const double d0 = day_of_year(local_start_hour);
+double season_phase_days(double latitude) { return latitude < 0 ? 365.0 / 2 : 0.0; }
+
+void seasonal_features(int64_t local_start_hour, int steps, float* out, double phase_days) {
+  const double d0 = day_of_year(local_start_hour) + phase_days;
   constexpr double kTwoPi = 6.283185307179586;
   for (int j = 0; j < steps; ++j) {
     const double theta = kTwoPi * std::fmod(d0 + kDaysPerStep * j, 365.0) / 365.0;

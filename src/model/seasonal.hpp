@@ -10,7 +10,13 @@ constexpr int kSeasonalFeatures = 6;
 constexpr double kDaysPerStep = 4.0;  // 96 hours
 
 // Writes steps * 6 features for a window whose first hour is local time `local_start_hour`
-// (hours since 1970-01-01T00 in the series' local solar time).
-void seasonal_features(int64_t local_start_hour, int steps, float* out);
+// (hours since 1970-01-01T00 in the series' local solar time), its day of year moved on by
+// `phase_days` (see season_phase_days).
+void seasonal_features(int64_t local_start_hour, int steps, float* out, double phase_days = 0);
+
+// Day-of-year shift of a cell's seasonal features: half a year south of the equator, so that
+// one prior sees both hemispheres' seasons in phase (Sydney's January is Paris' July); 0 in
+// the north, where the features are the seed's.
+double season_phase_days(double latitude);
 
 }  // namespace climvae

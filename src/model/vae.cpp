@@ -39,6 +39,8 @@ Vae::Vae(const VaeConfig& config) : config_(config) {
   require(config.filters > 0 && config.filters <= kMaxChannels, "filters must be 1.." + std::to_string(kMaxChannels));
   require(config.latent > 0 && 2 * config.latent <= kMaxChannels, "latent features out of range");
   require(config.fourier_features == 6, "the seasonal prior uses 6 Fourier features");
+  require(config.cells >= 1 && config.embedding >= 0 && config.embedding <= 64,
+          "cells must be >= 1 and the cell embedding 0..64 values");
   const int f = config.filters, z = config.latent;
   auto& layout = params_.layout;
   // Encoder: Conv1D(f,5,3) relu, 4 x Conv1D(f,3,2) relu, Conv1D(2z,3,2) linear. Conv1D: long = input.
@@ -49,10 +51,13 @@ Vae::Vae(const VaeConfig& config) : config_(config) {
   decoder_.push_back(make_layer(layout, "decoder.0", 3, 2, f, z, true, f));
   for (int i = 1; i <= 4; ++i) decoder_.push_back(make_layer(layout, "decoder." + std::to_string(i), 3, 2, f, f, true, f));
   decoder_.push_back(make_layer(layout, "decoder.5", 5, 3, 1, f, false, 1));
-  layout.add("prior.kernel", {config.fourier_features, 2 * z});
+  layout.add("prior.kernel", {config.prior_inputs(), 2 * z});
   layout.add("noise_log_var", {1});
+  // Last, so that a model without embedding has the seed's layout (and version 1 files load).
+  if (config.embedding > 0) layout.add("cell_embedding.embeddings", {config.cells, config.embedding});
   prior_kernel_ = layout.find("prior.kernel");
   noise_log_var_ = layout.find("noise_log_var");
+  if (config.embedding > 0) embedding_ = layout.find("cell_embedding.embeddings");
   params_.allocate();
 }
 
@@ -101,21 +106,41 @@ void Vae::allocate_workspace(int batch, int steps) {
   ws_steps_ = steps;
 }
 
-void Vae::prior(const View3& season, const View3& out) const {
-  // season: (B, k, F) x kernel: (F, 2z) -> out: (B, k, 2z)
-  const int rows = static_cast<int>(season.extent(0) * season.extent(1));
-  const int nf = config_.fourier_features, nc = 2 * config_.latent;
+void Vae::check_cells(const CellIndices& cells, size_t batch) const {
+  if (cells.extent(0) == 0 || config_.embedding == 0) return;  // every window uses the one prior
+  require(cells.extent(0) == batch, "cell indices must be one per window");
+  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), cells);
+  for (size_t b = 0; b < batch; ++b)
+    require(host(b) >= 0 && host(b) < config_.cells,
+            "cell " + std::to_string(host(b)) + " has no embedding (the model has " + std::to_string(config_.cells) + ")");
+}
+
+void Vae::prior(const View3& season, const CellIndices& cells, const View3& out) const {
+  // season: (B, k, F), cells: (B), embedding: (C, E), kernel: (F (1 + E), 2z) -> out: (B, k, 2z)
+  // out[r, c] = sum_f s[r, f] (W[f, c] + sum_e emb[cell, e] W[F + f E + e, c])
+  const int steps = static_cast<int>(season.extent(1));
+  const int rows = static_cast<int>(season.extent(0)) * steps;
+  const int nf = config_.fourier_features, nc = 2 * config_.latent, ne = config_.embedding;
   require(out.extent(0) == season.extent(0) && out.extent(1) == season.extent(1) &&
               static_cast<int>(out.extent(2)) == nc && static_cast<int>(season.extent(2)) == nf,
           "prior: shape mismatch");
+  check_cells(cells, season.extent(0));
   const Real* s = season.data();
   const Real* w = params_.values.data() + prior_kernel_.offset;
+  const Real* emb = params_.values.data() + embedding_.offset;
+  const int* cell = cells.data();
+  const bool per_cell = cells.extent(0) > 0;
   Real* o = out.data();
   Kokkos::parallel_for(
       "climvae::vae::prior", RangePolicy(0, rows * nc), KOKKOS_LAMBDA(const int i) {
         const int r = i / nc, c = i % nc;
+        const Real* e = emb + (per_cell ? cell[r / steps] : 0) * ne;
         Real acc = 0;
-        for (int f = 0; f < nf; ++f) acc += s[r * nf + f] * w[f * nc + c];
+        for (int f = 0; f < nf; ++f) {
+          Real wf = w[f * nc + c];
+          for (int j = 0; j < ne; ++j) wf += e[j] * w[(nf + f * ne + j) * nc + c];
+          acc += s[r * nf + f] * wf;
+        }
         o[i] = acc;
       });
 }
@@ -143,7 +168,8 @@ void Vae::decode(const View3& z, const View3& out) {
   decoder_forward(z, batch, steps, out);
 }
 
-LossParts Vae::forward_backward(const View2& x, const View3& season, const View3& eps, bool compute_gradients) {
+LossParts Vae::forward_backward(const View2& x, const View3& season, const CellIndices& cells, const View3& eps,
+                                bool compute_gradients) {
   const int batch = static_cast<int>(x.extent(0));
   const int hours = static_cast<int>(x.extent(1));
   const int steps = hours / kHoursPerStep;
@@ -180,7 +206,7 @@ LossParts Vae::forward_backward(const View2& x, const View3& season, const View3
         });
   }
   decoder_forward(z_, batch, steps, dec_act_.back());
-  prior(season, prior_);
+  prior(season, cells, prior_);
 
   // Loss.
   const double inv_bl = 1.0 / (static_cast<double>(batch) * hours);
@@ -262,19 +288,47 @@ LossParts Vae::forward_backward(const View2& x, const View3& season, const View3
           gp[iv] = Real(0.5) * (Real(1) - var_ratio - diff * diff * inv_pvar) * s;
         });
   }
-  // Prior kernel: dW[f, c] = sum_{b,j} season[b,j,f] * gp[b,j,c].
+  // Prior kernel: dW[g, c] = sum_{b,j} input[b,j,g] * gp[b,j,c], input = (f, f ⊗ e_cell).
+  // Embedding: de[q, e] = sum over rows of cell q of sum_{f,c} f * W[F + f E + e, c] * gp[c].
+  // One thread per output, looping over rows: no atomics, the same sums on every backend.
   {
-    const int rows = batch * steps, nf = config_.fourier_features, nc = 2 * nz;
+    const int rows = batch * steps, nf = config_.fourier_features, nc = 2 * nz, ne = config_.embedding;
+    const int ni = config_.prior_inputs();
     const Real* sf = season.data();
     const Real* gp = grad_prior_.data();
+    const Real* w = params_.values.data() + prior_kernel_.offset;
+    const Real* emb = params_.values.data() + embedding_.offset;
+    const int* cell = cells.data();
+    const bool per_cell = cells.extent(0) > 0;
     Real* dw = params_.grads.data() + prior_kernel_.offset;
     Kokkos::parallel_for(
-        "climvae::vae::grad_prior_kernel", RangePolicy(0, nf * nc), KOKKOS_LAMBDA(const int i) {
-          const int f = i / nc, c = i % nc;
+        "climvae::vae::grad_prior_kernel", RangePolicy(0, ni * nc), KOKKOS_LAMBDA(const int i) {
+          const int g = i / nc, c = i % nc;
+          const int f = g < nf ? g : (g - nf) / ne, e = g < nf ? -1 : (g - nf) % ne;
           Real acc = 0;
-          for (int r = 0; r < rows; ++r) acc += sf[r * nf + f] * gp[r * nc + c];
+          for (int r = 0; r < rows; ++r) {
+            const Real scale = e < 0 ? Real(1) : emb[(per_cell ? cell[r / steps] : 0) * ne + e];
+            acc += sf[r * nf + f] * scale * gp[r * nc + c];
+          }
           dw[i] = acc;
         });
+    if (ne > 0) {
+      Real* de = params_.grads.data() + embedding_.offset;
+      Kokkos::parallel_for(
+          "climvae::vae::grad_cell_embedding", RangePolicy(0, config_.cells * ne), KOKKOS_LAMBDA(const int i) {
+            const int q = i / ne, e = i % ne;
+            Real acc = 0;
+            for (int r = 0; r < rows; ++r) {
+              if ((per_cell ? cell[r / steps] : 0) != q) continue;
+              for (int f = 0; f < nf; ++f) {
+                Real dot = 0;
+                for (int c = 0; c < nc; ++c) dot += w[(nf + f * ne + e) * nc + c] * gp[r * nc + c];
+                acc += sf[r * nf + f] * dot;
+              }
+            }
+            de[i] = acc;
+          });
+    }
   }
   // Encoder backward: gradient at each layer's output (short side) -> weights, bias, input.
   g_out = grad_latent_.data();

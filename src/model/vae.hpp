@@ -2,6 +2,8 @@
 // hourly values to one latent step of 10 features per 96 hours, a mirrored Conv1DTranspose
 // decoder, a bias-free Dense seasonal prior on 6 Fourier features and a learned noise
 // log-variance. Any number k >= 1 of 96-hour steps, in training and in generation.
+// Many cells, one network: the prior's input is the Fourier features f and, with an embedding
+// of E > 0 values per cell, also f ⊗ e_cell (docs/model.md); with E = 0 it is the seed's.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -17,7 +19,15 @@ struct VaeConfig {
   int filters = 40;          // channels of every hidden layer
   int latent = 10;           // latent features per 96-hour step
   int fourier_features = 6;  // sin θ, sin 2θ, sin 3θ, cos θ, cos 2θ, cos 3θ
+  int cells = 1;             // cells with an embedding row (used only when embedding > 0)
+  int embedding = 0;         // learned values per cell conditioning the prior; 0 = the seed's prior
+
+  // Inputs of the prior's Dense layer: f, then f_i * e_j at fourier + i * embedding + j.
+  int prior_inputs() const { return fourier_features * (1 + embedding); }
 };
+
+// Cell index (into the embedding) of each window of a batch: (B). An empty view means cell 0.
+using CellIndices = Kokkos::View<int*, MemSpace>;
 
 // One strided layer: w is (kernel, long_channels, short_channels) in Keras order.
 struct StridedLayer {
@@ -48,10 +58,15 @@ class Vae {
   // Keras defaults: Glorot-uniform kernels, zero biases, noise_log_var = 0. Deterministic in seed.
   void initialize(uint64_t seed);
 
-  // x: (B, 96k) standardised hours, season: (B, k, 6), eps: (B, k, latent) standard normals.
-  // Runs encoder, sampling, decoder and prior; returns the loss parts. With compute_gradients
-  // the gradient of the total loss overwrites params().grads.
-  LossParts forward_backward(const View2& x, const View3& season, const View3& eps, bool compute_gradients = true);
+  // x: (B, 96k) standardised hours, season: (B, k, 6), cells: (B) embedding rows (empty: all
+  // cell 0), eps: (B, k, latent) standard normals. Runs encoder, sampling, decoder and prior;
+  // returns the loss parts. With compute_gradients the gradient of the total loss overwrites
+  // params().grads.
+  LossParts forward_backward(const View2& x, const View3& season, const CellIndices& cells, const View3& eps,
+                             bool compute_gradients = true);
+  LossParts forward_backward(const View2& x, const View3& season, const View3& eps, bool compute_gradients = true) {
+    return forward_backward(x, season, CellIndices(), eps, compute_gradients);
+  }
 
   // Activations of the last forward_backward (valid until the next call).
   View3 encoder_output() const { return enc_act_.back(); }  // (B, k, 2*latent): z mean | z log-variance
@@ -59,8 +74,9 @@ class Vae {
   View3 reconstruction() const { return dec_act_.back(); }  // (B, 96k, 1)
   View3 prior_output() const { return prior_; }             // (B, k, 2*latent): mean | log-variance
 
-  // Generation. season: (B, k, 6) -> out: (B, k, 2*latent) prior mean | log-variance.
-  void prior(const View3& season, const View3& out) const;
+  // Generation. season: (B, k, 6), cells: (B) or empty -> out: (B, k, 2*latent) prior mean | log-variance.
+  void prior(const View3& season, const CellIndices& cells, const View3& out) const;
+  void prior(const View3& season, const View3& out) const { prior(season, CellIndices(), out); }
   // z: (B, k, latent) -> out: (B, 96k, 1). Uses internal workspace (not thread-safe).
   void decode(const View3& z, const View3& out);
 
@@ -71,7 +87,8 @@ class Vae {
   VaeConfig config_;
   ParamBuffers params_;
   std::vector<StridedLayer> encoder_, decoder_;
-  ParamSlice prior_kernel_, noise_log_var_;
+  ParamSlice prior_kernel_, noise_log_var_, embedding_;  // embedding_ empty when config_.embedding == 0
+  void check_cells(const CellIndices& cells, size_t batch) const;
 
   // Workspace for one (batch, steps) shape.
   int ws_batch_ = 0, ws_steps_ = 0;

@@ -23,23 +23,31 @@ std::string shape_string(at::IntArrayRef shape) {
   return s + ")";
 }
 
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() > suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Keras Embedding tables (C, E) are torch.nn.Embedding's (C, E): the one slice kind kept as is.
+bool is_embedding(const std::string& keras_name) { return ends_with(keras_name, ".embeddings"); }
+
 // The torch parameter that holds a Keras slice, and the Keras <-> torch conversion.
 std::string torch_name_of(const std::string& keras_name) {
-  const std::string suffix = ".kernel";
-  if (keras_name.size() > suffix.size() &&
-      keras_name.compare(keras_name.size() - suffix.size(), suffix.size(), suffix) == 0)
-    return keras_name.substr(0, keras_name.size() - suffix.size()) + ".weight";
+  for (const std::string suffix : {".kernel", ".embeddings"})
+    if (ends_with(keras_name, suffix)) return keras_name.substr(0, keras_name.size() - suffix.size()) + ".weight";
   return keras_name;
 }
 
 // Keras kernels (K, a, b) become torch (b, a, K) and the Dense kernel (F, C) becomes (C, F):
-// both reverse the dimensions, which is its own inverse.
-torch::Tensor keras_to_torch(const torch::Tensor& keras) {
+// both reverse the dimensions, which is its own inverse. Embeddings keep their order.
+torch::Tensor keras_to_torch(const torch::Tensor& keras, const std::string& keras_name) {
+  if (is_embedding(keras_name)) return keras;
   std::vector<int64_t> reversed(keras.dim());
   for (int64_t d = 0; d < keras.dim(); ++d) reversed[d] = keras.dim() - 1 - d;
   return keras.permute(reversed);
 }
-torch::Tensor torch_to_keras(const torch::Tensor& t) { return keras_to_torch(t); }
+torch::Tensor torch_to_keras(const torch::Tensor& t, const std::string& keras_name) {
+  return keras_to_torch(t, keras_name);
+}
 
 torch::Tensor find_parameter(const torch::nn::Module& model, const ParamSlice& slice) {
   const std::string name = torch_name_of(slice.name);
@@ -47,7 +55,8 @@ torch::Tensor find_parameter(const torch::nn::Module& model, const ParamSlice& s
   const torch::Tensor* found = params.find(name);
   require(found != nullptr, "TorchVae has no parameter '" + name + "' for engine slice '" + slice.name + "'");
   const std::vector<int64_t> keras_shape(slice.shape.begin(), slice.shape.end());
-  const std::vector<int64_t> expected(keras_shape.rbegin(), keras_shape.rend());
+  const std::vector<int64_t> expected = is_embedding(slice.name) ? keras_shape
+                                                                 : std::vector<int64_t>(keras_shape.rbegin(), keras_shape.rend());
   require(found->sizes().vec() == expected, "TorchVae parameter '" + name + "' is " + shape_string(found->sizes()) +
                                           " but engine slice '" + slice.name + "' " + shape_string(keras_shape) +
                                           " maps to " + shape_string(expected));
@@ -67,7 +76,7 @@ std::vector<float> flatten(const torch::nn::Module& model, const ParamLayout& la
     torch::Tensor p = find_parameter(model, s);
     torch::Tensor source = gradients ? p.grad() : p;
     if (!source.defined()) continue;  // no gradient reached this parameter: zeros
-    torch::Tensor keras = torch_to_keras(source.detach()).to(torch::kFloat32).contiguous();
+    torch::Tensor keras = torch_to_keras(source.detach(), s.name).to(torch::kFloat32).contiguous();
     std::copy(keras.data_ptr<float>(), keras.data_ptr<float>() + s.size, flat.begin() + s.offset);
   }
   return flat;
@@ -106,8 +115,10 @@ TorchVae::TorchVae(const VaeConfig& config) : config_(config) {
   decoder_->push_back(StridedParams(std::vector<int64_t>{f, 1, 5}, 1));
   decoder_kernel_ = {3, 3, 3, 3, 3, 5};
   decoder_stride_ = {2, 2, 2, 2, 2, 3};
-  prior_ = register_module("prior", DenseParams(config.fourier_features, 2 * z));
+  prior_ = register_module("prior", DenseParams(config.prior_inputs(), 2 * z));
   noise_log_var_ = register_parameter("noise_log_var", torch::zeros({1}));
+  if (config.embedding > 0)
+    cell_embedding_ = register_module("cell_embedding", torch::nn::Embedding(config.cells, config.embedding));
 }
 
 void TorchVae::load_keras_flat(const std::vector<float>& flat, const ParamLayout& layout) {
@@ -119,7 +130,7 @@ void TorchVae::load_keras_flat(const std::vector<float>& flat, const ParamLayout
     torch::Tensor p = find_parameter(*this, s);
     std::vector<int64_t> shape(s.shape.begin(), s.shape.end());
     torch::Tensor keras = torch::from_blob(const_cast<float*>(flat.data() + s.offset), shape, torch::kFloat32);
-    p.copy_(keras_to_torch(keras));
+    p.copy_(keras_to_torch(keras, s.name));
   }
 }
 
@@ -129,8 +140,18 @@ std::vector<float> TorchVae::gradients_to_keras_flat(const ParamLayout& layout) 
   return flatten(*this, layout, true);
 }
 
+torch::Tensor TorchVae::prior(const torch::Tensor& season, const torch::Tensor& cells) {
+  torch::Tensor f = season.to(noise_log_var_.dtype());  // (B, k, 6)
+  if (config_.embedding > 0) {
+    const torch::Tensor e = cell_embedding_->forward(cells.to(torch::kLong));  // (B, E)
+    const torch::Tensor fe = f.unsqueeze(3) * e.unsqueeze(1).unsqueeze(2);     // (B, k, 6, E)
+    f = torch::cat({f, fe.flatten(2)}, 2);                                     // (B, k, 6 (1 + E))
+  }
+  return torch::matmul(f, prior_->weight.t());
+}
+
 torch::Tensor TorchVae::prior(const torch::Tensor& season) {
-  return torch::matmul(season.to(noise_log_var_.dtype()), prior_->weight.t());
+  return prior(season, torch::zeros({season.size(0)}, torch::kLong));
 }
 
 torch::Tensor TorchVae::decode(const torch::Tensor& z) {
@@ -148,6 +169,11 @@ torch::Tensor TorchVae::decode(const torch::Tensor& z) {
 }
 
 TorchVaeOutputs TorchVae::forward(const torch::Tensor& x, const torch::Tensor& season, const torch::Tensor& eps) {
+  return forward(x, season, torch::zeros({x.size(0)}, torch::kLong), eps);
+}
+
+TorchVaeOutputs TorchVae::forward(const torch::Tensor& x, const torch::Tensor& season, const torch::Tensor& cells,
+                                  const torch::Tensor& eps) {
   const auto dtype = noise_log_var_.dtype();
   require(x.dim() == 2 && x.size(1) > 0 && x.size(1) % Vae::kHoursPerStep == 0, "forward: x must be (batch, 96k)");
   const int64_t batch = x.size(0), hours = x.size(1), steps = hours / Vae::kHoursPerStep, nz = config_.latent;
@@ -171,7 +197,7 @@ TorchVaeOutputs TorchVae::forward(const torch::Tensor& x, const torch::Tensor& s
   out.z_log_var = encoded.narrow(2, nz, nz);
   out.z = out.z_mean + torch::exp(0.5 * out.z_log_var) * eps.to(dtype);
   out.x_hat = decode(out.z);
-  const torch::Tensor p = prior(season);
+  const torch::Tensor p = prior(season, cells);
   out.prior_mean = p.narrow(2, 0, nz);
   out.prior_log_var = p.narrow(2, nz, nz);
 

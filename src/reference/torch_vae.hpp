@@ -15,8 +15,12 @@
 //   decoder.i.weight (C_in, C_out, K)  = decoder.i.kernel (K, C_out, C_in).permute(2, 1, 0)
 //                                         -- torch.nn.ConvTranspose1d layout
 //   decoder.i.bias   (C_out)           = decoder.i.bias
-//   prior.weight     (2z, 6)           = prior.kernel (6, 2z).t()  -- torch.nn.Linear, no bias
+//   prior.weight     (2z, 6(1+E))      = prior.kernel (6(1+E), 2z).t()  -- torch.nn.Linear, no bias
 //   noise_log_var    (1)               = noise_log_var
+//   cell_embedding.weight (C, E)       = cell_embedding.embeddings (C, E)  -- torch.nn.Embedding,
+//                                         only when the model has an embedding (E > 0)
+// The prior's input is cat(f, (f[..., :, None] * e[cell][:, None, None, :]).flatten(-2)), f the
+// 6 Fourier features (docs/model.md).
 #pragma once
 #include <torch/torch.h>
 
@@ -64,11 +68,15 @@ class TorchVae : public torch::nn::Module {
   // The parameters' .grad() in the same Keras-order flat layout (zeros where undefined).
   std::vector<float> gradients_to_keras_flat(const ParamLayout& layout) const;
 
-  // x: (B, 96k), season: (B, k, 6), eps: (B, k, latent); converted to the parameters' dtype.
+  // x: (B, 96k), season: (B, k, 6), cells: (B) int64 embedding rows, eps: (B, k, latent);
+  // converted to the parameters' dtype. Without cells every window is cell 0.
+  TorchVaeOutputs forward(const torch::Tensor& x, const torch::Tensor& season, const torch::Tensor& cells,
+                          const torch::Tensor& eps);
   TorchVaeOutputs forward(const torch::Tensor& x, const torch::Tensor& season, const torch::Tensor& eps);
   // z: (B, k, latent) -> (B, 96k).
   torch::Tensor decode(const torch::Tensor& z);
-  // season: (B, k, 6) -> (B, k, 2*latent): prior mean | prior log-variance.
+  // season: (B, k, 6), cells: (B) int64 -> (B, k, 2*latent): prior mean | prior log-variance.
+  torch::Tensor prior(const torch::Tensor& season, const torch::Tensor& cells);
   torch::Tensor prior(const torch::Tensor& season);
 
  private:
@@ -76,6 +84,7 @@ class TorchVae : public torch::nn::Module {
   std::vector<int> encoder_kernel_, encoder_stride_, decoder_kernel_, decoder_stride_;
   torch::nn::ModuleList encoder_, decoder_;
   DenseParams prior_{nullptr};
+  torch::nn::Embedding cell_embedding_{nullptr};  // only when config_.embedding > 0
   torch::Tensor noise_log_var_;
 };
 

@@ -19,6 +19,7 @@ namespace {
 struct BatchBuffers {
   View2 x;
   View3 season, eps;
+  CellIndices cells;                            // global cell of each window: its embedding row
   Kokkos::View<uint64_t*, MemSpace> positions;  // global window positions keying eps
   View2::HostMirror x_host;
   View3::HostMirror season_host;
@@ -29,6 +30,7 @@ struct BatchBuffers {
     x = View2("climvae::train::x", batch, hours);
     season = View3("climvae::train::season", batch, steps, kSeasonalFeatures);
     eps = View3("climvae::train::eps", batch, steps, 0);
+    cells = CellIndices("climvae::train::cells", batch);
     positions = Kokkos::View<uint64_t*, MemSpace>("climvae::train::positions", batch);
     x_host = Kokkos::create_mirror_view(x);
     season_host = Kokkos::create_mirror_view(season);
@@ -51,8 +53,11 @@ void fill_batch(const Store& store, const std::vector<Window>& windows, const st
       buf.x_host(b, h) = static_cast<float>((store.detrended_k(windows[b].cell, i) - cell.offset_k) / cell.scale_k);
     }
     const int64_t local_start = store.start_hour + starts[b] + cell.utc_offset_hours;
-    seasonal_features(local_start, steps, &buf.season_host(b, 0, 0));
+    seasonal_features(local_start, steps, &buf.season_host(b, 0, 0), season_phase_days(cell.latitude));
   }
+  auto cells_host = Kokkos::create_mirror_view(buf.cells);
+  for (int b = 0; b < batch; ++b) cells_host(b) = store.first_cell + windows[b].cell;
+  Kokkos::deep_copy(buf.cells, cells_host);
   Kokkos::deep_copy(buf.x, buf.x_host);
   Kokkos::deep_copy(buf.season, buf.season_host);
   const auto pos = buf.positions;
@@ -89,7 +94,7 @@ LossParts evaluate(Vae& vae, const Store& store, const std::vector<Window>& wind
     if (mine.empty()) continue;
     // Validation uses one fixed eps stream so that epochs are comparable.
     fill_batch(store, mine, starts, steps, vae.config().latent, stream_key(config.seed, 0xFA11DA7EULL), positions, buf);
-    const LossParts l = vae.forward_backward(buf.x, buf.season, buf.eps, false);
+    const LossParts l = vae.forward_backward(buf.x, buf.season, buf.cells, buf.eps, false);
     sums[0] += l.reconstruction * mine.size();
     sums[1] += l.kl * mine.size();
     sums[2] += mine.size();
@@ -156,7 +161,7 @@ TrainResult train(Vae& vae, const Store& store, const TrainConfig& config,
         Kokkos::deep_copy(vae.params().grads, Real(0));
       } else {
         fill_batch(store, mine, starts, steps, vae.config().latent, eps_key, positions, buf);
-        const LossParts l = vae.forward_backward(buf.x, buf.season, buf.eps, true);
+        const LossParts l = vae.forward_backward(buf.x, buf.season, buf.cells, buf.eps, true);
         sums[0] += l.reconstruction * mine.size();
         sums[1] += l.kl * mine.size();
         // The engine averaged over this rank's share; weight it by its share of the global batch.

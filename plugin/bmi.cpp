@@ -1,0 +1,375 @@
+// BMI 2.0 over the C ABI: initialize reads a `key = value` file, opens the model and decodes
+// every configured cell's trace for the whole run in one piece (traces have no seams); update
+// steps an hour; getters read the current hour. Every function returns BMI_SUCCESS or
+// BMI_FAILURE with the reason in climvae_bmi_last_error(); nothing throws into the host.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "climvae_bmi.h"
+
+namespace {
+
+constexpr const char* kVariable = "air_temperature";
+constexpr double kStep = 3600.0;  // seconds per value
+
+struct BmiFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct State {
+  climvae_model* model = nullptr;
+  std::vector<double> lat, lon;
+  std::vector<float> values;  // (hour, cell)
+  int64_t hours = 0, now = 0;  // now: hours since start
+  std::string units = "K";
+  ~State() {
+    if (model) climvae_close(model);
+  }
+  int cells() const { return static_cast<int>(lat.size()); }
+  const float* current() const { return values.data() + size_t(std::min(now, hours - 1)) * cells(); }
+};
+
+thread_local std::string bmi_error;
+
+template <class Body>
+int guarded(const char* function, Body&& body) {
+  try {
+    body();
+    return BMI_SUCCESS;
+  } catch (const std::exception& e) {
+    try {
+      bmi_error = std::string(function) + ": " + e.what();
+    } catch (...) {
+    }
+  } catch (...) {
+    bmi_error = function;
+  }
+  return BMI_FAILURE;
+}
+
+void need(bool ok, const std::string& message) {
+  if (!ok) throw BmiFailure(message);
+}
+
+State& state_of(Bmi* self) {
+  need(self != nullptr, "the Bmi pointer is NULL");
+  need(self->data != nullptr, "the model is not initialized");
+  return *static_cast<State*>(self->data);
+}
+
+void check_variable(const char* name) {
+  need(name != nullptr && std::strcmp(name, kVariable) == 0,
+       std::string("unknown variable '") + (name ? name : "(null)") + "'; climvae provides '" + kVariable + "'");
+}
+
+void check_grid(int grid) { need(grid == 0, "unknown grid " + std::to_string(grid) + "; climvae has grid 0"); }
+
+void copy_text(char* dest, const std::string& text) {
+  need(dest != nullptr, "the destination is NULL");
+  std::memcpy(dest, text.c_str(), text.size() + 1);
+}
+
+void check(climvae_status s, const climvae_model* model) {
+  if (s != CLIMVAE_OK) throw BmiFailure(climvae_last_error(model));
+}
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r"), e = s.find_last_not_of(" \t\r");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+std::map<std::string, std::string> read_config(const std::string& path) {
+  std::ifstream in(path);
+  need(in.good(), "cannot open config file '" + path + "'");
+  std::map<std::string, std::string> kv;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    line = trim(line.substr(0, line.find('#')));
+    if (line.empty()) continue;
+    const auto eq = line.find('=');
+    need(eq != std::string::npos, path + " line " + std::to_string(n) + ": expected 'key = value', got '" + line + "'");
+    kv[trim(line.substr(0, eq))] = trim(line.substr(eq + 1));
+  }
+  return kv;
+}
+
+// Whole-string number, or a failure naming the key.
+template <class T>
+T number(const std::map<std::string, std::string>& kv, const std::string& key, T fallback, const std::string& path) {
+  const auto it = kv.find(key);
+  if (it == kv.end()) return fallback;
+  std::istringstream s(it->second);
+  T v{};
+  need(static_cast<bool>(s >> v) && (s >> std::ws).eof(), path + ": '" + key + "' is not a number: '" + it->second + "'");
+  return v;
+}
+
+void initialize(State& st, const std::string& path) {
+  const auto kv = read_config(path);
+  const std::string known[] = {"model", "start", "hours", "cells", "locations", "seed", "units", "scenario",
+                               "target_year", "warming_rate_k_per_year", "warming_offset_k", "add_noise"};
+  for (const auto& p : kv)
+    need(std::find(std::begin(known), std::end(known), p.first) != std::end(known),
+         path + ": unknown key '" + p.first + "'");
+  for (const char* key : {"model", "start", "hours"}) need(kv.count(key) == 1, path + ": '" + key + "' is required");
+  check(climvae_open(kv.at("model").c_str(), CLIMVAE_ABI_VERSION, &st.model), nullptr);
+
+  climvae_request r;
+  climvae_request_defaults(&r);
+  check(climvae_parse_time(kv.at("start").c_str(), &r.start_hour), nullptr);
+  r.hours = number<int64_t>(kv, "hours", 0, path);
+  r.seed = number<uint64_t>(kv, "seed", 0, path);
+  r.target_year = number<int32_t>(kv, "target_year", 0, path);
+  r.warming_rate_k_per_year = number<double>(kv, "warming_rate_k_per_year", 0, path);
+  r.warming_offset_k = number<double>(kv, "warming_offset_k", 0, path);
+  r.add_noise = number<int32_t>(kv, "add_noise", 0, path);
+  const std::string units = kv.count("units") ? kv.at("units") : "K";
+  const std::map<std::string, int32_t> unit_codes = {
+      {"K", CLIMVAE_UNITS_KELVIN}, {"degC", CLIMVAE_UNITS_CELSIUS}, {"degF", CLIMVAE_UNITS_FAHRENHEIT}};
+  need(unit_codes.count(units) == 1, path + ": units must be K, degC or degF, got '" + units + "'");
+  r.units = unit_codes.at(units);
+  st.units = units;
+  const std::string scenario = kv.count("scenario") ? kv.at("scenario") : "none";
+  const std::map<std::string, int32_t> scenario_codes = {
+      {"none", CLIMVAE_SCENARIO_NONE}, {"trend", CLIMVAE_SCENARIO_TREND}, {"rate", CLIMVAE_SCENARIO_RATE}};
+  need(scenario_codes.count(scenario) == 1, path + ": scenario must be none, trend or rate, got '" + scenario + "'");
+  r.scenario = scenario_codes.at(scenario);
+
+  // Cells by index, or by location (nearest cell within the default tolerance).
+  std::vector<int32_t> cells;
+  need(kv.count("cells") + kv.count("locations") == 1, path + ": give exactly one of 'cells' and 'locations'");
+  if (kv.count("cells")) {
+    std::istringstream s(kv.at("cells"));
+    for (std::string item; std::getline(s, item, ',');) {
+      std::istringstream one(item);
+      int32_t c = 0;
+      need(static_cast<bool>(one >> c) && (one >> std::ws).eof(), path + ": 'cells' item '" + trim(item) + "' is not an index");
+      cells.push_back(c);
+    }
+  } else {
+    std::istringstream s(kv.at("locations"));
+    for (std::string item; std::getline(s, item, ';');) {
+      std::istringstream one(item);
+      double lat = 0, lon = 0;
+      need(static_cast<bool>(one >> lat >> lon) && (one >> std::ws).eof(),
+           path + ": 'locations' item '" + trim(item) + "' is not 'latitude longitude'");
+      int32_t c = 0;
+      check(climvae_find_cell(st.model, lat, lon, r.max_distance_km, &c, nullptr), st.model);
+      cells.push_back(c);
+    }
+  }
+  need(!cells.empty(), path + ": no cells configured");
+
+  need(r.hours >= 1 && r.hours <= CLIMVAE_MAX_HOURS, path + ": 'hours' must be 1.." + std::to_string(CLIMVAE_MAX_HOURS));
+  need(double(r.hours) * cells.size() <= double(CLIMVAE_MAX_VALUES), path + ": hours x cells is too large for one run");
+  st.hours = r.hours;
+  const size_t n = cells.size();
+  st.values.assign(size_t(r.hours) * n, 0.0f);
+  std::vector<float> trace(size_t(r.hours));
+  for (size_t i = 0; i < n; ++i) {
+    climvae_cell info;
+    check(climvae_cell_get(st.model, cells[i], &info), st.model);
+    st.lat.push_back(info.latitude);
+    st.lon.push_back(info.longitude);
+    r.cell = cells[i];
+    check(climvae_generate(st.model, &r, trace.data(), r.hours), st.model);
+    for (int64_t t = 0; t < r.hours; ++t) st.values[size_t(t) * n + i] = trace[size_t(t)];
+  }
+}
+
+// --- The function table.
+int bmi_initialize(Bmi* self, const char* config_file) {
+  return guarded("initialize", [&] {
+    need(self != nullptr && config_file != nullptr, "NULL argument");
+    need(self->data == nullptr, "already initialized (finalize first)");
+    auto st = std::make_unique<State>();
+    initialize(*st, config_file);
+    self->data = st.release();
+  });
+}
+int bmi_update(Bmi* self) {
+  return guarded("update", [&] {
+    State& st = state_of(self);
+    need(st.now < st.hours, "the run has reached its end time");
+    ++st.now;
+  });
+}
+int bmi_update_until(Bmi* self, double then) {
+  return guarded("update_until", [&] {
+    State& st = state_of(self);
+    need(std::isfinite(then) && then >= st.now * kStep && then <= st.hours * kStep,
+         "time " + std::to_string(then) + " s is not between now and the end time");
+    st.now = static_cast<int64_t>(std::floor(then / kStep));
+  });
+}
+int bmi_finalize(Bmi* self) {
+  return guarded("finalize", [&] {
+    need(self != nullptr, "the Bmi pointer is NULL");
+    delete static_cast<State*>(self->data);
+    self->data = nullptr;
+  });
+}
+int bmi_component_name(Bmi*, char* name) { return guarded("get_component_name", [&] { copy_text(name, "climvae"); }); }
+int bmi_input_count(Bmi*, int* count) {
+  return guarded("get_input_item_count", [&] { need(count, "NULL count"); *count = 0; });
+}
+int bmi_output_count(Bmi*, int* count) {
+  return guarded("get_output_item_count", [&] { need(count, "NULL count"); *count = 1; });
+}
+int bmi_input_names(Bmi*, char**) { return BMI_SUCCESS; }  // none
+int bmi_output_names(Bmi*, char** names) {
+  return guarded("get_output_var_names", [&] { need(names, "NULL names"); copy_text(names[0], kVariable); });
+}
+int bmi_var_grid(Bmi*, const char* name, int* grid) {
+  return guarded("get_var_grid", [&] { check_variable(name); need(grid, "NULL grid"); *grid = 0; });
+}
+int bmi_var_type(Bmi*, const char* name, char* type) {
+  return guarded("get_var_type", [&] { check_variable(name); copy_text(type, "float"); });
+}
+int bmi_var_units(Bmi* self, const char* name, char* units) {
+  return guarded("get_var_units", [&] { check_variable(name); copy_text(units, state_of(self).units); });
+}
+int bmi_var_itemsize(Bmi*, const char* name, int* size) {
+  return guarded("get_var_itemsize", [&] { check_variable(name); need(size, "NULL size"); *size = sizeof(float); });
+}
+int bmi_var_nbytes(Bmi* self, const char* name, int* nbytes) {
+  return guarded("get_var_nbytes", [&] {
+    check_variable(name);
+    need(nbytes, "NULL nbytes");
+    *nbytes = static_cast<int>(sizeof(float)) * state_of(self).cells();
+  });
+}
+int bmi_var_location(Bmi*, const char* name, char* location) {
+  return guarded("get_var_location", [&] { check_variable(name); copy_text(location, "node"); });
+}
+int bmi_current_time(Bmi* self, double* t) {
+  return guarded("get_current_time", [&] { need(t, "NULL time"); *t = state_of(self).now * kStep; });
+}
+int bmi_start_time(Bmi*, double* t) { return guarded("get_start_time", [&] { need(t, "NULL time"); *t = 0; }); }
+int bmi_end_time(Bmi* self, double* t) {
+  return guarded("get_end_time", [&] { need(t, "NULL time"); *t = state_of(self).hours * kStep; });
+}
+int bmi_time_units(Bmi*, char* units) { return guarded("get_time_units", [&] { copy_text(units, "s"); }); }
+int bmi_time_step(Bmi*, double* step) { return guarded("get_time_step", [&] { need(step, "NULL step"); *step = kStep; }); }
+int bmi_get_value(Bmi* self, const char* name, void* dest) {
+  return guarded("get_value", [&] {
+    check_variable(name);
+    const State& st = state_of(self);
+    need(dest, "NULL destination");
+    std::memcpy(dest, st.current(), sizeof(float) * st.cells());
+  });
+}
+int bmi_get_value_ptr(Bmi* self, const char* name, void** ptr) {
+  return guarded("get_value_ptr", [&] {
+    check_variable(name);
+    need(ptr, "NULL destination");
+    *ptr = const_cast<float*>(state_of(self).current());
+  });
+}
+int bmi_get_value_at_indices(Bmi* self, const char* name, void* dest, int* inds, int count) {
+  return guarded("get_value_at_indices", [&] {
+    check_variable(name);
+    const State& st = state_of(self);
+    need(dest && inds && count >= 0, "NULL destination or indices, or negative count");
+    for (int i = 0; i < count; ++i) {
+      need(inds[i] >= 0 && inds[i] < st.cells(), "index " + std::to_string(inds[i]) + " is not a configured cell");
+      static_cast<float*>(dest)[i] = st.current()[inds[i]];
+    }
+  });
+}
+int bmi_set_value(Bmi*, const char* name, void*) {
+  return guarded("set_value", [&] { throw BmiFailure(std::string("climvae has no input variables (") + (name ? name : "") + ")"); });
+}
+int bmi_set_value_at_indices(Bmi*, const char* name, int*, int, void*) { return bmi_set_value(nullptr, name, nullptr); }
+int bmi_grid_rank(Bmi*, int grid, int* rank) {
+  return guarded("get_grid_rank", [&] { check_grid(grid); need(rank, "NULL rank"); *rank = 1; });
+}
+int bmi_grid_size(Bmi* self, int grid, int* size) {
+  return guarded("get_grid_size", [&] { check_grid(grid); need(size, "NULL size"); *size = state_of(self).cells(); });
+}
+int bmi_grid_type(Bmi*, int grid, char* type) {
+  return guarded("get_grid_type", [&] { check_grid(grid); copy_text(type, "points"); });
+}
+int bmi_grid_coordinates(Bmi* self, int grid, double* out, bool x) {
+  return guarded(x ? "get_grid_x" : "get_grid_y", [&] {
+    check_grid(grid);
+    const State& st = state_of(self);
+    need(out, "NULL destination");
+    std::copy((x ? st.lon : st.lat).begin(), (x ? st.lon : st.lat).end(), out);
+  });
+}
+int bmi_grid_x(Bmi* self, int grid, double* x) { return bmi_grid_coordinates(self, grid, x, true); }
+int bmi_grid_y(Bmi* self, int grid, double* y) { return bmi_grid_coordinates(self, grid, y, false); }
+int bmi_grid_node_count(Bmi* self, int grid, int* count) { return bmi_grid_size(self, grid, count); }
+int bmi_grid_zero_count(Bmi*, int grid, int* count) {  // points: no edges, no faces
+  return guarded("get_grid_edge/face_count", [&] { check_grid(grid); need(count, "NULL count"); *count = 0; });
+}
+// Queries that a "points" grid does not answer.
+int bmi_not_for_points_int(Bmi*, int, int*) {
+  bmi_error = "climvae's grid is of type 'points': no shape, edges, faces or z";
+  return BMI_FAILURE;
+}
+int bmi_not_for_points_double(Bmi* self, int grid, double*) { return bmi_not_for_points_int(self, grid, nullptr); }
+
+}  // namespace
+
+extern "C" {
+
+Bmi* register_bmi_climvae(Bmi* m) {
+  if (m == nullptr) return nullptr;
+  *m = Bmi{};
+  m->initialize = bmi_initialize;
+  m->update = bmi_update;
+  m->update_until = bmi_update_until;
+  m->finalize = bmi_finalize;
+  m->get_component_name = bmi_component_name;
+  m->get_input_item_count = bmi_input_count;
+  m->get_output_item_count = bmi_output_count;
+  m->get_input_var_names = bmi_input_names;
+  m->get_output_var_names = bmi_output_names;
+  m->get_var_grid = bmi_var_grid;
+  m->get_var_type = bmi_var_type;
+  m->get_var_units = bmi_var_units;
+  m->get_var_itemsize = bmi_var_itemsize;
+  m->get_var_nbytes = bmi_var_nbytes;
+  m->get_var_location = bmi_var_location;
+  m->get_current_time = bmi_current_time;
+  m->get_start_time = bmi_start_time;
+  m->get_end_time = bmi_end_time;
+  m->get_time_units = bmi_time_units;
+  m->get_time_step = bmi_time_step;
+  m->get_value = bmi_get_value;
+  m->get_value_ptr = bmi_get_value_ptr;
+  m->get_value_at_indices = bmi_get_value_at_indices;
+  m->set_value = bmi_set_value;
+  m->set_value_at_indices = bmi_set_value_at_indices;
+  m->get_grid_rank = bmi_grid_rank;
+  m->get_grid_size = bmi_grid_size;
+  m->get_grid_type = bmi_grid_type;
+  m->get_grid_shape = bmi_not_for_points_int;
+  m->get_grid_spacing = bmi_not_for_points_double;
+  m->get_grid_origin = bmi_not_for_points_double;
+  m->get_grid_x = bmi_grid_x;
+  m->get_grid_y = bmi_grid_y;
+  m->get_grid_z = bmi_not_for_points_double;
+  m->get_grid_node_count = bmi_grid_node_count;
+  m->get_grid_edge_count = bmi_grid_zero_count;
+  m->get_grid_face_count = bmi_grid_zero_count;
+  m->get_grid_edge_nodes = bmi_not_for_points_int;
+  m->get_grid_face_edges = bmi_not_for_points_int;
+  m->get_grid_face_nodes = bmi_not_for_points_int;
+  m->get_grid_nodes_per_face = bmi_not_for_points_int;
+  return m;
+}
+
+const char* climvae_bmi_last_error(const Bmi*) { return bmi_error.c_str(); }
+
+}  // extern "C"

@@ -1,0 +1,86 @@
+// C++ RAII wrappers over climvae.h: a Model that closes itself, requests as the C struct, and
+// a climvae::plugin::Error (status + message) thrown in the host's own code for a failed call.
+#pragma once
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "climvae.h"
+
+namespace climvae::plugin {
+
+class Error : public std::runtime_error {
+ public:
+  Error(climvae_status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  climvae_status status() const { return status_; }
+
+ private:
+  climvae_status status_;
+};
+
+inline climvae_request default_request() {
+  climvae_request r;
+  climvae_request_defaults(&r);
+  return r;
+}
+
+class Model {
+ public:
+  explicit Model(const std::string& path) { check(climvae_open(path.c_str(), CLIMVAE_ABI_VERSION, &h_), nullptr); }
+  ~Model() {
+    if (h_) climvae_close(h_);
+  }
+  Model(Model&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+  Model& operator=(Model&& other) noexcept {
+    std::swap(h_, other.h_);
+    return *this;
+  }
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  climvae_model* get() const { return h_; }
+
+  climvae_model_info info() const {
+    climvae_model_info i;
+    check(climvae_model_info_get(h_, &i));
+    return i;
+  }
+  climvae_cell cell(int index) const {
+    climvae_cell c;
+    check(climvae_cell_get(h_, index, &c));
+    return c;
+  }
+  int find_cell(double latitude, double longitude, double max_distance_km = 50) const {
+    int32_t c = 0;
+    check(climvae_find_cell(h_, latitude, longitude, max_distance_km, &c, nullptr));
+    return c;
+  }
+  // out[member * hours + t]
+  std::vector<float> generate(const climvae_request& r) const {
+    std::vector<float> out(static_cast<size_t>(r.hours > 0 && r.members > 0 ? r.hours * r.members : 0));
+    check(climvae_generate(h_, &r, out.data(), static_cast<int64_t>(out.size())));
+    return out;
+  }
+  std::vector<float> condition(const climvae_request& r, const std::vector<float>& known) const {
+    std::vector<float> out(static_cast<size_t>(r.hours > 0 && r.members > 0 ? r.hours * r.members : 0));
+    check(climvae_condition(h_, &r, known.data(), static_cast<int64_t>(known.size()), out.data(),
+                            static_cast<int64_t>(out.size())));
+    return out;
+  }
+
+ private:
+  void check(climvae_status s) const { check(s, h_); }
+  static void check(climvae_status s, const climvae_model* h) {
+    if (s != CLIMVAE_OK) throw Error(s, climvae_last_error(h));
+  }
+  climvae_model* h_ = nullptr;
+};
+
+inline int64_t parse_time(const std::string& iso) {
+  int64_t hour = 0;
+  if (climvae_status s = climvae_parse_time(iso.c_str(), &hour); s != CLIMVAE_OK) throw Error(s, climvae_last_error(nullptr));
+  return hour;
+}
+
+}  // namespace climvae::plugin
