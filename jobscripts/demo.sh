@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the data shipped with the project: prepare the Paris series (2014-2021),
 # train the VAE, generate 100 one-year members for 2022 and evaluate them against the observed
-# 2014-2023 climatology moved to the same reference year (2022).
+# 2014-2023 climatology moved to the same reference year (2022), and write the evaluation report
+# (OUTDIR/report/index.html: figures, tables, the classical generator beside the VAE).
 # Usage: jobscripts/demo.sh [OUTDIR]   (EPOCHS=N to change the training length)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -23,5 +24,5 @@ echo "== generate: 100 members x 8760 hours from 2022-01-01"
   --output paris_2022_ensemble.nc --overwrite
 echo "== evaluate"
 "$climvae" evaluate --store paris_2014-2023.nc --generated paris_2022_ensemble.nc \
-  --csv fidelity.csv --json fidelity.json
+  --csv fidelity.csv --json fidelity.json --report report
 echo "outputs in $out"

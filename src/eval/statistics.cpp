@@ -85,12 +85,6 @@ double circular_hour_difference(int observed, int generated) {
   return static_cast<double>(((generated - observed) % 24 + 36) % 24 - 12);
 }
 
-std::string two_digits(int n) {
-  char text[8];
-  std::snprintf(text, sizeof text, "%02d", n);
-  return text;
-}
-
 ComparisonRow check(std::string statistic, std::string period, double observed, double generated, double difference,
                     double tolerance) {
   ComparisonRow row{std::move(statistic), std::move(period), observed, generated, difference, tolerance, true, false};
@@ -101,14 +95,6 @@ ComparisonRow check(std::string statistic, std::string period, double observed, 
 ComparisonRow information(std::string statistic, std::string period, double observed, double generated,
                           double difference) {
   return {std::move(statistic), std::move(period), observed, generated, difference, kNaN, false, false};
-}
-
-// Numbers for files: shortest faithful-enough text, empty for NaN.
-std::string number_text(double value) {
-  if (std::isnan(value)) return "";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", value);
-  return text;
 }
 
 std::string verdict_text(const ComparisonRow& row) { return row.checked ? (row.pass ? "true" : "false") : ""; }
@@ -126,6 +112,19 @@ std::string json_number(double value) { return std::isnan(value) || std::isinf(v
 
 }  // namespace
 
+std::string two_digits(int n) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%02d", n);
+  return text;
+}
+
+std::string number_text(double value) {
+  if (std::isnan(value)) return "";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", value);
+  return text;
+}
+
 const char* season_name(int season) {
   static const char* names[kSeasons] = {"DJF", "MAM", "JJA", "SON"};
   return names[season];
@@ -134,26 +133,35 @@ const char* season_name(int season) {
 int season_of_month(int month) { return (month % 12) / 3; }  // Dec, Jan, Feb -> 0; Mar..May -> 1; ...
 
 double autocorrelation(const std::vector<double>& values, int lag) {
+  if (lag < 0) return kNaN;
+  return autocorrelation_function(values, lag).back();
+}
+
+std::vector<double> autocorrelation_function(const std::vector<double>& values, int max_lag) {
+  std::vector<double> r(static_cast<size_t>(std::max(max_lag, 0)) + 1, kNaN);
   double sum = 0;
   int64_t valid = 0;
   for (double v : values)
     if (!std::isnan(v)) sum += v, ++valid;
-  if (valid == 0 || lag < 0 || static_cast<size_t>(lag) >= values.size()) return kNaN;
+  if (valid == 0 || max_lag < 0) return r;
   const double mean = sum / valid;
   double variance = 0;
   for (double v : values)
     if (!std::isnan(v)) variance += (v - mean) * (v - mean);
   variance /= valid;
-  double covariance = 0;
-  int64_t pairs = 0;
-  for (size_t t = 0; t + lag < values.size(); ++t) {
-    const double a = values[t], b = values[t + lag];
-    if (std::isnan(a) || std::isnan(b)) continue;
-    covariance += (a - mean) * (b - mean);
-    ++pairs;
+  if (variance <= 0) return r;
+  for (size_t lag = 0; lag < r.size() && lag < values.size(); ++lag) {
+    double covariance = 0;
+    int64_t pairs = 0;
+    for (size_t t = 0; t + lag < values.size(); ++t) {
+      const double a = values[t], b = values[t + lag];
+      if (std::isnan(a) || std::isnan(b)) continue;
+      covariance += (a - mean) * (b - mean);
+      ++pairs;
+    }
+    if (pairs > 0) r[lag] = (covariance / pairs) / variance;
   }
-  if (pairs == 0 || variance <= 0) return kNaN;
-  return (covariance / pairs) / variance;
+  return r;
 }
 
 double wasserstein1_sorted(const std::vector<double>& a, const std::vector<double>& b) {

@@ -57,6 +57,13 @@ SeriesStatistics compute_statistics(const std::vector<HourlySeries>& members);
 //   r(lag) = [ sum over valid pairs (a_t * a_{t+lag}) / pairs ] / [ sum over valid t (a_t^2) / valid ]
 // (NaN when there is no valid pair or no variance).
 double autocorrelation(const std::vector<double>& values, int lag);
+// The same r(lag) for every lag 0..max_lag (one pass for the mean and variance).
+std::vector<double> autocorrelation_function(const std::vector<double>& values, int max_lag);
+
+// Monthly, seasonal or lag labels as the CSV writes them ("01".."12").
+std::string two_digits(int n);
+// Numbers for files: "%.6g", empty for NaN.
+std::string number_text(double value);
 
 // Wasserstein-1 distance between two empirical distributions given as sorted samples of any
 // sizes: the integral over u in (0, 1) of |Qa(u) - Qb(u)| with the step quantile functions
