@@ -85,7 +85,8 @@ std::vector<float> generate_traces(Vae& vae, const ModelFile& model, const Trace
         });
     const auto zb = Kokkos::subview(z, Kokkos::make_pair(0, nb), Kokkos::ALL, Kokkos::ALL);
     const auto db = Kokkos::subview(decoded, Kokkos::make_pair(0, nb), Kokkos::ALL, Kokkos::ALL);
-    vae.decode(View3(zb), View3(db));
+    const CellIndices cells_b = Kokkos::subview(cells, Kokkos::make_pair(0, nb));
+    vae.decode(View3(zb), cells_b, View3(db));
     Kokkos::deep_copy(decoded_host, decoded);
     for (int b = 0; b < nb; ++b) {
       const int member = m0 + b;
