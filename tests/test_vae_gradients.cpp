@@ -44,8 +44,8 @@ Batch random_batch(int batch, int steps, int latent, uint32_t seed) {
   return b;
 }
 
-template <class View>
-void fill(const View& view, const std::vector<float>& values) {
+template <class View, class T = float>
+void fill(const View& view, const std::vector<T>& values) {
   auto host = Kokkos::create_mirror_view(view);
   ASSERT_EQ(host.size(), values.size());
   std::copy(values.begin(), values.end(), host.data());
