@@ -60,13 +60,15 @@ std::vector<float> condition_traces(Vae& vae, const ModelFile& model, const Trac
   View2 x("climvae::condition::x", batch, length);
   View3 season("climvae::condition::season", batch, steps, kSeasonalFeatures);
   View3 eps("climvae::condition::eps", batch, steps, latent);
+  CellIndices cells("climvae::condition::cells", batch);  // this cell's embedding row, prior and decoder
+  Kokkos::deep_copy(cells, r.cell);
   auto x_host = Kokkos::create_mirror_view(x);
   auto eps_host = Kokkos::create_mirror_view(eps);
   Kokkos::View<Real***, Kokkos::LayoutRight, Kokkos::HostSpace> decoded_host("climvae::condition::decoded", batch,
                                                                             length, 1);
   {
     std::vector<float> features(size_t(steps) * kSeasonalFeatures);
-    seasonal_features(local_start - skip, steps, features.data());
+    seasonal_features(local_start - skip, steps, features.data(), cell.season_shift_days);
     auto host = Kokkos::create_mirror_view(season);
     for (int b = 0; b < batch; ++b) std::copy(features.begin(), features.end(), &host(b, 0, 0));
     Kokkos::deep_copy(season, host);
@@ -95,7 +97,7 @@ std::vector<float> condition_traces(Vae& vae, const ModelFile& model, const Trac
       Kokkos::deep_copy(eps, eps_host);
       {
         std::lock_guard<std::mutex> lock(encoder_lock);
-        vae.forward_backward(x, season, eps, false);
+        vae.forward_backward(x, season, cells, eps, false);
       }
       Kokkos::deep_copy(decoded_host, vae.reconstruction());
       for (int b = 0; b < batch; ++b)

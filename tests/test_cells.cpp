@@ -145,20 +145,14 @@ TEST(ModelFileCells, EmbeddingAndSeasonShiftRoundTrip) {
   EXPECT_EQ(back.config.cells, 2);
   EXPECT_EQ(back.parameters, m.parameters);
   EXPECT_EQ(back.cells[1].season_shift_days, 182.5);
+  EXPECT_TRUE(back.config.condition_decoder);
+  EXPECT_EQ(back.config.decoder_inputs(), back.config.latent + 4);
   std::remove(path.c_str());
 }
 
-TEST(ModelFileCells, Version1FilesLoadAsSeedModels) {
-  // A version 2 file of a seed model rewritten as version 1 wrote it: no embedding line, six
-  // numbers per cell, then re-sealed with its checksum.
-  ModelFile m;
-  Vae vae;
-  vae.initialize(9);
-  m.parameters = parameters_of(vae);
-  m.reference_year = 2022;
-  m.cells.push_back({48.82, 2.29, 0, 0.05, 285.0, 6.5, 0.0});
-  const std::string path = temp_path("v1.model");
-  save_model(m, path);
+// Rewrites a saved model file as an older format version: drops the header lines that version
+// did not have (and the season shift for version 1), then re-seals it with its checksum.
+void rewrite_as_version(const std::string& path, int version) {
   std::string bytes;
   {
     std::ifstream in(path, std::ios::binary);
@@ -168,15 +162,48 @@ TEST(ModelFileCells, Version1FilesLoadAsSeedModels) {
   std::istringstream lines(bytes.substr(0, body));
   std::string header, line;
   while (std::getline(lines, line)) {
-    if (line.rfind("climvae-model", 0) == 0) line = "climvae-model 1";
-    if (line.rfind("embedding", 0) == 0 || line.rfind("crc32", 0) == 0 || line == "end-header") continue;
-    if (line.rfind("cell ", 0) == 0) line = line.substr(0, line.rfind(' '));
+    if (line.rfind("climvae-model", 0) == 0) line = "climvae-model " + std::to_string(version);
+    if (line.rfind("crc32", 0) == 0 || line == "end-header") continue;
+    if (line.rfind("condition_decoder", 0) == 0) continue;  // version 3
+    if (version < 2 && line.rfind("embedding", 0) == 0) continue;
+    if (version < 2 && line.rfind("cell ", 0) == 0) line = line.substr(0, line.rfind(' '));
     header += line + "\n";
   }
   const std::string params = bytes.substr(body);
   char crc[16];
   std::snprintf(crc, sizeof crc, "%08x", crc32_of(header + params));
   write_file(path, header + "crc32 " + crc + "\nend-header\n" + params);
+}
+
+TEST(ModelFileCells, Version2FilesLoadWithPriorOnlyConditioning) {
+  ModelFile m = two_cell_model(3);
+  m.config.condition_decoder = false;  // what version 2 trained
+  Vae vae(m.config);
+  vae.initialize(3);
+  m.parameters = parameters_of(vae);
+  const std::string path = temp_path("v2.model");
+  save_model(m, path);
+  rewrite_as_version(path, 2);
+  const ModelFile v2 = load_model(path);
+  EXPECT_EQ(v2.config.embedding, 4);
+  EXPECT_FALSE(v2.config.condition_decoder);
+  EXPECT_EQ(v2.parameters, m.parameters);
+  EXPECT_EQ(Vae(v2.config).params().layout.find("decoder.0.kernel").shape, (std::vector<int>{3, 40, 10}));
+  std::remove(path.c_str());
+}
+
+TEST(ModelFileCells, Version1FilesLoadAsSeedModels) {
+  // A seed model's file rewritten as version 1 wrote it: no embedding line, six numbers per
+  // cell, then re-sealed with its checksum.
+  ModelFile m;
+  Vae vae;
+  vae.initialize(9);
+  m.parameters = parameters_of(vae);
+  m.reference_year = 2022;
+  m.cells.push_back({48.82, 2.29, 0, 0.05, 285.0, 6.5, 0.0});
+  const std::string path = temp_path("v1.model");
+  save_model(m, path);
+  rewrite_as_version(path, 1);
   const ModelFile v1 = load_model(path);
   EXPECT_EQ(v1.config.embedding, 0);
   EXPECT_EQ(v1.parameters, m.parameters);

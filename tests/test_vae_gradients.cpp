@@ -44,8 +44,8 @@ Batch random_batch(int batch, int steps, int latent, uint32_t seed) {
   return b;
 }
 
-template <class View>
-void fill(const View& view, const std::vector<float>& values) {
+template <class View, class T = float>
+void fill(const View& view, const std::vector<T>& values) {
   auto host = Kokkos::create_mirror_view(view);
   ASSERT_EQ(host.size(), values.size());
   std::copy(values.begin(), values.end(), host.data());
@@ -198,19 +198,63 @@ TEST_P(VaeGradients, ForwardLossesAndEveryGradientMatchAutograd) { compare_with_
 
 INSTANTIATE_TEST_SUITE_P(Steps, VaeGradients, ::testing::Values(1, 2, 5, 16));
 
-// Many cells, one network: three cells with 4 embedding values each; the batch uses cell 2
-// twice and cell 1 never, so the test sees a row's gradient summed over its windows and an
-// unused row's gradient at zero.
+// Many cells, one network: three cells with 4 embedding values each, conditioning the prior
+// and the decoder (decoder.0 then has latent + 4 input channels); the batch uses cell 2 twice
+// and cell 1 never, so the test sees a row's gradient (from prior and decoder) summed over its
+// windows and an unused row's gradient at zero.
 class ConditionedVaeGradients : public ::testing::TestWithParam<int> {};
 
-TEST_P(ConditionedVaeGradients, PriorKernelAndCellEmbeddingGradientsMatchAutograd) {
+TEST_P(ConditionedVaeGradients, PriorDecoderAndCellEmbeddingGradientsMatchAutograd) {
   VaeConfig config;
   config.cells = 3;
   config.embedding = 4;
+  ASSERT_TRUE(config.condition_decoder);
   compare_with_autograd(config, GetParam(), {2, 0, 2});
 }
 
 INSTANTIATE_TEST_SUITE_P(Steps, ConditionedVaeGradients, ::testing::Values(1, 5));
+
+// Model files of format version 2: the embedding conditions the prior only.
+TEST(ConditionedVaeGradients, PriorOnlyConditioningMatchesAutograd) {
+  VaeConfig config;
+  config.cells = 3;
+  config.embedding = 4;
+  config.condition_decoder = false;
+  compare_with_autograd(config, 2, {2, 0, 2});
+}
+
+// Generation's decode(z, cells) against the twin's, and the cell changes the decoded trace.
+TEST(ConditionedVae, DecodeWithCellsMatchesTwin) {
+  VaeConfig config;
+  config.cells = 3;
+  config.embedding = 4;
+  Vae vae(config);
+  randomize(vae, 41);
+  const int steps = 3;
+  Batch b = random_batch(kBatch, steps, config.latent, 42);
+  View3 z("z", kBatch, steps, config.latent);
+  fill(z, b.eps);
+  CellIndices cells("cells", kBatch);
+  fill(cells, std::vector<int>{1, 2, 1});
+  View3 out("out", kBatch, steps * Vae::kHoursPerStep, 1);
+  vae.decode(z, cells, out);
+  const std::vector<float> engine = to_host(out);
+  reference::TorchVae twin(config);
+  twin.load_keras_flat(to_host(vae.params().values), vae.params().layout);
+  const torch::Tensor zt = torch::from_blob(b.eps.data(), {kBatch, steps, config.latent}, torch::kFloat32);
+  const std::vector<float> reference = flat(twin.decode(zt, torch::tensor(std::vector<int64_t>{1, 2, 1})));
+  ASSERT_EQ(engine.size(), reference.size());
+  EXPECT_LT(relative_error(engine, reference), 1e-4);
+  // Same z, other cell: another trace.
+  fill(cells, std::vector<int>{2, 2, 1});
+  vae.decode(z, cells, out);
+  const std::vector<float> other = to_host(out);
+  const size_t per_window = other.size() / kBatch;
+  double moved = 0;
+  for (size_t i = 0; i < per_window; ++i) moved = std::max(moved, double(std::abs(other[i] - engine[i])));
+  EXPECT_GT(moved, 1e-4);
+  for (size_t i = per_window; i < other.size(); ++i) ASSERT_EQ(other[i], engine[i]);
+}
 
 TEST(ConditionedVae, UnusedCellGetsZeroGradientAndCellsGetDifferentPriors) {
   VaeConfig config;

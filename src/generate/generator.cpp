@@ -122,7 +122,8 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
         });
     const auto zb = Kokkos::subview(z, Kokkos::make_pair(0, nb), Kokkos::ALL, Kokkos::ALL);
     const auto db = Kokkos::subview(decoded, Kokkos::make_pair(0, nb), Kokkos::ALL, Kokkos::ALL);
-    vae.decode(View3(zb), View3(db));
+    const CellIndices cells_b = Kokkos::subview(cells, Kokkos::make_pair(0, nb));
+    vae.decode(View3(zb), cells_b, View3(db));
     Kokkos::deep_copy(decoded_host, decoded);
     for (int b = 0; b < nb; ++b) {
       const uint64_t noise_key = stream_key(

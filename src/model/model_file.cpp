@@ -30,6 +30,7 @@ std::string header_of(const ModelFile& m, const ParamLayout& layout) {
   h << "latent " << m.config.latent << "\n";
   h << "fourier_features " << m.config.fourier_features << "\n";
   h << "embedding " << m.config.embedding << "\n";
+  h << "condition_decoder " << (m.config.condition_decoder ? 1 : 0) << "\n";
   h << "reference_year " << m.reference_year << "\n";
   for (const auto& p : m.provenance) {
     require(p.first.find_first_of(" \n") == std::string::npos && p.second.find('\n') == std::string::npos,
@@ -86,6 +87,7 @@ ModelFile load_model(const std::string& path) {
   size_t expected_params = 0, expected_cells = 0;
   std::vector<std::string> param_lines;
   int line_no = 0, version = 0;
+  bool has_condition_decoder = false;
   while (std::getline(in, line)) {
     ++line_no;
     if (line_no == 1) {
@@ -120,6 +122,11 @@ ModelFile load_model(const std::string& path) {
       ok = static_cast<bool>(f >> m.config.fourier_features);
     } else if (key == "embedding") {
       ok = static_cast<bool>(f >> m.config.embedding);
+    } else if (key == "condition_decoder") {
+      int on = -1;
+      ok = static_cast<bool>(f >> on) && (on == 0 || on == 1);
+      m.config.condition_decoder = on == 1;
+      has_condition_decoder = true;
     } else if (key == "reference_year") {
       ok = static_cast<bool>(f >> m.reference_year);
     } else if (key == "info") {
@@ -152,6 +159,8 @@ ModelFile load_model(const std::string& path) {
           where + ": header announces " + std::to_string(expected_cells) + " cells but lists " +
               std::to_string(m.cells.size()));
 
+  // Before version 3 the embedding conditioned the prior only.
+  if (!has_condition_decoder) m.config.condition_decoder = false;
   m.config.cells = static_cast<int>(m.cells.size());
   Vae shape_only(m.config);  // throws on a nonsense configuration
   const ParamLayout& layout = shape_only.params().layout;

@@ -48,7 +48,8 @@ Vae::Vae(const VaeConfig& config) : config_(config) {
   for (int i = 1; i <= 4; ++i) encoder_.push_back(make_layer(layout, "encoder." + std::to_string(i), 3, 2, f, f, true, f));
   encoder_.push_back(make_layer(layout, "encoder.5", 3, 2, f, 2 * z, false, 2 * z));
   // Decoder: 5 x Conv1DTranspose(f,3,2) relu, Conv1DTranspose(1,5,3) linear. Transposed: long = output.
-  decoder_.push_back(make_layer(layout, "decoder.0", 3, 2, f, z, true, f));
+  // decoder.0's input is z, then (when conditioned) the cell embedding: kernel (3, f, z [+ E]).
+  decoder_.push_back(make_layer(layout, "decoder.0", 3, 2, f, config.decoder_inputs(), true, f));
   for (int i = 1; i <= 4; ++i) decoder_.push_back(make_layer(layout, "decoder." + std::to_string(i), 3, 2, f, f, true, f));
   decoder_.push_back(make_layer(layout, "decoder.5", 5, 3, 1, f, false, 1));
   layout.add("prior.kernel", {config.prior_inputs(), 2 * z});
@@ -95,6 +96,7 @@ void Vae::allocate_workspace(int batch, int steps) {
     dec_act_.push_back(view3("climvae::vae::decoder_activation", batch, len, l.long_channels));
   }
   z_ = view3("climvae::vae::z", batch, steps, z);
+  if (config_.decoder_inputs() > z) dec_in_ = view3("climvae::vae::decoder_input", batch, steps, config_.decoder_inputs());
   prior_ = view3("climvae::vae::prior", batch, steps, 2 * z);
   // Gradients flow through two ping-pong buffers big enough for any layer's activation.
   const int widest = steps * kHoursPerStep / 3 * config_.filters;
@@ -145,8 +147,24 @@ void Vae::prior(const View3& season, const CellIndices& cells, const View3& out)
       });
 }
 
-void Vae::decoder_forward(const View3& z, int batch, int steps, const View3& out) {
+void Vae::decoder_forward(const View3& z, const CellIndices& cells, int batch, int steps, const View3& out) {
   const Real* in = z.data();
+  const int nz = config_.latent, nd = config_.decoder_inputs();
+  if (nd > nz) {
+    // [z, e_cell] per latent step: a gather, one thread per value.
+    const Real* zz = z.data();
+    const Real* emb = params_.values.data() + embedding_.offset;
+    const int* cell = cells.data();
+    const bool per_cell = cells.extent(0) > 0;
+    const int ne = config_.embedding;
+    Real* d = dec_in_.data();
+    Kokkos::parallel_for(
+        "climvae::vae::decoder_input", RangePolicy(0, batch * steps * nd), KOKKOS_LAMBDA(const int i) {
+          const int r = i / nd, c = i % nd;
+          d[i] = c < nz ? zz[r * nz + c] : emb[(per_cell ? cell[r / steps] : 0) * ne + (c - nz)];
+        });
+    in = d;
+  }
   int len = steps;
   for (size_t i = 0; i < decoder_.size(); ++i) {
     const StridedLayer& l = decoder_[i];
@@ -159,13 +177,14 @@ void Vae::decoder_forward(const View3& z, int batch, int steps, const View3& out
   }
 }
 
-void Vae::decode(const View3& z, const View3& out) {
+void Vae::decode(const View3& z, const CellIndices& cells, const View3& out) {
   const int batch = static_cast<int>(z.extent(0)), steps = static_cast<int>(z.extent(1));
   require(steps >= 1 && static_cast<int>(z.extent(2)) == config_.latent, "decode: z must be (batch, k >= 1, latent)");
   require(out.extent(0) == z.extent(0) && out.extent(1) == static_cast<size_t>(steps) * kHoursPerStep && out.extent(2) == 1,
           "decode: output must be (batch, 96k, 1)");
+  check_cells(cells, z.extent(0));
   allocate_workspace(batch, steps);
-  decoder_forward(z, batch, steps, out);
+  decoder_forward(z, cells, batch, steps, out);
 }
 
 LossParts Vae::forward_backward(const View2& x, const View3& season, const CellIndices& cells, const View3& eps,
@@ -205,7 +224,8 @@ LossParts Vae::forward_backward(const View2& x, const View3& season, const CellI
           zz[i] = h[r * 2 * nz + f] + kx::exp(Real(0.5) * h[r * 2 * nz + nz + f]) * e[i];
         });
   }
-  decoder_forward(z_, batch, steps, dec_act_.back());
+  check_cells(cells, x.extent(0));
+  decoder_forward(z_, cells, batch, steps, dec_act_.back());
   prior(season, cells, prior_);
 
   // Loss.
@@ -257,7 +277,7 @@ LossParts Vae::forward_backward(const View2& x, const View3& season, const CellI
     const StridedLayer& l = decoder_[i];
     const int long_len = static_cast<int>(dec_act_[i].extent(1));
     const StridedGeometry g = same_padding(long_len, l.kernel, l.stride);
-    const Real* input = i > 0 ? dec_act_[i - 1].data() : z_.data();
+    const Real* input = i > 0 ? dec_act_[i - 1].data() : (config_.decoder_inputs() > nz ? dec_in_.data() : z_.data());
     if (l.relu) relu_backward(static_cast<size_t>(batch) * long_len * l.long_channels, dec_act_[i].data(), g_out);
     strided_weight_grad(g, batch, l.long_channels, l.short_channels, g_out, input, params_.grad(l.weight).data(),
                         scratch_partials_);
@@ -265,7 +285,9 @@ LossParts Vae::forward_backward(const View2& x, const View3& season, const CellI
     strided_down(g, batch, l.long_channels, l.short_channels, g_out, params_.value(l.weight).data(), nullptr, g_in, false);
     std::swap(g_out, g_in);
   }
-  // Latent: g_out now holds d loss / d z (B, k, z). Add the KL terms, split into mean/logvar.
+  // Latent: g_out now holds d loss / d [z, e_cell] (B, k, nd). Add the KL terms, split into mean/logvar.
+  const Real* dz_dec = g_out;
+  const int nd = config_.decoder_inputs();
   {
     const Real* dz = g_out;
     const Real* h = enc_act_.back().data();
@@ -282,14 +304,16 @@ LossParts Vae::forward_backward(const View2& x, const View3& season, const CellI
           const Real inv_pvar = kx::exp(-plv);
           const Real diff = m - pm;
           const Real var_ratio = kx::exp(lv - plv);
-          gh[im] = dz[i] + diff * inv_pvar * s;
-          gh[iv] = dz[i] * Real(0.5) * kx::exp(Real(0.5) * lv) * e[i] + Real(0.5) * (var_ratio - Real(1)) * s;
+          const Real g = dz[r * nd + f];
+          gh[im] = g + diff * inv_pvar * s;
+          gh[iv] = g * Real(0.5) * kx::exp(Real(0.5) * lv) * e[i] + Real(0.5) * (var_ratio - Real(1)) * s;
           gp[im] = -diff * inv_pvar * s;
           gp[iv] = Real(0.5) * (Real(1) - var_ratio - diff * diff * inv_pvar) * s;
         });
   }
   // Prior kernel: dW[g, c] = sum_{b,j} input[b,j,g] * gp[b,j,c], input = (f, f ⊗ e_cell).
-  // Embedding: de[q, e] = sum over rows of cell q of sum_{f,c} f * W[F + f E + e, c] * gp[c].
+  // Embedding: de[q, e] = sum over rows of cell q of sum_{f,c} f * W[F + f E + e, c] * gp[c]
+  // (prior) + d loss / d dec_in[latent + e] (decoder, when conditioned).
   // One thread per output, looping over rows: no atomics, the same sums on every backend.
   {
     const int rows = batch * steps, nf = config_.fourier_features, nc = 2 * nz, ne = config_.embedding;
@@ -320,6 +344,7 @@ LossParts Vae::forward_backward(const View2& x, const View3& season, const CellI
             Real acc = 0;
             for (int r = 0; r < rows; ++r) {
               if ((per_cell ? cell[r / steps] : 0) != q) continue;
+              if (nd > nz) acc += dz_dec[r * nd + nz + e];
               for (int f = 0; f < nf; ++f) {
                 Real dot = 0;
                 for (int c = 0; c < nc; ++c) dot += w[(nf + f * ne + e) * nc + c] * gp[r * nc + c];

@@ -21,9 +21,15 @@ struct VaeConfig {
   int fourier_features = 6;  // sin θ, sin 2θ, sin 3θ, cos θ, cos 2θ, cos 3θ
   int cells = 1;             // cells with an embedding row (used only when embedding > 0)
   int embedding = 0;         // learned values per cell conditioning the prior; 0 = the seed's prior
+  // With an embedding, also condition the decoder: e_cell, broadcast over the latent steps, is
+  // appended to z as `embedding` extra input channels of decoder.0 (model files before
+  // version 3 condition the prior only).
+  bool condition_decoder = true;
 
   // Inputs of the prior's Dense layer: f, then f_i * e_j at fourier + i * embedding + j.
   int prior_inputs() const { return fourier_features * (1 + embedding); }
+  // Input channels of the decoder's first layer: z, then e_cell.
+  int decoder_inputs() const { return latent + (condition_decoder ? embedding : 0); }
 };
 
 // Cell index (into the embedding) of each window of a batch: (B). An empty view means cell 0.
@@ -77,12 +83,14 @@ class Vae {
   // Generation. season: (B, k, 6), cells: (B) or empty -> out: (B, k, 2*latent) prior mean | log-variance.
   void prior(const View3& season, const CellIndices& cells, const View3& out) const;
   void prior(const View3& season, const View3& out) const { prior(season, CellIndices(), out); }
-  // z: (B, k, latent) -> out: (B, 96k, 1). Uses internal workspace (not thread-safe).
-  void decode(const View3& z, const View3& out);
+  // z: (B, k, latent), cells: (B) or empty -> out: (B, 96k, 1). Uses internal workspace (not
+  // thread-safe).
+  void decode(const View3& z, const CellIndices& cells, const View3& out);
+  void decode(const View3& z, const View3& out) { decode(z, CellIndices(), out); }
 
  private:
   void allocate_workspace(int batch, int steps);
-  void decoder_forward(const View3& z, int batch, int steps, const View3& out);
+  void decoder_forward(const View3& z, const CellIndices& cells, int batch, int steps, const View3& out);
 
   VaeConfig config_;
   ParamBuffers params_;
@@ -93,7 +101,7 @@ class Vae {
   // Workspace for one (batch, steps) shape.
   int ws_batch_ = 0, ws_steps_ = 0;
   std::vector<View3> enc_act_, dec_act_;  // outputs of each layer
-  View3 z_, prior_, grad_a_, grad_b_, grad_latent_, grad_prior_;
+  View3 z_, dec_in_, prior_, grad_a_, grad_b_, grad_latent_, grad_prior_;  // dec_in_: [z, e_cell]
   View1 scratch_transpose_, scratch_partials_;
 };
 

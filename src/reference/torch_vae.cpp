@@ -110,7 +110,7 @@ TorchVae::TorchVae(const VaeConfig& config) : config_(config) {
   encoder_kernel_ = {5, 3, 3, 3, 3, 3};
   encoder_stride_ = {3, 2, 2, 2, 2, 2};
   // Decoder: 5 x Conv1DTranspose(f,3,2) relu, Conv1DTranspose(1,5,3). ConvTranspose1d weight (in, out, K).
-  decoder_->push_back(StridedParams(std::vector<int64_t>{z, f, 3}, f));
+  decoder_->push_back(StridedParams(std::vector<int64_t>{config.decoder_inputs(), f, 3}, f));
   for (int i = 1; i <= 4; ++i) decoder_->push_back(StridedParams(std::vector<int64_t>{f, f, 3}, f));
   decoder_->push_back(StridedParams(std::vector<int64_t>{f, 1, 5}, 1));
   decoder_kernel_ = {3, 3, 3, 3, 3, 5};
@@ -155,8 +155,17 @@ torch::Tensor TorchVae::prior(const torch::Tensor& season) {
 }
 
 torch::Tensor TorchVae::decode(const torch::Tensor& z) {
+  return decode(z, torch::zeros({z.size(0)}, torch::kLong));
+}
+
+torch::Tensor TorchVae::decode(const torch::Tensor& z, const torch::Tensor& cells) {
   require(z.dim() == 3 && z.size(2) == config_.latent, "decode: z must be (batch, k, latent)");
-  torch::Tensor h = z.to(noise_log_var_.dtype()).transpose(1, 2);  // (B, latent, k)
+  torch::Tensor in = z.to(noise_log_var_.dtype());  // (B, k, latent)
+  if (config_.decoder_inputs() > config_.latent) {
+    const torch::Tensor e = cell_embedding_->forward(cells.to(torch::kLong));  // (B, E)
+    in = torch::cat({in, e.unsqueeze(1).expand({z.size(0), z.size(1), config_.embedding})}, 2);
+  }
+  torch::Tensor h = in.transpose(1, 2);  // (B, latent [+ E], k)
   for (size_t i = 0; i < decoder_->size(); ++i) {
     const auto& layer = decoder_->ptr<StridedParamsImpl>(i);
     const int64_t n = h.size(2), out_len = n * decoder_stride_[i];
@@ -196,7 +205,7 @@ TorchVaeOutputs TorchVae::forward(const torch::Tensor& x, const torch::Tensor& s
   out.z_mean = encoded.narrow(2, 0, nz);
   out.z_log_var = encoded.narrow(2, nz, nz);
   out.z = out.z_mean + torch::exp(0.5 * out.z_log_var) * eps.to(dtype);
-  out.x_hat = decode(out.z);
+  out.x_hat = decode(out.z, cells);
   const torch::Tensor p = prior(season, cells);
   out.prior_mean = p.narrow(2, 0, nz);
   out.prior_log_var = p.narrow(2, nz, nz);

@@ -20,7 +20,9 @@
 //   cell_embedding.weight (C, E)       = cell_embedding.embeddings (C, E)  -- torch.nn.Embedding,
 //                                         only when the model has an embedding (E > 0)
 // The prior's input is cat(f, (f[..., :, None] * e[cell][:, None, None, :]).flatten(-2)), f the
-// 6 Fourier features (docs/model.md).
+// 6 Fourier features; the decoder's input (when config.condition_decoder) is
+// cat(z, e[cell][:, None, :].expand(B, k, E)), so decoder.0.weight is (z + E, f, 3)
+// (docs/model.md).
 #pragma once
 #include <torch/torch.h>
 
@@ -73,7 +75,8 @@ class TorchVae : public torch::nn::Module {
   TorchVaeOutputs forward(const torch::Tensor& x, const torch::Tensor& season, const torch::Tensor& cells,
                           const torch::Tensor& eps);
   TorchVaeOutputs forward(const torch::Tensor& x, const torch::Tensor& season, const torch::Tensor& eps);
-  // z: (B, k, latent) -> (B, 96k).
+  // z: (B, k, latent), cells: (B) int64 -> (B, 96k).
+  torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& cells);
   torch::Tensor decode(const torch::Tensor& z);
   // season: (B, k, 6), cells: (B) int64 -> (B, k, 2*latent): prior mean | prior log-variance.
   torch::Tensor prior(const torch::Tensor& season, const torch::Tensor& cells);
