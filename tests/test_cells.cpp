@@ -146,6 +146,8 @@ TEST(ModelFileCells, EmbeddingAndSeasonShiftRoundTrip) {
   EXPECT_EQ(back.parameters, m.parameters);
   EXPECT_EQ(back.cells[1].season_shift_days, 182.5);
   EXPECT_TRUE(back.config.condition_decoder);
+  EXPECT_TRUE(back.config.prior_bias);
+  EXPECT_EQ(back.config.prior_inputs(), 6 * 5 + 4);
   EXPECT_EQ(back.config.decoder_inputs(), back.config.latent + 4);
   std::remove(path.c_str());
 }
@@ -164,7 +166,8 @@ void rewrite_as_version(const std::string& path, int version) {
   while (std::getline(lines, line)) {
     if (line.rfind("climvae-model", 0) == 0) line = "climvae-model " + std::to_string(version);
     if (line.rfind("crc32", 0) == 0 || line == "end-header") continue;
-    if (line.rfind("condition_decoder", 0) == 0) continue;  // version 3
+    if (version < 4 && line.rfind("prior_bias", 0) == 0) continue;
+    if (version < 3 && line.rfind("condition_decoder", 0) == 0) continue;
     if (version < 2 && line.rfind("embedding", 0) == 0) continue;
     if (version < 2 && line.rfind("cell ", 0) == 0) line = line.substr(0, line.rfind(' '));
     header += line + "\n";
@@ -178,6 +181,7 @@ void rewrite_as_version(const std::string& path, int version) {
 TEST(ModelFileCells, Version2FilesLoadWithPriorOnlyConditioning) {
   ModelFile m = two_cell_model(3);
   m.config.condition_decoder = false;  // what version 2 trained
+  m.config.prior_bias = false;
   Vae vae(m.config);
   vae.initialize(3);
   m.parameters = parameters_of(vae);
@@ -187,6 +191,7 @@ TEST(ModelFileCells, Version2FilesLoadWithPriorOnlyConditioning) {
   const ModelFile v2 = load_model(path);
   EXPECT_EQ(v2.config.embedding, 4);
   EXPECT_FALSE(v2.config.condition_decoder);
+  EXPECT_FALSE(v2.config.prior_bias);
   EXPECT_EQ(v2.parameters, m.parameters);
   EXPECT_EQ(Vae(v2.config).params().layout.find("decoder.0.kernel").shape, (std::vector<int>{3, 40, 10}));
   std::remove(path.c_str());

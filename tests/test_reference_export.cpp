@@ -61,7 +61,7 @@ TEST(ReferenceExport, CellEmbeddingIsATorchEmbeddingTable) {
   reference::TorchVae model(config);
   model.load_keras_flat(p, vae.params().layout);
   const auto params = model.named_parameters();
-  EXPECT_EQ(params["prior.weight"].sizes().vec(), (std::vector<int64_t>{20, 24}));
+  EXPECT_EQ(params["prior.weight"].sizes().vec(), (std::vector<int64_t>{20, 6 * (1 + 3) + 3}));  // f, f ⊗ e, e
   EXPECT_EQ(params["cell_embedding.weight"].sizes().vec(), (std::vector<int64_t>{4, 3}));
   // Keras cell_embedding.embeddings[cell, e] is torch cell_embedding.weight[cell, e].
   const ParamSlice& e = vae.params().layout.find("cell_embedding.embeddings");

@@ -209,17 +209,19 @@ TEST_P(ConditionedVaeGradients, PriorDecoderAndCellEmbeddingGradientsMatchAutogr
   config.cells = 3;
   config.embedding = 4;
   ASSERT_TRUE(config.condition_decoder);
+  ASSERT_TRUE(config.prior_bias);
   compare_with_autograd(config, GetParam(), {2, 0, 2});
 }
 
 INSTANTIATE_TEST_SUITE_P(Steps, ConditionedVaeGradients, ::testing::Values(1, 5));
 
-// Model files of format version 2: the embedding conditions the prior only.
+// Model files of format version 2: the embedding conditions the prior only, with no offset.
 TEST(ConditionedVaeGradients, PriorOnlyConditioningMatchesAutograd) {
   VaeConfig config;
   config.cells = 3;
   config.embedding = 4;
   config.condition_decoder = false;
+  config.prior_bias = false;
   compare_with_autograd(config, 2, {2, 0, 2});
 }
 

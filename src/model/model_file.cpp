@@ -31,6 +31,7 @@ std::string header_of(const ModelFile& m, const ParamLayout& layout) {
   h << "fourier_features " << m.config.fourier_features << "\n";
   h << "embedding " << m.config.embedding << "\n";
   h << "condition_decoder " << (m.config.condition_decoder ? 1 : 0) << "\n";
+  h << "prior_bias " << (m.config.prior_bias ? 1 : 0) << "\n";
   h << "reference_year " << m.reference_year << "\n";
   for (const auto& p : m.provenance) {
     require(p.first.find_first_of(" \n") == std::string::npos && p.second.find('\n') == std::string::npos,
@@ -87,7 +88,7 @@ ModelFile load_model(const std::string& path) {
   size_t expected_params = 0, expected_cells = 0;
   std::vector<std::string> param_lines;
   int line_no = 0, version = 0;
-  bool has_condition_decoder = false;
+  bool has_condition_decoder = false, has_prior_bias = false;
   while (std::getline(in, line)) {
     ++line_no;
     if (line_no == 1) {
@@ -127,6 +128,11 @@ ModelFile load_model(const std::string& path) {
       ok = static_cast<bool>(f >> on) && (on == 0 || on == 1);
       m.config.condition_decoder = on == 1;
       has_condition_decoder = true;
+    } else if (key == "prior_bias") {
+      int on = -1;
+      ok = static_cast<bool>(f >> on) && (on == 0 || on == 1);
+      m.config.prior_bias = on == 1;
+      has_prior_bias = true;
     } else if (key == "reference_year") {
       ok = static_cast<bool>(f >> m.reference_year);
     } else if (key == "info") {
@@ -161,6 +167,8 @@ ModelFile load_model(const std::string& path) {
 
   // Before version 3 the embedding conditioned the prior only.
   if (!has_condition_decoder) m.config.condition_decoder = false;
+  // Before version 4 the prior had no per-cell offset.
+  if (!has_prior_bias) m.config.prior_bias = false;
   m.config.cells = static_cast<int>(m.cells.size());
   Vae shape_only(m.config);  // throws on a nonsense configuration
   const ParamLayout& layout = shape_only.params().layout;

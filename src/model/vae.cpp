@@ -120,9 +120,11 @@ void Vae::check_cells(const CellIndices& cells, size_t batch) const {
 void Vae::prior(const View3& season, const CellIndices& cells, const View3& out) const {
   // season: (B, k, F), cells: (B), embedding: (C, E), kernel: (F (1 + E), 2z) -> out: (B, k, 2z)
   // out[r, c] = sum_f s[r, f] (W[f, c] + sum_e emb[cell, e] W[F + f E + e, c])
+  //            + sum_e emb[cell, e] W[F (1 + E) + e, c]   (prior_bias)
   const int steps = static_cast<int>(season.extent(1));
   const int rows = static_cast<int>(season.extent(0)) * steps;
   const int nf = config_.fourier_features, nc = 2 * config_.latent, ne = config_.embedding;
+  const int bias_row = nf * (1 + ne), nb = config_.prior_bias ? ne : 0;
   require(out.extent(0) == season.extent(0) && out.extent(1) == season.extent(1) &&
               static_cast<int>(out.extent(2)) == nc && static_cast<int>(season.extent(2)) == nf,
           "prior: shape mismatch");
@@ -143,6 +145,7 @@ void Vae::prior(const View3& season, const CellIndices& cells, const View3& out)
           for (int j = 0; j < ne; ++j) wf += e[j] * w[(nf + f * ne + j) * nc + c];
           acc += s[r * nf + f] * wf;
         }
+        for (int j = 0; j < nb; ++j) acc += e[j] * w[(bias_row + j) * nc + c];
         o[i] = acc;
       });
 }
@@ -311,13 +314,13 @@ LossParts Vae::forward_backward(const View2& x, const View3& season, const CellI
           gp[iv] = Real(0.5) * (Real(1) - var_ratio - diff * diff * inv_pvar) * s;
         });
   }
-  // Prior kernel: dW[g, c] = sum_{b,j} input[b,j,g] * gp[b,j,c], input = (f, f ⊗ e_cell).
+  // Prior kernel: dW[g, c] = sum_{b,j} input[b,j,g] * gp[b,j,c], input = (f, f ⊗ e_cell, e_cell).
   // Embedding: de[q, e] = sum over rows of cell q of sum_{f,c} f * W[F + f E + e, c] * gp[c]
-  // (prior) + d loss / d dec_in[latent + e] (decoder, when conditioned).
+  // + sum_c W[F (1 + E) + e, c] * gp[c] (prior bias) + d loss / d dec_in[latent + e] (decoder).
   // One thread per output, looping over rows: no atomics, the same sums on every backend.
   {
     const int rows = batch * steps, nf = config_.fourier_features, nc = 2 * nz, ne = config_.embedding;
-    const int ni = config_.prior_inputs();
+    const int ni = config_.prior_inputs(), bias_row = nf * (1 + ne), nb = config_.prior_bias ? ne : 0;
     const Real* sf = season.data();
     const Real* gp = grad_prior_.data();
     const Real* w = params_.values.data() + prior_kernel_.offset;
@@ -328,11 +331,15 @@ LossParts Vae::forward_backward(const View2& x, const View3& season, const CellI
     Kokkos::parallel_for(
         "climvae::vae::grad_prior_kernel", RangePolicy(0, ni * nc), KOKKOS_LAMBDA(const int i) {
           const int g = i / nc, c = i % nc;
-          const int f = g < nf ? g : (g - nf) / ne, e = g < nf ? -1 : (g - nf) % ne;
           Real acc = 0;
-          for (int r = 0; r < rows; ++r) {
-            const Real scale = e < 0 ? Real(1) : emb[(per_cell ? cell[r / steps] : 0) * ne + e];
-            acc += sf[r * nf + f] * scale * gp[r * nc + c];
+          if (g >= bias_row) {  // input e_j of the per-cell offset
+            for (int r = 0; r < rows; ++r) acc += emb[(per_cell ? cell[r / steps] : 0) * ne + g - bias_row] * gp[r * nc + c];
+          } else {
+            const int f = g < nf ? g : (g - nf) / ne, e = g < nf ? -1 : (g - nf) % ne;
+            for (int r = 0; r < rows; ++r) {
+              const Real scale = e < 0 ? Real(1) : emb[(per_cell ? cell[r / steps] : 0) * ne + e];
+              acc += sf[r * nf + f] * scale * gp[r * nc + c];
+            }
           }
           dw[i] = acc;
         });
@@ -345,6 +352,8 @@ LossParts Vae::forward_backward(const View2& x, const View3& season, const CellI
             for (int r = 0; r < rows; ++r) {
               if ((per_cell ? cell[r / steps] : 0) != q) continue;
               if (nd > nz) acc += dz_dec[r * nd + nz + e];
+              if (nb > 0)
+                for (int c = 0; c < nc; ++c) acc += w[(bias_row + e) * nc + c] * gp[r * nc + c];
               for (int f = 0; f < nf; ++f) {
                 Real dot = 0;
                 for (int c = 0; c < nc; ++c) dot += w[(nf + f * ne + e) * nc + c] * gp[r * nc + c];

@@ -25,9 +25,14 @@ struct VaeConfig {
   // appended to z as `embedding` extra input channels of decoder.0 (model files before
   // version 3 condition the prior only).
   bool condition_decoder = true;
+  // With an embedding, e_cell is also an input of the prior: a per-cell latent offset. The
+  // Fourier terms alone average to zero over the year for every cell, so without it no cell's
+  // latent codes can sit apart from the others' (model files before version 4 lack it).
+  bool prior_bias = true;
 
-  // Inputs of the prior's Dense layer: f, then f_i * e_j at fourier + i * embedding + j.
-  int prior_inputs() const { return fourier_features * (1 + embedding); }
+  // Inputs of the prior's Dense layer: f, then f_i * e_j at fourier + i * embedding + j, then
+  // (with prior_bias) e_j at fourier * (1 + embedding) + j.
+  int prior_inputs() const { return fourier_features * (1 + embedding) + (prior_bias ? embedding : 0); }
   // Input channels of the decoder's first layer: z, then e_cell.
   int decoder_inputs() const { return latent + (condition_decoder ? embedding : 0); }
 };

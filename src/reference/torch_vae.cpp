@@ -146,6 +146,7 @@ torch::Tensor TorchVae::prior(const torch::Tensor& season, const torch::Tensor& 
     const torch::Tensor e = cell_embedding_->forward(cells.to(torch::kLong));  // (B, E)
     const torch::Tensor fe = f.unsqueeze(3) * e.unsqueeze(1).unsqueeze(2);     // (B, k, 6, E)
     f = torch::cat({f, fe.flatten(2)}, 2);                                     // (B, k, 6 (1 + E))
+    if (config_.prior_bias) f = torch::cat({f, e.unsqueeze(1).expand({-1, f.size(1), -1})}, 2);  // + E
   }
   return torch::matmul(f, prior_->weight.t());
 }
