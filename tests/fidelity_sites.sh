@@ -15,7 +15,7 @@ else
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
 fi
-epochs="${EPOCHS:-600}"
+epochs="${EPOCHS:-900}"
 cd "$work"
 # Every year each site has in the test data: Paris 2014-2023, Berlin 2015-03..2023, Sydney and
 # Melbourne 2011-03..2015-02 (fewer years make the observed monthly means noisy: Berlin's
