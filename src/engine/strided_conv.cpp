@@ -105,47 +105,6 @@ struct StridedKernels {
         });
   }
 
-  // up for batches smaller than kTile (one trace at a time, as a plugin host asks): one work
-  // item per (sample, kTile long positions S apart). Positions S apart meet the same taps at
-  // consecutive short positions, so each kernel row loaded is still used kTile times.
-  static void up_positions(const StridedGeometry& g, int batch, int cl_rt, int cs_rt, const Real* x, const Real* wt,
-                           const Real* bias, Real* y, bool relu) {
-    const int CL = CL_ > 0 ? CL_ : cl_rt, CS = CS_ > 0 ? CS_ : cs_rt;
-    const int N = g.long_len, M = g.short_len, K = g.kernel, S = g.stride, P = g.pad_left;
-    const int tiles = ((N + S - 1) / S + kTile - 1) / kTile;  // per phase r: positions r + S*u
-    Kokkos::parallel_for(
-        "climvae::strided_conv::up_positions", RangePolicy(0, batch * S * tiles), KOKKOS_LAMBDA(const int i) {
-          const int b = i / (S * tiles), r = (i / tiles) % S, u0 = (i % tiles) * kTile;
-          Real acc[kTile][CL_ > 0 ? CL_ : kMaxChannels];
-          for (int j = 0; j < kTile; ++j)
-            for (int c = 0; c < CL; ++c) acc[j][c] = bias ? bias[c] : Real(0);
-          const Real* xb = x + static_cast<size_t>(b) * M * CS;
-          for (int t = 0; t < K; ++t) {
-            const int d = r + P - t;  // position r + S*u meets tap t at short position (d + S*u) / S
-            if (((d % S) + S) % S != 0) continue;
-            const Real* xr[kTile];
-            for (int j = 0; j < kTile; ++j) {
-              const int q = d + S * (u0 + j);
-              xr[j] = (r + S * (u0 + j) < N && q >= 0 && q / S < M) ? xb + static_cast<size_t>(q / S) * CS : nullptr;
-            }
-            const Real* wtt = wt + static_cast<size_t>(t) * CS * CL;
-            for (int s = 0; s < CS; ++s) {
-              const Real* wr = wtt + s * CL;
-              for (int j = 0; j < kTile; ++j) {
-                const Real xv = xr[j] ? xr[j][s] : Real(0);
-                for (int c = 0; c < CL; ++c) acc[j][c] += xv * wr[c];
-              }
-            }
-          }
-          for (int j = 0; j < kTile; ++j) {
-            const int n = r + S * (u0 + j);
-            if (n >= N) break;
-            Real* yr = y + (static_cast<size_t>(b) * N + n) * CL;
-            for (int c = 0; c < CL; ++c) yr[c] = (relu && acc[j][c] < Real(0)) ? Real(0) : acc[j][c];
-          }
-        });
-  }
-
   // One work item per (chunk of the batch, tap, tile of long channels): kTile rows of dw.
   static void weight_grad(const StridedGeometry& g, int batch, int cl_rt, int cs_rt, const Real* xl,
                           const Real* ys, Real* out, int chunks) {
@@ -215,12 +174,7 @@ void strided_up(const StridedGeometry& g, int batch, int cl, int cs, const Real*
         const int t = i / (cl * cs), r = i % (cl * cs), l = r / cs, s = r % cs;
         wt[(static_cast<size_t>(t) * cs + s) * cl + l] = w[i];
       });
-  dispatch(cl, cs, [&](auto k) {
-    if (batch < kTile)
-      k.up_positions(g, batch, cl, cs, short_in, wt, bias, long_out, relu);
-    else
-      k.up(g, batch, cl, cs, short_in, wt, bias, long_out, relu);
-  });
+  dispatch(cl, cs, [&](auto k) { k.up(g, batch, cl, cs, short_in, wt, bias, long_out, relu); });
 }
 
 void strided_weight_grad(const StridedGeometry& g, int batch, int cl, int cs, const Real* long_side,
