@@ -13,12 +13,14 @@
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
+#include "test_support.hpp"
 #include "data/csv_series.hpp"
 #include "data/preprocess.hpp"
 #include "data/store.hpp"
 #include "data/units.hpp"
 
 using namespace climvae;
+using namespace climvae::testing;
 namespace fs = std::filesystem;
 
 namespace {
@@ -27,35 +29,17 @@ const std::string data_dir = CLIMVAE_TEST_DATA;
 const std::string paris_csv = data_dir + "/openmeteo/open-meteo-48.82N2.29E46m_Paris.csv";
 const std::string berlin_csv = data_dir + "/openmeteo/open-meteo-52.55N13.41E38m_Berlin.csv";
 
-int rank_of_world() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
-
 // One scratch directory per test run, the same on every rank (rank 0's pid names it).
 const fs::path& scratch_dir() {
   static const fs::path dir = [] {
     long pid = static_cast<long>(::getpid());
     MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
     const fs::path path = fs::temp_directory_path() / ("climvae_test_data_" + std::to_string(pid));
-    if (rank_of_world() == 0) fs::create_directories(path);
+    if (world_rank() == 0) fs::create_directories(path);
     MPI_Barrier(MPI_COMM_WORLD);
     return path;
   }();
   return dir;
-}
-
-// The message of the climvae::Error that `call` throws ("" and a test failure if none).
-template <typename Call>
-std::string error_message(Call call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a climvae::Error";
-  return "";
 }
 
 // Removes the scratch directory after the last test (rank 0, once every rank is done with it).
@@ -63,7 +47,7 @@ class ScratchCleanup : public ::testing::Environment {
  public:
   void TearDown() override {
     MPI_Barrier(MPI_COMM_WORLD);
-    if (rank_of_world() == 0) fs::remove_all(scratch_dir());
+    if (world_rank() == 0) fs::remove_all(scratch_dir());
   }
 };
 const auto* const scratch_cleanup = ::testing::AddGlobalTestEnvironment(new ScratchCleanup);
@@ -390,7 +374,7 @@ TEST(Store, WriteReadRoundTrip) {
 
 TEST(Store, FailedWriteLeavesNoFile) {
   const fs::path dir = scratch_dir() / "atomic";
-  if (rank_of_world() == 0) fs::create_directories(dir / "occupied.nc" / "inside");
+  if (world_rank() == 0) fs::create_directories(dir / "occupied.nc" / "inside");
   MPI_Barrier(MPI_COMM_WORLD);
 
   Store broken = two_cell_store();
@@ -419,7 +403,7 @@ TEST(Store, BadStoresNameTheFileAndProblem) {
   const std::string truncated = (scratch_dir() / "truncated.nc").string();
   const std::string without_lat = (scratch_dir() / "without_lat.nc").string();
   write_store(two_cell_store(), whole);
-  if (rank_of_world() == 0) {
+  if (world_rank() == 0) {
     fs::copy_file(whole, truncated, fs::copy_options::overwrite_existing);
     fs::resize_file(truncated, fs::file_size(whole) - 1000);
     write_store_without_lat(without_lat);
@@ -462,7 +446,7 @@ CommandResult run_climvae(const std::string& arguments) {
 
 TEST(PrepareCommand, WritesTheParisStore) {
   const std::string output = (scratch_dir() / "paris.nc").string();
-  if (rank_of_world() == 0) {
+  if (world_rank() == 0) {
     const CommandResult help = run_climvae("prepare --help");
     EXPECT_EQ(help.status, 0) << help.output;
     EXPECT_CONTAINS(help.output, "--input");

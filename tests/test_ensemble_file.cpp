@@ -15,39 +15,16 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "test_support.hpp"
 #include "generate/ensemble_file.hpp"
 
 using namespace climvae;
+using namespace climvae::testing;
 
 namespace {
 
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
-
-// One fresh directory per test, the same on every rank, removed when the test ends.
-class SharedTemporaryDirectory {
- public:
-  SharedTemporaryDirectory() {
-    char name[256] = {};
-    if (world_rank() == 0) {
-      std::snprintf(name, sizeof name, "/tmp/climvae-ensemble-XXXXXX");
-      if (!mkdtemp(name)) name[0] = '\0';
-    }
-    MPI_Bcast(name, sizeof name, MPI_CHAR, 0, MPI_COMM_WORLD);
-    path_ = name;
-  }
-  ~SharedTemporaryDirectory() {
-    MPI_Barrier(MPI_COMM_WORLD);
-    std::error_code ignored;
-    if (world_rank() == 0 && !path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  operator const std::string&() const { return path_; }
-
- private:
-  std::string path_;
+struct SharedTemporaryDirectory : SharedDirectory {
+  SharedTemporaryDirectory() : SharedDirectory("climvae-ensemble") {}
 };
 
 std::vector<std::string> entries_of(const std::string& directory) {

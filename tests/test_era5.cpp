@@ -13,12 +13,14 @@
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
+#include "test_support.hpp"
 #include "data/era5.hpp"
 #include "data/region.hpp"
 #include "data/store.hpp"
 #include "synthetic_era5.hpp"
 
 using namespace climvae;
+using namespace climvae::testing;
 namespace fs = std::filesystem;
 
 namespace {
@@ -30,12 +32,6 @@ const std::string point_a = era5_dir + "/era5-cds-nc-feedinlib/era5_feedinlib_54
 const std::string point_b = era5_dir + "/era5-cds-nc-feedinlib/era5_feedinlib_54-43_7-68_2019-01-01_2019-12-31.nc";
 const std::string monthly = era5_dir + "/era5-cds-nc4-newformat-monthly/data_stream-oper_stepType-instant.nc";
 const std::string lsj = era5_dir + "/era5-hourly-lsj-raven/tas_pr_LSJ_20140520-20180615.nc";
-
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
 
 // Scratch directory shared by the ranks (rank 0's pid names it); files a single rank makes
 // carry the rank in their name.
@@ -62,17 +58,6 @@ class ScratchCleanup : public ::testing::Environment {
 const auto* const cleanup = ::testing::AddGlobalTestEnvironment(new ScratchCleanup);
 
 #define EXPECT_CONTAINS(text, part) EXPECT_NE(std::string(text).find(part), std::string::npos) << "in: " << (text)
-
-template <typename Call>
-std::string error_message(Call call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a climvae::Error";
-  return "";
-}
 
 std::string shell(const std::string& command) {
   std::string output;

@@ -15,52 +15,16 @@
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
+#include "test_support.hpp"
 #include "generate/ensemble_run.hpp"
 #include "generate/generator.hpp"
 #include "generate/scenario.hpp"
 #include "model/model_file.hpp"
 
 using namespace climvae;
+using namespace climvae::testing;
 
 namespace {
-
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
-
-// One fresh directory per test, the same on every rank, removed when the test ends.
-class SharedDirectory {
- public:
-  SharedDirectory() {
-    char name[256] = {};
-    if (world_rank() == 0) {
-      std::snprintf(name, sizeof name, "/tmp/climvae-generate-XXXXXX");
-      if (!mkdtemp(name)) name[0] = '\0';
-    }
-    MPI_Bcast(name, sizeof name, MPI_CHAR, 0, MPI_COMM_WORLD);
-    path_ = name;
-  }
-  ~SharedDirectory() {
-    MPI_Barrier(MPI_COMM_WORLD);
-    std::error_code ignored;
-    if (world_rank() == 0) std::filesystem::remove_all(path_, ignored);
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& e : std::filesystem::directory_iterator(path_)) {
-      const std::string name = e.path().filename().string();
-      if (name.find(".locktest.") == std::string::npos) names.push_back(name);  // ROMIO's, from reading
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-
- private:
-  std::string path_;
-};
 
 // Six cells on a 2 x 3 lat/lon grid listed out of order, with different offsets, scales, trends
 // and local times; the network is shared.

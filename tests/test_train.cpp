@@ -12,6 +12,7 @@
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
+#include "test_support.hpp"
 #include "engine/random.hpp"
 #include "model/model_file.hpp"
 #include "train/checkpoint.hpp"
@@ -19,6 +20,7 @@
 #include "train/windows.hpp"
 
 using namespace climvae;
+using namespace climvae::testing;
 
 namespace {
 
@@ -71,18 +73,6 @@ void remove_on_root(const std::string& path) {
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   if (rank == 0) std::remove(path.c_str());
-}
-
-// The message of the climvae::Error that `call` throws ("" and a test failure if none).
-template <typename Call>
-std::string error_message(Call call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a climvae::Error";
-  return "";
 }
 
 double largest_difference(const std::vector<float>& a, const std::vector<float>& b) {
