@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_timing.hpp"
 #include "common/error.hpp"
 #include "engine/adam.hpp"
 #include "engine/kokkos_compat.hpp"
@@ -60,22 +61,7 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-// Runs `iteration` for a short warm-up, then for `seconds`; returns iterations per second.
-double rate(double seconds, const std::function<void()>& iteration) {
-  using clock = std::chrono::steady_clock;
-  const auto warm_end = clock::now() + std::chrono::duration<double>(std::min(1.0, seconds / 3));
-  do iteration();
-  while (clock::now() < warm_end);
-  int count = 0;
-  const auto start = clock::now();
-  double elapsed = 0;
-  do {
-    iteration();
-    ++count;
-    elapsed = std::chrono::duration<double>(clock::now() - start).count();
-  } while (elapsed < seconds);
-  return count / elapsed;
-}
+using climvae::bench::rate;
 
 // Multiply-adds of one forward pass through the strided layers for k latent steps, counted on
 // the short side (every tap of every short position, padding included, as the kernels do).

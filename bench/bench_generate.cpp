@@ -18,6 +18,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "bench_timing.hpp"
 #include "common/calendar.hpp"
 #include "common/error.hpp"
 #include "generate/ensemble_run.hpp"
@@ -52,20 +53,7 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-// Runs `iteration` once to warm up, then until `seconds` have passed; returns iterations per second.
-double rate(double seconds, const std::function<void()>& iteration) {
-  using clock = std::chrono::steady_clock;
-  iteration();
-  int count = 0;
-  const auto start = clock::now();
-  double elapsed = 0;
-  do {
-    iteration();
-    ++count;
-    elapsed = std::chrono::duration<double>(clock::now() - start).count();
-  } while (elapsed < seconds);
-  return count / elapsed;
-}
+using climvae::bench::rate;
 
 // A model of `cells` cells on a grid (two rows), randomly initialised network.
 ModelFile bench_model(int cells) {

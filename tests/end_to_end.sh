@@ -9,22 +9,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 csv="$src/tests/data/openmeteo/open-meteo-48.82N2.29E46m_Paris.csv"
-failures=0
-check() {  # check NAME EXPECTED_STATUS(0|nonzero) EXPECTED_TEXT -- command...
-  local name="$1" want="$2" text="$3"
-  shift 4
-  local output status
-  output="$("$@" 2>&1)"
-  status=$?
-  if { [ "$want" = 0 ] && [ $status -ne 0 ]; } || { [ "$want" != 0 ] && [ $status -eq 0 ]; } ||
-     ! grep -qF -- "$text" <<<"$output"; then
-    echo "FAIL $name (status $status, wanted $want, text '$text'):"
-    echo "$output" | tail -5
-    failures=$((failures + 1))
-  else
-    echo "ok   $name"
-  fi
-}
+source "$(dirname "$0")/check.sh"
 
 check prepare 0 "wrote paris.nc" -- "$climvae" prepare --input "$csv" --output paris.nc --from 2019-01-01 --until 2021-12-31
 check train 0 "wrote paris.model" -- "$climvae" train --store paris.nc --output paris.model --epochs 2 --log log.csv
@@ -61,5 +46,4 @@ check truncated-model nonzero "truncated" -- "$climvae" generate --model truncat
   --output z.nc
 check no-partial-output 0 "" -- test ! -e z.nc
 
-echo "$failures failed"
-[ $failures -eq 0 ]
+finish

@@ -9,22 +9,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 berlin="$era5/era5-cds-nc-feedinlib/ERA5_example_data.nc"
-failures=0
-check() {  # check NAME EXPECTED_STATUS(0|nonzero) EXPECTED_TEXT -- command...
-  local name="$1" want="$2" text="$3"
-  shift 4
-  local output status
-  output="$("$@" 2>&1)"
-  status=$?
-  if { [ "$want" = 0 ] && [ $status -ne 0 ]; } || { [ "$want" != 0 ] && [ $status -eq 0 ]; } ||
-     ! grep -qF -- "$text" <<<"$output"; then
-    echo "FAIL $name (status $status, wanted $want, text '$text'):"
-    echo "$output" | tail -5
-    failures=$((failures + 1))
-  else
-    echo "ok   $name"
-  fi
-}
+source "$(dirname "$0")/check.sh"
 mpi2=(mpirun -np 2 --oversubscribe)
 
 check grid-1-rank 0 "cells       6 from 1 file(s)" -- "$climvae" prepare --input "$berlin" --output one.nc --no-trend
@@ -51,5 +36,4 @@ check units-for-csv nonzero "--units is for CSV input" -- "$climvae" prepare --i
 check csv-options nonzero "--area is for ERA5 NetCDF input" -- "$climvae" prepare --input "$2/tests/data/openmeteo/open-meteo-48.82N2.29E46m_Paris.csv" --output p.nc --area 50/0/40/10
 check nothing-left 0 "" -- bash -c "! ls monthly.nc* short.nc* pts.nc* v.nc* u.nc* 2>/dev/null | grep -q ."
 
-echo "$failures failed"
-[ $failures -eq 0 ]
+finish

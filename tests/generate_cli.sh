@@ -14,23 +14,7 @@ cd "$work"
 csv="$src/tests/data/openmeteo/open-meteo-48.82N2.29E46m_Paris.csv"
 mpirun="mpirun --allow-run-as-root --oversubscribe"
 py=/usr/bin/python3
-failures=0
-check() {  # check NAME EXPECTED_STATUS(0|nonzero) EXPECTED_TEXT -- command...
-  local name="$1" want="$2" text="$3"
-  shift 4
-  local output status
-  output="$("$@" 2>&1)"
-  status=$?
-  if { [ "$want" = 0 ] && [ $status -ne 0 ]; } || { [ "$want" != 0 ] && [ $status -eq 0 ]; } ||
-     ! grep -qF -- "$text" <<<"$output"; then
-    echo "FAIL $name (status $status, wanted $want, text '$text'):"
-    echo "$output" | tail -5
-    failures=$((failures + 1))
-  else
-    echo "ok   $name"
-    [ "$name" = seams ] && echo "$output"  # the measured distributions, for the log
-  fi
-}
+source "$(dirname "$0")/check.sh"
 gen() { "$climvae" generate --model paris.model --seed 7 "$@"; }
 
 check prepare 0 "wrote paris.nc" -- "$climvae" prepare --input "$csv" --output paris.nc --from 2016-01-01 --until 2021-12-31
@@ -71,6 +55,7 @@ for a, b in ((blk, mid), (chk, inner)):
     assert abs(a[0] - b[0]) < 0.25 * b[1] + 0.05, 'mean change differs'
     assert 0.75 < a[1] / b[1] < 1.33 and 0.75 < a[2] / b[2] < 1.33, 'spread of changes differs'
 print('no seam')"
+echo "$check_output"  # the measured distributions, for the log
 
 # Scenarios: +2 K minus base is 2 K for every member; attributes record the options.
 check plus2 0 "plus 2 K" -- gen --start 2022-01-01 --hours 8760 --members 20 --output plus2.nc --warming-offset 2
@@ -109,5 +94,4 @@ check size-limit nonzero "bytes reached the disk" -- $mpirun -np 1 bash -c "ulim
   --model paris.model --seed 7 --start 2022-01-01 --hours 8760 --members 20 --output full.nc"
 check nothing-left 0 "" -- bash -c "! ls bad.nc full.nc* 2>/dev/null | grep ."
 
-echo "$failures failed"
-[ $failures -eq 0 ]
+finish
