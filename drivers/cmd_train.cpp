@@ -13,6 +13,7 @@
 #include "data/store.hpp"
 #include "model/model_file.hpp"
 #include "model/seasonal.hpp"
+#include "train/spatial_factors.hpp"
 #include "train/trainer.hpp"
 
 namespace climvae::cli {
@@ -60,6 +61,7 @@ int run(int argc, char** argv) {
   TrainConfig tc;
   int embedding = -1;
   std::string prior = "temporal";
+  int spatial_factors = -1;
   o.add_options()
       ("store", po::value(&store_path)->required(), "cell store written by 'climvae prepare'")
       ("output", po::value(&output)->required(), "model file to write")
@@ -79,6 +81,9 @@ int run(int argc, char** argv) {
       ("prior", po::value(&prior)->default_value(prior),
        "temporal: each 96-hour latent step follows the previous one (a seasonal AR(1)); seasonal: the seed's "
        "independent steps")
+      ("spatial-factors", po::value(&spatial_factors),
+       "factors shared by the cells' weather, fitted after training so that cells of one generated member are "
+       "correlated as in the data (default: min(cells, 8) for several cells; 0: independent cells)")
       ("embedding", po::value(&embedding),
        "learned values per cell conditioning the seasonal prior (default: 0 for one cell, 4 for several)")
       ("from", po::value(&from), "use the store from this date (YYYY-MM-DD, UTC)")
@@ -140,9 +145,20 @@ int run(int argc, char** argv) {
                 << std::endl;
     return kExitStopped;
   }
+  // Weather that covers the region: loadings of every cell on shared factors (collective).
+  const int factors = spatial_factors >= 0 ? spatial_factors : std::min<int>(static_cast<int>(cells.size()), 8);
+  require(factors <= 32, "--spatial-factors must be 0..32");
+  std::vector<float> loadings;
+  if (cells.size() > 1 && factors > 0) {
+    loadings = gather_rows(fit_factor_loadings(latent_innovations(vae, store, MPI_COMM_WORLD), factors, MPI_COMM_WORLD),
+                           MPI_COMM_WORLD);
+    if (is_root()) std::cout << "fitted " << factors << " spatial factors shared by the " << cells.size() << " cells" << std::endl;
+  }
   if (is_root()) {
     ModelFile model;
     model.config = vae.config();
+    model.spatial_factors = loadings.empty() ? 0 : factors;
+    model.loadings = loadings;
     model.parameters = parameters_of(vae);
     model.reference_year = store.reference_year;
     for (const auto& c : cells)

@@ -27,13 +27,19 @@ using namespace climvae::testing;
 namespace {
 
 // Six cells on a 2 x 3 lat/lon grid listed out of order, with different offsets, scales, trends
-// and local times; the network is shared.
-ModelFile grid_model() {
-  Vae vae;
+// and local times; the network is shared. A temporal prior gets ρ = tanh(1) on every feature.
+ModelFile grid_model(PriorKind prior = PriorKind::seasonal) {
+  VaeConfig config;
+  config.prior = prior;
+  Vae vae(config);
   vae.initialize(11);
   ModelFile m;
   m.config = vae.config();
   m.parameters = parameters_of(vae);
+  if (prior == PriorKind::temporal) {
+    const ParamSlice& ar = vae.params().layout.find("prior_ar.kernel");
+    for (int f = 0; f < config.latent; ++f) m.parameters[ar.offset + f] = 1.0f;  // the constant input's row
+  }
   m.reference_year = 2022;
   const double lats[2] = {50.0, 48.0}, lons[3] = {2.0, 0.0, 4.0};
   for (int y = 0; y < 2; ++y)
@@ -117,8 +123,11 @@ EnsembleJob job_for(const std::string& output, std::vector<int> cells, int64_t h
 
 }  // namespace
 
-TEST(Chunks, AreBitIdenticalToOneDecode) {
-  const ModelFile m = grid_model();
+class Chunks : public ::testing::TestWithParam<PriorKind> {};
+
+// The temporal prior's chains run from the trace's first step, so every chunk replays them.
+TEST_P(Chunks, AreBitIdenticalToOneDecode) {
+  const ModelFile m = grid_model(GetParam());
   Vae vae(m.config);
   load_parameters(vae, m.parameters);
   for (int cell : {0, 2}) {  // local time UTC-1 and UTC+1
@@ -139,6 +148,9 @@ TEST(Chunks, AreBitIdenticalToOneDecode) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Priors, Chunks, ::testing::Values(PriorKind::seasonal, PriorKind::temporal),
+                         [](const auto& info) { return prior_name(info.param); });
 
 TEST(Continuity, NoSeamAtChunkBoundariesInTheFile) {
   // Chunks written separately: the hour-to-hour changes across chunk boundaries are those of one

@@ -167,6 +167,51 @@ TEST(Generate, MemberDependsOnlyOnSeedMemberCellAndStart) {
   for (size_t i = 0; i < warm.size(); ++i) EXPECT_NEAR(warm[i] - two[i], 0.5, 1e-4);
 }
 
+// The temporal prior's samples: every step keeps the seasonal marginal N(m, s²), and consecutive
+// standardised steps correlate by ρ (here tanh(0.7) = 0.604 on every feature), so blocks persist.
+TEST(TemporalPrior, SamplesKeepTheMarginalAndCorrelateByRho) {
+  VaeConfig config;
+  config.prior = PriorKind::temporal;
+  Vae vae(config);
+  vae.initialize(3);
+  const ParamSlice& ar = vae.params().layout.find("prior_ar.kernel");
+  Kokkos::deep_copy(Kokkos::subview(vae.params().values, Kokkos::make_pair(ar.offset, ar.offset + config.latent)), 0.7f);
+  const int batch = 64, steps = 200, nz = config.latent;
+  View3 season("season", batch, steps, kSeasonalFeatures), eps("eps", batch, steps, nz), z("z", batch, steps, nz);
+  View3 marginal("marginal", batch, steps, 2 * nz);
+  {
+    auto s = Kokkos::create_mirror_view(season);
+    auto e = Kokkos::create_mirror_view(eps);
+    for (int b = 0; b < batch; ++b) seasonal_features(24 * (17 * b), steps, &s(b, 0, 0));
+    for (int b = 0; b < batch; ++b)
+      for (int t = 0; t < steps; ++t)
+        for (int f = 0; f < nz; ++f) e(b, t, f) = standard_normal(stream_key(5, b), uint64_t(t * nz + f));
+    Kokkos::deep_copy(season, s);
+    Kokkos::deep_copy(eps, e);
+  }
+  vae.sample_prior(season, CellIndices(), eps, z);
+  vae.prior(season, marginal);
+  auto zh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), z);
+  auto ph = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), marginal);
+  double sum = 0, sq = 0, lag = 0;
+  size_t n = 0, pairs = 0;
+  for (int b = 0; b < batch; ++b)
+    for (int t = 0; t < steps; ++t)
+      for (int f = 0; f < nz; ++f) {
+        const double u = (zh(b, t, f) - ph(b, t, f)) / std::exp(0.5 * ph(b, t, nz + f));
+        sum += u;
+        sq += u * u;
+        ++n;
+        if (t > 0) {
+          lag += u * (zh(b, t - 1, f) - ph(b, t - 1, f)) / std::exp(0.5 * ph(b, t - 1, nz + f));
+          ++pairs;
+        }
+      }
+  EXPECT_NEAR(sum / n, 0.0, 0.03);
+  EXPECT_NEAR(sq / n, 1.0, 0.03);
+  EXPECT_NEAR(lag / pairs, std::tanh(0.7), 0.02);
+}
+
 TEST(Generate, RefusesNonsenseRequests) {
   const ModelFile m = small_model(6);
   Vae vae(m.config);

@@ -14,6 +14,8 @@ namespace climvae {
 
 namespace {
 
+constexpr uint64_t kSharedWeatherStream = 0x5BA7EDULL;
+
 int64_t floor_to_day(int64_t hour) { return hour - ((hour % 24) + 24) % 24; }
 
 }  // namespace
@@ -92,6 +94,14 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
   CellIndices cells("climvae::generate::cells", batch);  // every member samples this cell's prior
   Kokkos::deep_copy(cells, r.cell);
   View3 eps("climvae::generate::eps", batch, sampled, latent);
+  const int factors = r.spatial ? model.spatial_factors : 0;
+  View1 loadings("climvae::generate::loadings", size_t(factors) * latent);
+  if (factors > 0) {
+    auto host = Kokkos::create_mirror_view(loadings);
+    std::copy(model.cell_loadings(r.cell), model.cell_loadings(r.cell) + size_t(factors) * latent, host.data());
+    Kokkos::deep_copy(loadings, host);
+  }
+  const int64_t first_block = calendar_block(origin, p0);
   View3 z_sampled("climvae::generate::z_sampled", batch, sampled, latent);
   View3 z = p0 == s0 ? z_sampled : View3("climvae::generate::z", batch, steps, latent);
   View3 decoded("climvae::generate::decoded", batch, hours_decoded, 1);
@@ -115,11 +125,27 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
     const int member0 = r.first_member + m0;
     Real* e = eps.data();
     const int per_member = sampled * latent;
+    // With spatial factors, a step's innovation is sum_k L_k xi_k + sqrt(1 - sum_k L_k^2) own, the
+    // factors xi keyed by (seed, member, calendar block) alone: shared by every cell of the member.
+    const Real* load = loadings.data();
     Kokkos::parallel_for(
         "climvae::generate::draw_eps", RangePolicy(0, batch * per_member), KOKKOS_LAMBDA(const int i) {
           const int b = i / per_member, j = i % per_member;
           const uint64_t key = stream_key(stream_key(stream_key(seed, cell_id), start_id), uint64_t(member0 + b));
-          e[i] = standard_normal(key, first_counter + uint64_t(j));
+          const Real own = standard_normal(key, first_counter + uint64_t(j));
+          if (factors == 0) {
+            e[i] = own;
+            return;
+          }
+          const uint64_t shared = stream_key(stream_key(seed, kSharedWeatherStream), uint64_t(member0 + b));
+          const uint64_t block = static_cast<uint64_t>(first_block + j / latent);
+          const Real* l = load + (j % latent) * factors;
+          Real acc = 0, communality = 0;
+          for (int k = 0; k < factors; ++k) {
+            acc += l[k] * standard_normal(shared, block * uint64_t(factors) + uint64_t(k));
+            communality += l[k] * l[k];
+          }
+          e[i] = acc + kx::sqrt(communality < Real(1) ? Real(1) - communality : Real(0)) * own;
         });
     vae.sample_prior(season, cells, eps, z_sampled);
     if (p0 != s0)

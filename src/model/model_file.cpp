@@ -1,5 +1,6 @@
 #include "model/model_file.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -33,6 +34,7 @@ std::string header_of(const ModelFile& m, const ParamLayout& layout) {
   h << "condition_decoder " << (m.config.condition_decoder ? 1 : 0) << "\n";
   h << "prior_bias " << (m.config.prior_bias ? 1 : 0) << "\n";
   h << "prior " << prior_name(m.config.prior) << "\n";
+  h << "spatial_factors " << m.spatial_factors << "\n";
   h << "reference_year " << m.reference_year << "\n";
   for (const auto& p : m.provenance) {
     require(p.first.find_first_of(" \n") == std::string::npos && p.second.find('\n') == std::string::npos,
@@ -65,16 +67,23 @@ void save_model(const ModelFile& model, const std::string& path) {
   require(model.config.embedding == 0 || model.config.cells == static_cast<int>(model.cells.size()),
           "model has " + std::to_string(model.cells.size()) + " cells but embeddings for " +
               std::to_string(model.config.cells));
+  require(model.spatial_factors >= 0 && model.loadings.size() == model.cells.size() * model.config.latent *
+                                                                    size_t(model.spatial_factors),
+          "model has " + std::to_string(model.loadings.size()) + " spatial loadings, expected cells x latent x " +
+              std::to_string(model.spatial_factors));
   const std::string header = header_of(model, layout);
   const size_t bytes = model.parameters.size() * sizeof(float);
+  const size_t loading_bytes = model.loadings.size() * sizeof(float);
   uint32_t crc = crc32(header.data(), header.size());
   crc = crc32(model.parameters.data(), bytes, crc);
+  crc = crc32(model.loadings.data(), loading_bytes, crc);
 
   char crc_text[16];
   std::snprintf(crc_text, sizeof crc_text, "%08x", crc);
   write_file_atomically(path, "model file", [&](std::ostream& out) {
     out << header << "crc32 " << crc_text << "\n" << kEndOfHeader << "\n";
     out.write(reinterpret_cast<const char*>(model.parameters.data()), static_cast<std::streamsize>(bytes));
+    out.write(reinterpret_cast<const char*>(model.loadings.data()), static_cast<std::streamsize>(loading_bytes));
   });
 }
 
@@ -138,6 +147,8 @@ ModelFile load_model(const std::string& path) {
       std::string kind;
       ok = static_cast<bool>(f >> kind) && (kind == "seasonal" || kind == "temporal");
       if (ok) m.config.prior = parse_prior_kind(kind);
+    } else if (key == "spatial_factors") {
+      ok = static_cast<bool>(f >> m.spatial_factors) && m.spatial_factors >= 0 && m.spatial_factors <= 32;
     } else if (key == "reference_year") {
       ok = static_cast<bool>(f >> m.reference_year);
     } else if (key == "info") {
@@ -199,13 +210,26 @@ ModelFile load_model(const std::string& path) {
   in.read(reinterpret_cast<char*>(m.parameters.data()), bytes);
   require(in.gcount() == bytes, where + " is truncated: " + std::to_string(in.gcount()) + " of " +
                                     std::to_string(bytes) + " parameter bytes present");
+  m.loadings.resize(m.cells.size() * m.config.latent * size_t(m.spatial_factors));
+  const auto loading_bytes = static_cast<std::streamsize>(m.loadings.size() * sizeof(float));
+  in.read(reinterpret_cast<char*>(m.loadings.data()), loading_bytes);
+  require(in.gcount() == loading_bytes, where + " is truncated: " + std::to_string(in.gcount()) + " of " +
+                                            std::to_string(loading_bytes) + " spatial loading bytes present");
   char extra = 0;
   require(!in.read(&extra, 1), where + " has trailing bytes after the parameters (corrupt file)");
   uint32_t crc = crc32(header.data(), header.size());
   crc = crc32(m.parameters.data(), static_cast<size_t>(bytes), crc);
+  crc = crc32(m.loadings.data(), static_cast<size_t>(loading_bytes), crc);
   char crc_now[16];
   std::snprintf(crc_now, sizeof crc_now, "%08x", crc);
   require(crc_text == crc_now, where + " is corrupt: checksum " + crc_now + " does not match the recorded " + crc_text);
+  // Each cell's innovation must keep unit variance: its loadings' squares sum to at most 1.
+  for (size_t row = 0; m.spatial_factors > 0 && row < m.loadings.size() / m.spatial_factors; ++row) {
+    double sq = 0;
+    for (int k = 0; k < m.spatial_factors; ++k) sq += double(m.loadings[row * m.spatial_factors + k]) * m.loadings[row * m.spatial_factors + k];
+    require(std::isfinite(sq) && sq <= 1.0 + 1e-5,
+            where + ": spatial loadings of cell " + std::to_string(row / m.config.latent) + " are not a valid factor model");
+  }
   return m;
 }
 

@@ -15,7 +15,8 @@ namespace climvae {
 // Version 2 added the cell embedding (`embedding E`) and each cell's season shift; version 1
 // files load as seed models (no embedding, no shift). Version 3 added `condition_decoder 0|1`
 // (the embedding also feeds the decoder); version 2 files load with it off (prior only).
-// Version 4 added `prior_bias`; version 5 `prior seasonal|temporal` (older files: seasonal).
+// Version 4 added `prior_bias`; version 5 `prior seasonal|temporal` (older files: seasonal) and
+// `spatial_factors K` with the loadings as a float block after the parameters.
 constexpr int kModelFormatVersion = 5;
 
 // What generation needs to turn standardised, detrended output back into temperatures.
@@ -35,6 +36,13 @@ struct ModelFile {
   int reference_year = 0;
   std::vector<ModelCell> cells;
   std::map<std::string, std::string> provenance;  // store, epochs, seed, losses, version, date...
+  // Weather shared by the cells (train/spatial_factors.hpp): each cell's latent innovations load
+  // on K factors common to all cells; loadings (cells, latent, K). K = 0: independent cells.
+  int spatial_factors = 0;
+  std::vector<float> loadings;
+  const float* cell_loadings(int cell) const {
+    return spatial_factors > 0 ? loadings.data() + size_t(cell) * config.latent * spatial_factors : nullptr;
+  }
 };
 
 // Writes atomically (PATH.tmp-<pid>, then rename). Throws Error naming the path.

@@ -6,6 +6,12 @@
 
 namespace climvae {
 
+int64_t calendar_block(int64_t origin_local_hour, int64_t step) {
+  const int64_t day = (origin_local_hour - ((origin_local_hour % 24) + 24) % 24) / 24 + 4 * step;
+  const int64_t shifted = day + 2;  // nearest block: floor((day + 2) / 4)
+  return (shifted - ((shifted % 4) + 4) % 4) / 4;
+}
+
 double season_phase_days(double latitude) { return latitude < 0 ? 365.0 / 2 : 0.0; }
 
 void seasonal_features(int64_t local_start_hour, int steps, float* out, double phase_days) {

@@ -14,6 +14,11 @@ constexpr double kDaysPerStep = 4.0;  // 96 hours
 // `phase_days` (see season_phase_days).
 void seasonal_features(int64_t local_start_hour, int steps, float* out, double phase_days = 0);
 
+// Calendar block of latent step `step` of a trace decoded from local midnight `origin_local_hour`
+// (hours since 1970 in local solar time): blocks are local days 4j .. 4j+3 since 1970, and a step
+// belongs to the block nearest to its days. Cells of one region share their weather by block.
+int64_t calendar_block(int64_t origin_local_hour, int64_t step);
+
 // Day-of-year shift of a cell's seasonal features: half a year south of the equator, so that
 // one prior sees both hemispheres' seasons in phase (Sydney's January is Paris' July); 0 in
 // the north, where the features are the seed's.

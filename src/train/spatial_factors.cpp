@@ -1,0 +1,271 @@
+#include "train/spatial_factors.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "common/collective.hpp"
+#include "common/error.hpp"
+#include "engine/random.hpp"
+#include "model/seasonal.hpp"
+
+namespace climvae {
+
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr int kWindowBlocks = 16;  // encode 64 days at a time, as in training
+constexpr double kRidge = 1e-3;    // keeps the small systems solvable with few known values
+constexpr double kFixedPoint = 1048576.0;  // 2^20: cross-rank sums in int64 are exact, so order-free
+constexpr double kMaxCommunality = 0.99;   // every cell keeps some weather of its own
+
+// Solves the K x K system a x = b in place (Gaussian elimination, partial pivoting); a is row-major.
+std::vector<double> solve(std::vector<double> a, std::vector<double> b) {
+  const int n = static_cast<int>(b.size());
+  for (int c = 0; c < n; ++c) {
+    int p = c;
+    for (int r = c + 1; r < n; ++r)
+      if (std::fabs(a[r * n + c]) > std::fabs(a[p * n + c])) p = r;
+    for (int k = 0; k < n; ++k) std::swap(a[c * n + k], a[p * n + k]);
+    std::swap(b[c], b[p]);
+    const double d = a[c * n + c];
+    if (std::fabs(d) < 1e-300) return std::vector<double>(n, 0.0);
+    for (int r = c + 1; r < n; ++r) {
+      const double f = a[r * n + c] / d;
+      for (int k = c; k < n; ++k) a[r * n + k] -= f * a[c * n + k];
+      b[r] -= f * b[c];
+    }
+  }
+  std::vector<double> x(n);
+  for (int r = n - 1; r >= 0; --r) {
+    double s = b[r];
+    for (int k = r + 1; k < n; ++k) s -= a[r * n + k] * x[k];
+    x[r] = s / a[r * n + r];
+  }
+  return x;
+}
+
+// Rows standardised over their known values (NaN stays NaN); rows that barely vary become unknown.
+std::vector<double> standardised(const InnovationRows& rows) {
+  std::vector<double> z(rows.values.begin(), rows.values.end());
+  for (int r = 0; r < rows.rows(); ++r) {
+    double* row = z.data() + size_t(r) * rows.blocks;
+    double n = 0, sum = 0, sq = 0;
+    for (int t = 0; t < rows.blocks; ++t)
+      if (std::isfinite(row[t])) n += 1, sum += row[t];
+    const double mean = n > 0 ? sum / n : 0;
+    for (int t = 0; t < rows.blocks; ++t)
+      if (std::isfinite(row[t])) sq += (row[t] - mean) * (row[t] - mean);
+    const double sd = n > 1 ? std::sqrt(sq / n) : 0;
+    for (int t = 0; t < rows.blocks; ++t) row[t] = sd > 1e-6 ? (row[t] - mean) / sd : kNaN;
+  }
+  return z;
+}
+
+// Row r's loadings given the factors: least squares over its known blocks.
+void fit_rows(const std::vector<double>& z, int blocks, int k, const std::vector<double>& xi, std::vector<double>& l) {
+  const int rows = static_cast<int>(z.size() / std::max(blocks, 1));
+  for (int r = 0; r < rows; ++r) {
+    std::vector<double> a(size_t(k) * k, 0.0), b(k, 0.0);
+    int known = 0;
+    for (int t = 0; t < blocks; ++t) {
+      const double v = z[size_t(r) * blocks + t];
+      if (!std::isfinite(v)) continue;
+      ++known;
+      for (int i = 0; i < k; ++i) {
+        b[i] += v * xi[t * k + i];
+        for (int j = 0; j < k; ++j) a[i * k + j] += xi[t * k + i] * xi[t * k + j];
+      }
+    }
+    for (int i = 0; i < k; ++i) a[i * k + i] += kRidge * std::max(known, 1);
+    const std::vector<double> x = known >= 2 * k ? solve(a, b) : std::vector<double>(k, 0.0);
+    std::copy(x.begin(), x.end(), l.begin() + size_t(r) * k);
+  }
+}
+
+// The factors given every rank's loadings: per block, normal equations summed over all rows in
+// fixed point (exact, so independent of the ranks' split), then solved.
+void fit_factors(const std::vector<double>& z, int blocks, int k, const std::vector<double>& l, std::vector<double>& xi,
+                 MPI_Comm comm) {
+  const int rows = static_cast<int>(z.size() / std::max(blocks, 1));
+  const int per_block = k * k + k;
+  std::vector<long long> sums(size_t(blocks) * per_block, 0);
+  for (int r = 0; r < rows; ++r)
+    for (int t = 0; t < blocks; ++t) {
+      const double v = z[size_t(r) * blocks + t];
+      if (!std::isfinite(v)) continue;
+      long long* s = sums.data() + size_t(t) * per_block;
+      const double* lr = l.data() + size_t(r) * k;
+      for (int i = 0; i < k; ++i) {
+        for (int j = 0; j < k; ++j) s[i * k + j] += std::llround(lr[i] * lr[j] * kFixedPoint);
+        s[k * k + i] += std::llround(v * lr[i] * kFixedPoint);
+      }
+    }
+  MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_LONG_LONG, MPI_SUM, comm);
+  for (int t = 0; t < blocks; ++t) {
+    const long long* s = sums.data() + size_t(t) * per_block;
+    std::vector<double> a(size_t(k) * k), b(k);
+    for (int i = 0; i < k * k; ++i) a[i] = s[i] / kFixedPoint;
+    for (int i = 0; i < k; ++i) a[i * k + i] += kRidge, b[i] = s[k * k + i] / kFixedPoint;
+    const std::vector<double> x = solve(a, b);
+    std::copy(x.begin(), x.end(), xi.begin() + size_t(t) * k);
+  }
+}
+
+// Whitens the factors (their covariance over the blocks becomes the identity) and moves the
+// inverse transform into the loadings, so that l_r . l_s is the modelled covariance.
+void whiten(std::vector<double>& xi, std::vector<double>& l, int blocks, int k) {
+  std::vector<double> c(size_t(k) * k, 0.0);
+  for (int t = 0; t < blocks; ++t)
+    for (int i = 0; i < k; ++i)
+      for (int j = 0; j < k; ++j) c[i * k + j] += xi[t * k + i] * xi[t * k + j] / blocks;
+  // Cholesky c = R^T R (upper R); xi <- xi R^{-1}, l <- l R^T.
+  std::vector<double> rr(size_t(k) * k, 0.0);
+  for (int j = 0; j < k; ++j) {
+    double d = c[j * k + j];
+    for (int p = 0; p < j; ++p) d -= rr[p * k + j] * rr[p * k + j];
+    if (d <= 1e-12) return;  // degenerate factors: keep them as they are
+    rr[j * k + j] = std::sqrt(d);
+    for (int i = j + 1; i < k; ++i) {
+      double s = c[j * k + i];
+      for (int p = 0; p < j; ++p) s -= rr[p * k + j] * rr[p * k + i];
+      rr[j * k + i] = s / rr[j * k + j];
+    }
+  }
+  for (int t = 0; t < blocks; ++t) {  // solve y R = x for y, row by row
+    double* x = xi.data() + size_t(t) * k;
+    for (int j = 0; j < k; ++j) {
+      double s = x[j];
+      for (int p = 0; p < j; ++p) s -= x[p] * rr[p * k + j];
+      x[j] = s / rr[j * k + j];
+    }
+  }
+  const size_t rows = l.size() / k;
+  for (size_t r = 0; r < rows; ++r) {
+    double* lr = l.data() + r * k;
+    std::vector<double> out(k, 0.0);
+    for (int i = 0; i < k; ++i)
+      for (int j = i; j < k; ++j) out[i] += lr[j] * rr[i * k + j];
+    std::copy(out.begin(), out.end(), lr);
+  }
+}
+
+// Fills `out` with the innovations of this rank's cells (see latent_innovations).
+void encode_cells(Vae& vae, const Store& store, const std::vector<int64_t>& first, const std::vector<int64_t>& last,
+                  InnovationRows& out) {
+  const int nz = vae.config().latent, nc = static_cast<int>(store.cells.size());
+  const int64_t hours_per_block = Vae::kHoursPerStep;
+  const bool temporal = vae.config().prior == PriorKind::temporal;
+  for (int c = 0; c < nc; ++c) {
+    const CellSeries& cell = store.cells[c];
+    const int64_t local0 = store.start_hour + cell.utc_offset_hours;
+    std::vector<float> u(size_t(std::max<int64_t>(0, last[c] - first[c])) * nz, kNaN), rho(u.size(), 0.0f);
+    for (int64_t j0 = first[c]; j0 < last[c]; j0 += kWindowBlocks) {
+      const int k = static_cast<int>(std::min<int64_t>(kWindowBlocks, last[c] - j0));
+      const int64_t i0 = j0 * hours_per_block - local0;  // store index of the window's first hour
+      View2 x("climvae::spatial::x", 1, k * hours_per_block);
+      View3 season("climvae::spatial::season", 1, k, kSeasonalFeatures), eps("climvae::spatial::eps", 1, k, nz);
+      CellIndices cells("climvae::spatial::cells", 1);
+      auto xh = Kokkos::create_mirror_view(x);
+      bool complete = true;
+      for (int64_t h = 0; h < k * hours_per_block && complete; ++h) {
+        const double v = (store.detrended_k(c, i0 + h) - cell.offset_k) / cell.scale_k;
+        complete = std::isfinite(v);
+        xh(0, h) = static_cast<float>(v);
+      }
+      if (!complete) continue;
+      auto sh = Kokkos::create_mirror_view(season);
+      seasonal_features(j0 * hours_per_block, k, &sh(0, 0, 0), season_phase_days(cell.latitude));
+      Kokkos::deep_copy(x, xh);
+      Kokkos::deep_copy(season, sh);
+      Kokkos::deep_copy(cells, store.first_cell + c);
+      vae.forward_backward(x, season, cells, eps, false);  // eps = 0: z is the posterior mean
+      auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), vae.encoder_output());
+      auto p = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), vae.prior_output());
+      auto a = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), vae.prior_autoregression());  // empty: seasonal
+      for (int t = 0; t < k; ++t)
+        for (int i = 0; i < nz; ++i) {
+          const size_t at = size_t(j0 - first[c] + t) * nz + i;
+          u[at] = static_cast<float>((h(0, t, i) - p(0, t, i)) * std::exp(-0.5 * p(0, t, nz + i)));
+          if (temporal) rho[at] = static_cast<float>(std::tanh(a(0, t, i)));
+        }
+    }
+    // Innovations: u itself, or what the autoregression did not predict from the block before.
+    for (int64_t j = first[c]; j < last[c]; ++j)
+      for (int i = 0; i < nz; ++i) {
+        const size_t at = size_t(j - first[c]) * nz + i;
+        float eta = u[at];
+        if (temporal) {
+          const float prev = j > first[c] ? u[at - nz] : kNaN;
+          eta = (u[at] - rho[at] * prev) / std::sqrt(std::max(1e-6f, 1.0f - rho[at] * rho[at]));
+        }
+        out.values[(size_t(c) * nz + i) * out.blocks + (j - out.first_block)] = eta;
+      }
+  }
+}
+
+}  // namespace
+
+std::vector<float> fit_factor_loadings(const InnovationRows& rows, int factors, MPI_Comm comm, int iterations) {
+  require(factors >= 1 && factors <= 32, "spatial factors must be 1..32, got " + std::to_string(factors));
+  const int blocks = rows.blocks, k = factors;
+  require(blocks >= 4 * k, "too few 4-day blocks (" + std::to_string(blocks) + ") to fit " + std::to_string(k) +
+                              " spatial factors: use more data or fewer --spatial-factors");
+  const std::vector<double> z = standardised(rows);
+  std::vector<double> xi(size_t(blocks) * k), l(size_t(rows.rows()) * k, 0.0);
+  for (int t = 0; t < blocks; ++t)  // the same start on every rank: keyed by the block only
+    for (int i = 0; i < k; ++i) xi[size_t(t) * k + i] = standard_normal(stream_key(0x5BA71A1ULL, uint64_t(t)), uint64_t(i));
+  for (int it = 0; it < iterations; ++it) {
+    fit_rows(z, blocks, k, xi, l);
+    fit_factors(z, blocks, k, l, xi, comm);
+    whiten(xi, l, blocks, k);
+  }
+  fit_rows(z, blocks, k, xi, l);
+  std::vector<float> out(l.size());
+  for (size_t r = 0; r < l.size() / k; ++r) {
+    double sq = 0;
+    for (int i = 0; i < k; ++i) sq += l[r * k + i] * l[r * k + i];
+    const double shrink = sq > kMaxCommunality ? std::sqrt(kMaxCommunality / sq) : 1.0;
+    for (int i = 0; i < k; ++i) out[r * k + i] = static_cast<float>(l[r * k + i] * shrink);
+  }
+  return out;
+}
+
+InnovationRows latent_innovations(Vae& vae, const Store& store, MPI_Comm comm) {
+  const int nz = vae.config().latent, nc = static_cast<int>(store.cells.size());
+  const int64_t hours_per_block = Vae::kHoursPerStep;
+  auto floor_div = [](int64_t a, int64_t b) { return (a - ((a % b) + b) % b) / b; };
+  // Each cell's whole blocks (local solar time), then the axis common to all ranks' cells.
+  std::vector<int64_t> first(nc), last(nc);
+  long long range[2] = {std::numeric_limits<long long>::max(), std::numeric_limits<long long>::min()};
+  for (int c = 0; c < nc; ++c) {
+    const int64_t local0 = store.start_hour + store.cells[c].utc_offset_hours;
+    first[c] = floor_div(local0 + hours_per_block - 1, hours_per_block);
+    last[c] = floor_div(local0 + store.num_hours, hours_per_block);  // exclusive
+    range[0] = std::min<long long>(range[0], first[c]);
+    range[1] = std::max<long long>(range[1], last[c]);
+  }
+  long long lo = range[0], hi = -range[1];
+  MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_LONG_LONG, MPI_MIN, comm);
+  MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_LONG_LONG, MPI_MIN, comm);
+  InnovationRows out;
+  out.first_block = lo;
+  out.blocks = static_cast<int>(std::max<long long>(0, -hi - lo));
+  out.values.assign(size_t(nc) * nz * out.blocks, kNaN);
+  run_on_all_ranks(comm, [&] { encode_cells(vae, store, first, last, out); });
+  return out;
+}
+
+std::vector<float> gather_rows(const std::vector<float>& mine, MPI_Comm comm) {
+  int ranks = 1;
+  MPI_Comm_size(comm, &ranks);
+  int n = static_cast<int>(mine.size());
+  std::vector<int> counts(ranks), displs(ranks, 0);
+  MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
+  for (int r = 1; r < ranks; ++r) displs[r] = displs[r - 1] + counts[r - 1];
+  std::vector<float> all(size_t(displs.back()) + counts.back());
+  MPI_Allgatherv(mine.data(), n, MPI_FLOAT, all.data(), counts.data(), displs.data(), MPI_FLOAT, comm);
+  return all;
+}
+
+}  // namespace climvae

@@ -1,0 +1,44 @@
+// Weather that covers a region: the latent innovations of all cells share K factors
+// (docs/model.md, "Cells that share their weather"). Generation draws each cell's innovation as
+//   eta_{c,i,t} = sum_k L_{c,i,k} xi_{k,t} + sqrt(1 - sum_k L_{c,i,k}^2) zeta_{c,i,t}
+// with xi keyed by (seed, member, calendar block) only and zeta by the cell, so that any cell can
+// be generated alone while two cells of one member are correlated as in the data. This file fits
+// the loadings L from the training data, collectively over the ranks that hold the cells.
+#pragma once
+#include <mpi.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "data/store.hpp"
+#include "model/vae.hpp"
+
+namespace climvae {
+
+// Rows of innovations on a common axis of calendar blocks [first_block, first_block + blocks):
+// row r (this rank's) is values[r * blocks + t], NaN where unknown. Rows are standardised to unit
+// variance over their known values before fitting.
+struct InnovationRows {
+  int64_t first_block = 0;
+  int blocks = 0;
+  std::vector<float> values;
+  int rows() const { return blocks > 0 ? static_cast<int>(values.size() / blocks) : 0; }
+};
+
+// Loadings (rows x K, row-major) of a K-factor model fitted by alternating least squares over the
+// known values; factors whitened, so that loadings_r . loadings_s is the modelled correlation of
+// rows r and s, and each row's sum of squares kept below 1. Collective over comm (every rank passes
+// its own rows on the same block axis); the result does not depend on how rows are split over ranks
+// (the cross-rank sums are exact, in fixed point).
+std::vector<float> fit_factor_loadings(const InnovationRows& rows, int factors, MPI_Comm comm, int iterations = 40);
+
+// The innovations of this rank's cells: every cell's series encoded in 64-day windows on the
+// calendar block axis (model/seasonal.hpp: calendar_block), the posterior means standardised by the
+// prior's marginal, and for the temporal prior the autoregression removed. Rows are cell-major:
+// row c * latent + i. Collective (the common axis is agreed over comm).
+InnovationRows latent_innovations(Vae& vae, const Store& store, MPI_Comm comm);
+
+// Every rank's rows, concatenated in rank order, on every rank. Collective.
+std::vector<float> gather_rows(const std::vector<float>& mine, MPI_Comm comm);
+
+}  // namespace climvae
