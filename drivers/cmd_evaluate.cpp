@@ -339,6 +339,22 @@ int run(int argc, char** argv) {
                                    std::to_string(generated.lats[g]) + " N " + std::to_string(generated.lons[g]) + " E");
       store_cells.push_back(c);
     }
+    // Pairs and tables in store order, whatever order the files hold the cells in.
+    std::vector<size_t> order(store_cells.size());
+    for (size_t g = 0; g < order.size(); ++g) order[g] = g;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return store_cells[a] < store_cells[b]; });
+    GeneratedCells sorted;
+    sorted.meta = generated.meta;
+    std::vector<int> sorted_cells;
+    for (size_t g : order) {
+      climvae::require(sorted_cells.empty() || sorted_cells.back() != store_cells[g],
+                       "--generated: two generated cells are both store cell " + std::to_string(store_cells[g]));
+      sorted_cells.push_back(store_cells[g]);
+      sorted.lats.push_back(generated.lats[g]), sorted.lons.push_back(generated.lons[g]);
+      sorted.members.push_back(std::move(generated.members[g]));
+    }
+    generated = std::move(sorted);
+    store_cells = std::move(sorted_cells);
     if (vm["cell"].defaulted()) cell = store_cells[0];
     const auto found = std::find(store_cells.begin(), store_cells.end(), cell);
     climvae::require(found != store_cells.end(), "--cell " + std::to_string(cell) + " was not generated");

@@ -23,6 +23,7 @@ SOURCES = ("observed", "vae", "classical")
 LABELS = {"observed": "observed", "vae": "VAE", "classical": "classical (harmonic + AR(1))"}
 COLOURS = {"observed": "black", "vae": "tab:red", "classical": "tab:blue"}
 SEASONS = ("DJF", "MAM", "JJA", "SON")
+MAX_PAIRS_LISTED = 190  # 20 cells: more pairs are summarised by distance bin, as evaluate prints them
 
 
 def number(text):
@@ -188,7 +189,8 @@ def return_level_figure(s, d):
                 shift = 1.04 if src == "vae" else 0.96
                 # The 5-95 % range of short-record estimates need not contain the full-ensemble
                 # estimate (a skewed sampling distribution): draw the range and the point apart.
-                ax.vlines(years * shift, low, high, color=COLOURS[src])
+                if not (math.isnan(low) or math.isnan(high)):
+                    ax.vlines(years * shift, low, high, color=COLOURS[src])
                 ax.plot([years * shift], [level], "s", color=COLOURS[src], ms=3)
         ax.set_xscale("log")
         ax.set(title=f"{'Annual maximum' if sign > 0 else 'Annual minimum'}: GEV (L-moments)",
@@ -213,12 +215,12 @@ def spatial_figure(d):
     axes[0].legend(fontsize=8)
     for name, src in (("observed", "observed"), ("generated", "vae"), ("classical", "classical")):
         axes[1].scatter(distance, column(pairs, name), s=10, color=COLOURS[src], alpha=0.6, label=LABELS[src])
-        if len(bins) > 1:
+        if len(pairs) > MAX_PAIRS_LISTED and len(bins) > 1:
             centre = (column(bins, "from_km") + column(bins, "to_km")) / 2
             axes[1].plot(centre, column(bins, name), color=COLOURS[src], lw=1)
     axes[1].axhline(0, color="grey", lw=0.5)
     axes[1].set(xlabel="great-circle distance (km)", ylabel="r", ylim=(-0.2, 1.02),
-                title="Against distance (lines: bin means)")
+                title="Against distance" + (" (lines: bin means)" if len(pairs) > MAX_PAIRS_LISTED else ""))
     axes[1].legend(fontsize=8)
     fig.suptitle("Correlation of daily-mean anomalies between cells")
     return save(fig, d, "spatial.png")
@@ -226,6 +228,11 @@ def spatial_figure(d):
 
 def spatial_table(d):
     pairs = read_rows(os.path.join(d, "spatial_pairs.csv"))
+    if len(pairs) > MAX_PAIRS_LISTED:
+        bins = read_rows(os.path.join(d, "spatial_bins.csv"))
+        return table(["from (km)", "to (km)", "pairs", "observed", "VAE", "classical"],
+                     [[td(number(b["from_km"])), td(number(b["to_km"])), td(b["pairs"])] +
+                      [td(number(b[c])) for c in ("observed", "generated", "classical")] for b in bins])
     rows = []
     for r in pairs:
         ident = f"pair-{r['cell_a']}-{r['cell_b']}"

@@ -94,16 +94,17 @@ def main(directory, dom_path):
             if key not in stats or not same(text, stats[key]):
                 errors.append(f"{ident}: page {text!r}, statistics.csv {stats.get(key)!r}")
             checked += 1
+    pairs = []
     if os.path.exists(spatial):
         with open(spatial) as f:
-            for r in csv.DictReader(f):
-                for column in ("observed", "generated", "classical"):
-                    value = float(r[column]) if r[column] else math.nan
-                    text = page.cells.get(f"pair-{r['cell_a']}-{r['cell_b']}-{column}")
-                    if text is None or not same(text, value):
-                        errors.append(f"pair {r['cell_a']}-{r['cell_b']} {column}: page {text!r}, "
-                                      f"spatial_pairs.csv {r[column]!r}")
-                    checked += 1
+            pairs = list(csv.DictReader(f))
+    for r in pairs if len(pairs) <= 190 else []:  # more pairs: the page shows the distance bins instead
+        for column in ("observed", "generated", "classical"):
+            value = float(r[column]) if r[column] else math.nan
+            text = page.cells.get(f"pair-{r['cell_a']}-{r['cell_b']}-{column}")
+            if text is None or not same(text, value):
+                errors.append(f"pair {r['cell_a']}-{r['cell_b']} {column}: page {text!r}, spatial_pairs.csv {r[column]!r}")
+            checked += 1
     with open(os.path.join(directory, "fidelity.csv")) as f:
         rows = list(csv.DictReader(f))
     expected = f"{sum(r['pass'] == 'true' for r in rows)} of {sum(r['pass'] in ('true', 'false') for r in rows)}"
