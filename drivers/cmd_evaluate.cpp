@@ -129,17 +129,17 @@ std::vector<climvae::eval::PairCorrelation> pair_correlations(const climvae::Sto
                                                               const std::vector<int>& store_cells,
                                                               const GeneratedCells& generated) {
   namespace ev = climvae::eval;
-  std::vector<ev::HourlySeries> observed;
-  for (int c : store_cells) observed.push_back(observed_series(store, c, year));
+  std::vector<std::vector<ev::HourlySeries>> observed;
+  for (int c : store_cells) observed.push_back({observed_series(store, c, year)});
+  const auto observed_r = ev::pairwise_daily_anomaly_correlations(observed);
+  const auto generated_r = ev::pairwise_daily_anomaly_correlations(generated.members);
   std::vector<ev::PairCorrelation> pairs;
-  for (size_t a = 0; a < store_cells.size(); ++a)
-    for (size_t b = a + 1; b < store_cells.size(); ++b) {
+  for (size_t a = 0, i = 0; a < store_cells.size(); ++a)
+    for (size_t b = a + 1; b < store_cells.size(); ++b, ++i) {
       ev::PairCorrelation p;
       p.cell_a = store_cells[a], p.cell_b = store_cells[b];
       p.distance_km = ev::great_circle_km(generated.lats[a], generated.lons[a], generated.lats[b], generated.lons[b]);
-      p.observed = ev::daily_anomaly_correlation(observed[a], observed[b]);
-      p.generated = ev::daily_anomaly_correlation(generated.members[a], generated.members[b]);
-      p.classical = NAN;
+      p.observed = observed_r[i], p.generated = generated_r[i], p.classical = NAN;
       pairs.push_back(p);
     }
   return pairs;
@@ -150,14 +150,15 @@ std::vector<climvae::eval::PairCorrelation> pair_correlations(const climvae::Sto
 void add_classical_correlations(std::vector<climvae::eval::PairCorrelation>& pairs, const climvae::Store& store,
                                 int year, const std::vector<int>& store_cells, const GeneratedCells& generated) {
   namespace ev = climvae::eval;
-  std::map<int, std::vector<ev::HourlySeries>> classical;
+  std::vector<std::vector<ev::HourlySeries>> classical;
   for (int c : store_cells) {
     const auto model = ev::fit_classical_generator(observed_series(store, c, year));
-    classical[c] = ev::generate_classical(model, generated.meta.start_hour, store.cells[c].utc_offset_hours,
-                                          generated.meta.num_hours, generated.meta.members,
-                                          climvae::stream_key(generated.meta.seed, static_cast<uint64_t>(c)));
+    classical.push_back(ev::generate_classical(model, generated.meta.start_hour, store.cells[c].utc_offset_hours,
+                                               generated.meta.num_hours, generated.meta.members,
+                                               climvae::stream_key(generated.meta.seed, static_cast<uint64_t>(c))));
   }
-  for (auto& p : pairs) p.classical = ev::daily_anomaly_correlation(classical[p.cell_a], classical[p.cell_b]);
+  const auto classical_r = ev::pairwise_daily_anomaly_correlations(classical);
+  for (size_t i = 0; i < pairs.size(); ++i) pairs[i].classical = classical_r[i];
 }
 
 // The pair correlations and their distance bins; lats and lons of every store cell.

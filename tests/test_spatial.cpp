@@ -124,6 +124,18 @@ TEST(SpatialCorrelation, EnsembleAveragesMemberByMember) {
   // Member 1 of one cell against member 2 of the other would be uncorrelated: not what is asked.
   EXPECT_GT(daily_anomaly_correlation(a, b), 0.4);
   EXPECT_THROW(daily_anomaly_correlation(a, {b[0]}), Error);
+
+  // Every pair at once: the same numbers, pairs in the order (0,1), (0,2), (1,2).
+  std::vector<double> x3, y3;
+  correlated_days(-0.5, 365, 3, x3, y3);
+  const std::vector<HourlySeries> c{hourly_from_days(kStart, x3, 5), hourly_from_days(kStart, y3, 5)};
+  const auto pairs = pairwise_daily_anomaly_correlations({a, b, c});
+  ASSERT_EQ(pairs.size(), 3u);
+  EXPECT_DOUBLE_EQ(pairs[0], daily_anomaly_correlation(a, b));
+  EXPECT_DOUBLE_EQ(pairs[1], daily_anomaly_correlation(a, c));
+  EXPECT_DOUBLE_EQ(pairs[2], daily_anomaly_correlation(b, c));
+  EXPECT_THROW(pairwise_daily_anomaly_correlations({a, {b[0]}}), Error);
+  EXPECT_TRUE(pairwise_daily_anomaly_correlations({}).empty());
 }
 
 TEST(SpatialCorrelation, GreatCircleDistances) {

@@ -55,22 +55,15 @@ double mean_of_defined(const std::vector<double>& values) {
   return count ? sum / count : kNaN;
 }
 
-}  // namespace
-
-double great_circle_km(double lat_a, double lon_a, double lat_b, double lon_b) {
-  const double to_radians = kPi / 180;
-  const double dlat = (lat_b - lat_a) * to_radians, dlon = (lon_b - lon_a) * to_radians;
-  const double h = std::sin(dlat / 2) * std::sin(dlat / 2) +
-                   std::cos(lat_a * to_radians) * std::cos(lat_b * to_radians) * std::sin(dlon / 2) * std::sin(dlon / 2);
-  return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(h)));
-}
-
-double daily_anomaly_correlation(const HourlySeries& a, const HourlySeries& b) {
+void require_same_hours(const HourlySeries& a, const HourlySeries& b) {
   require(a.start_hour == b.start_hour && a.values_c.size() == b.values_c.size(),
           "daily anomaly correlation: the two series must cover the same hours (start " + format_iso_hour(a.start_hour) +
               " and " + format_iso_hour(b.start_hour) + ", " + std::to_string(a.values_c.size()) + " and " +
               std::to_string(b.values_c.size()) + " hours)");
-  const auto x = daily_anomalies(a), y = daily_anomalies(b);
+}
+
+// Pearson correlation over the days valid in both; NaN with fewer than 3 or no spread.
+double correlation_of_valid_days(const std::vector<double>& x, const std::vector<double>& y) {
   double sx = 0, sy = 0;
   int n = 0;
   for (size_t d = 0; d < x.size(); ++d)
@@ -85,12 +78,50 @@ double daily_anomaly_correlation(const HourlySeries& a, const HourlySeries& b) {
   return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : kNaN;
 }
 
+}  // namespace
+
+double great_circle_km(double lat_a, double lon_a, double lat_b, double lon_b) {
+  const double to_radians = kPi / 180;
+  const double dlat = (lat_b - lat_a) * to_radians, dlon = (lon_b - lon_a) * to_radians;
+  const double h = std::sin(dlat / 2) * std::sin(dlat / 2) +
+                   std::cos(lat_a * to_radians) * std::cos(lat_b * to_radians) * std::sin(dlon / 2) * std::sin(dlon / 2);
+  return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(h)));
+}
+
+double daily_anomaly_correlation(const HourlySeries& a, const HourlySeries& b) {
+  require_same_hours(a, b);
+  return correlation_of_valid_days(daily_anomalies(a), daily_anomalies(b));
+}
+
 double daily_anomaly_correlation(const std::vector<HourlySeries>& a, const std::vector<HourlySeries>& b) {
   require(a.size() == b.size(), "daily anomaly correlation: the two ensembles have " + std::to_string(a.size()) +
                                     " and " + std::to_string(b.size()) + " members");
   std::vector<double> per_member;
   for (size_t m = 0; m < a.size(); ++m) per_member.push_back(daily_anomaly_correlation(a[m], b[m]));
   return mean_of_defined(per_member);
+}
+
+std::vector<double> pairwise_daily_anomaly_correlations(const std::vector<std::vector<HourlySeries>>& cells) {
+  if (cells.empty()) return {};
+  std::vector<std::vector<std::vector<double>>> anomalies(cells.size());  // [cell][member][day]
+  for (size_t c = 0; c < cells.size(); ++c) {
+    require(cells[c].size() == cells[0].size(), "daily anomaly correlation: cell " + std::to_string(c) + " has " +
+                                                    std::to_string(cells[c].size()) + " members, cell 0 " +
+                                                    std::to_string(cells[0].size()));
+    for (const HourlySeries& member : cells[c]) {
+      require_same_hours(cells[0][0], member);
+      anomalies[c].push_back(daily_anomalies(member));
+    }
+  }
+  std::vector<double> pairs;
+  for (size_t a = 0; a < cells.size(); ++a)
+    for (size_t b = a + 1; b < cells.size(); ++b) {
+      std::vector<double> per_member;
+      for (size_t m = 0; m < anomalies[a].size(); ++m)
+        per_member.push_back(correlation_of_valid_days(anomalies[a][m], anomalies[b][m]));
+      pairs.push_back(mean_of_defined(per_member));
+    }
+  return pairs;
 }
 
 std::vector<DistanceBin> bin_by_distance(const std::vector<PairCorrelation>& pairs, int bins) {

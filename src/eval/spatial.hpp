@@ -25,6 +25,12 @@ double daily_anomaly_correlation(const HourlySeries& a, const HourlySeries& b);
 // averaged over the members with a defined correlation (NaN when none has).
 double daily_anomaly_correlation(const std::vector<HourlySeries>& a, const std::vector<HourlySeries>& b);
 
+// For cells[c] (the members of cell c; every series on the same hours, every cell with as many
+// members), the member-averaged correlation of every pair a < b in the order (0,1), (0,2), ...,
+// (1,2), ...: the numbers daily_anomaly_correlation(cells[a], cells[b]) gives, with each series'
+// anomalies computed once (many cells: pairs x members correlations of days, not of hours).
+std::vector<double> pairwise_daily_anomaly_correlations(const std::vector<std::vector<HourlySeries>>& cells);
+
 // One pair of cells (a < b, indices into the caller's cell list).
 struct PairCorrelation {
   int cell_a = 0, cell_b = 0;
