@@ -447,9 +447,12 @@ EnsembleCells read_ensemble_cells(const std::string& path, MPI_Comm comm) {
   meta.latitude = result.cell_lats[0];
   meta.longitude = result.cell_lons[0];
   result.member_numbers.resize(static_cast<size_t>(meta.members));
-  throw_if_any_rank_failed(comm, nc_message(ncmpi_get_var_int_all(file.id(), file.varid("realization"),
-                                                                  result.member_numbers.data()),
-                                            path, "reading variable 'realization'"));
+  int realization = -1;  // files of other tools may number no members: 1, 2, ... then
+  if (ncmpi_inq_varid(file.id(), "realization", &realization) == NC_NOERR)
+    throw_if_any_rank_failed(comm, nc_message(ncmpi_get_var_int_all(file.id(), realization, result.member_numbers.data()),
+                                              path, "reading variable 'realization'"));
+  else
+    for (int m = 0; m < meta.members; ++m) result.member_numbers[m] = m + 1;
   meta.member_number = result.member_numbers[0];
   meta.seed = parse_seed(file.text(NC_GLOBAL, "climvae_seed"), path);
   meta.reference_year = static_cast<int>(file.number(NC_GLOBAL, "climvae_reference_year", 0));
