@@ -61,6 +61,7 @@ struct GeneratedCells {
 GeneratedCells read_generated(const std::vector<std::string>& paths) {
   GeneratedCells out;
   std::vector<std::map<int, std::pair<climvae::eval::HourlySeries, std::string>>> by_member;  // [cell] member -> series, file
+  std::map<std::pair<double, double>, size_t> index_of;  // (lat, lon) -> cell
   for (const std::string& path : paths) {
     const climvae::EnsembleCells file = climvae::read_ensemble_cells(path);
     const auto& meta = file.meta;
@@ -74,11 +75,9 @@ GeneratedCells read_generated(const std::vector<std::string>& paths) {
                          ", '" + paths[0] + "' that of " + std::to_string(out.meta.target_year));
     const size_t cells = file.cells();
     for (size_t c = 0; c < cells; ++c) {
-      size_t index = 0;
-      while (index < out.lats.size() && (std::abs(out.lats[index] - file.cell_lats[c]) > 1e-9 ||
-                                         std::abs(out.lons[index] - file.cell_lons[c]) > 1e-9))
-        ++index;
-      if (index == out.lats.size()) {
+      const auto [position, is_new] = index_of.emplace(std::make_pair(file.cell_lats[c], file.cell_lons[c]), out.lats.size());
+      const size_t index = position->second;
+      if (is_new) {
         out.lats.push_back(file.cell_lats[c]), out.lons.push_back(file.cell_lons[c]);
         by_member.emplace_back();
       }
