@@ -1,14 +1,19 @@
 // climvae evaluate: how faithfully a generated ensemble reproduces the observed climate of one
 // store cell (monthly means/spread/distributions, diurnal cycles, autocorrelation), and with
 // --report the extended statistics beside a classical generator, as CSV files and an HTML page.
+// Given several cells (a grid file, or files per member or per cell), also whether the cells
+// share their weather: the daily-anomaly correlation of every pair, observed and generated.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,7 +23,9 @@
 #include "common/calendar.hpp"
 #include "eval/classical_generator.hpp"
 #include "eval/climate.hpp"
+#include "eval/spatial.hpp"
 #include "eval/statistics.hpp"
+#include "engine/random.hpp"
 #include "generate/ensemble_file.hpp"
 
 namespace {
@@ -28,6 +35,9 @@ const char* const kSummary =
     "compare generated traces with the observed store (fidelity table, CSV, JSON, HTML report)";
 constexpr int kSampleHours = 14 * 24;  // the report's "two weeks of hourly data"
 constexpr int kSampleDays = 365;       // and its "year of daily means"
+constexpr int kMaxCellsListedPairwise = 20;  // more cells: the pair table is shown binned by distance
+constexpr int kDistanceBins = 10;
+constexpr double kSameCellDegrees = 1e-3;    // a generated cell is the store cell this close to it
 
 // The observed series with its trend moved to the climate the generated file represents.
 climvae::eval::HourlySeries observed_series(const climvae::Store& store, int cell, int year) {
@@ -40,19 +50,122 @@ climvae::eval::HourlySeries observed_series(const climvae::Store& store, int cel
   return series;
 }
 
-std::vector<climvae::eval::HourlySeries> generated_members(const climvae::Ensemble& ensemble, int utc_offset_hours) {
-  const auto& meta = ensemble.meta;
-  std::vector<climvae::eval::HourlySeries> members(static_cast<size_t>(meta.members));
-  for (int m = 0; m < meta.members; ++m) {
-    auto& member = members[m];
-    member.start_hour = meta.start_hour;
-    member.utc_offset_hours = utc_offset_hours;
-    member.values_c.resize(static_cast<size_t>(meta.num_hours));
-    for (int64_t t = 0; t < meta.num_hours; ++t)
-      member.values_c[t] = static_cast<double>(ensemble.tas_k[t * meta.members + m]) - kZeroCelsiusInKelvin;
+// The generated files, cell by cell: each file holds cells x members (a grid file, a one-member
+// cells file, or a one-cell file); together they must give every cell the same members.
+struct GeneratedCells {
+  climvae::EnsembleMeta meta;  // the first file's, with members = the members per cell
+  std::vector<double> lats, lons;
+  std::vector<std::vector<climvae::eval::HourlySeries>> members;  // [cell][member], utc_offset_hours 0
+};
+
+GeneratedCells read_generated(const std::vector<std::string>& paths) {
+  GeneratedCells out;
+  std::vector<std::map<int, std::pair<climvae::eval::HourlySeries, std::string>>> by_member;  // [cell] member -> series, file
+  std::map<std::pair<double, double>, size_t> index_of;  // (lat, lon) -> cell
+  for (const std::string& path : paths) {
+    const climvae::EnsembleCells file = climvae::read_ensemble_cells(path);
+    const auto& meta = file.meta;
+    if (out.lats.empty()) out.meta = meta;
+    climvae::require(meta.start_hour == out.meta.start_hour && meta.num_hours == out.meta.num_hours,
+                     "--generated '" + path + "' covers " + climvae::format_iso_hour(meta.start_hour) + " + " +
+                         std::to_string(meta.num_hours) + " hours, '" + paths[0] + "' " +
+                         climvae::format_iso_hour(out.meta.start_hour) + " + " + std::to_string(out.meta.num_hours));
+    climvae::require(meta.target_year == out.meta.target_year,
+                     "--generated '" + path + "' represents the climate of " + std::to_string(meta.target_year) +
+                         ", '" + paths[0] + "' that of " + std::to_string(out.meta.target_year));
+    const size_t cells = file.cells();
+    for (size_t c = 0; c < cells; ++c) {
+      const auto [position, is_new] = index_of.emplace(std::make_pair(file.cell_lats[c], file.cell_lons[c]), out.lats.size());
+      const size_t index = position->second;
+      if (is_new) {
+        out.lats.push_back(file.cell_lats[c]), out.lons.push_back(file.cell_lons[c]);
+        by_member.emplace_back();
+      }
+      for (int m = 0; m < meta.members; ++m) {
+        const int number = file.member_numbers[m];
+        const auto found = by_member[index].find(number);
+        climvae::require(found == by_member[index].end(),
+                         "--generated: member " + std::to_string(number) + " of the cell at " +
+                             std::to_string(file.cell_lats[c]) + " N " + std::to_string(file.cell_lons[c]) +
+                             " E is in both '" + (found == by_member[index].end() ? "" : found->second.second) +
+                             "' and '" + path + "'");
+        climvae::eval::HourlySeries series;
+        series.start_hour = meta.start_hour;
+        series.values_c.resize(static_cast<size_t>(meta.num_hours));
+        for (int64_t t = 0; t < meta.num_hours; ++t)
+          series.values_c[t] =
+              static_cast<double>(file.tas_k[(static_cast<size_t>(t) * meta.members + m) * cells + c]) - kZeroCelsiusInKelvin;
+        by_member[index].emplace(number, std::make_pair(std::move(series), path));
+      }
+    }
   }
-  return members;
+  for (size_t c = 0; c < by_member.size(); ++c) {
+    climvae::require(by_member[c].size() == by_member[0].size(),
+                     "--generated: the cell at " + std::to_string(out.lats[c]) + " N " + std::to_string(out.lons[c]) +
+                         " E has " + std::to_string(by_member[c].size()) + " members, the first cell " +
+                         std::to_string(by_member[0].size()) + " (give every member file of the run)");
+    out.members.emplace_back();
+    auto first = by_member[0].begin();
+    for (auto& [number, entry] : by_member[c]) {
+      climvae::require(number == (first++)->first, "--generated: the cells do not hold the same member numbers");
+      out.members.back().push_back(std::move(entry.first));
+    }
+  }
+  out.meta.members = static_cast<int>(out.members.empty() ? 0 : out.members[0].size());
+  return out;
 }
+
+// The store cell at (lat, lon), or -1.
+int store_cell_at(const climvae::Store& store, double lat, double lon) {
+  for (size_t c = 0; c < store.cells.size(); ++c)
+    if (std::abs(store.cells[c].latitude - lat) < kSameCellDegrees && std::abs(store.cells[c].longitude - lon) < kSameCellDegrees)
+      return static_cast<int>(c);
+  return -1;
+}
+
+// Pair correlations of the generated cells (store_cells[i]: the store cell of generated cell i).
+std::vector<climvae::eval::PairCorrelation> pair_correlations(const climvae::Store& store, int year,
+                                                              const std::vector<int>& store_cells,
+                                                              const GeneratedCells& generated) {
+  namespace ev = climvae::eval;
+  std::vector<std::vector<ev::HourlySeries>> observed;
+  for (int c : store_cells) observed.push_back({observed_series(store, c, year)});
+  const auto observed_r = ev::pairwise_daily_anomaly_correlations(observed);
+  const auto generated_r = ev::pairwise_daily_anomaly_correlations(generated.members);
+  std::vector<ev::PairCorrelation> pairs;
+  for (size_t a = 0, i = 0; a < store_cells.size(); ++a)
+    for (size_t b = a + 1; b < store_cells.size(); ++b, ++i) {
+      ev::PairCorrelation p;
+      p.cell_a = store_cells[a], p.cell_b = store_cells[b];
+      p.distance_km = ev::great_circle_km(generated.lats[a], generated.lons[a], generated.lats[b], generated.lons[b]);
+      p.observed = observed_r[i], p.generated = generated_r[i], p.classical = NAN;
+      pairs.push_back(p);
+    }
+  return pairs;
+}
+
+// The classical generator's pair correlations: fitted to each cell's observed series and run with
+// a stream of its own per cell (independent cells), as many members and hours as generated.
+void add_classical_correlations(std::vector<climvae::eval::PairCorrelation>& pairs, const climvae::Store& store,
+                                int year, const std::vector<int>& store_cells, const GeneratedCells& generated) {
+  namespace ev = climvae::eval;
+  std::vector<std::vector<ev::HourlySeries>> classical;
+  for (int c : store_cells) {
+    const auto model = ev::fit_classical_generator(observed_series(store, c, year));
+    classical.push_back(ev::generate_classical(model, generated.meta.start_hour, store.cells[c].utc_offset_hours,
+                                               generated.meta.num_hours, generated.meta.members,
+                                               climvae::stream_key(generated.meta.seed, static_cast<uint64_t>(c))));
+  }
+  const auto classical_r = ev::pairwise_daily_anomaly_correlations(classical);
+  for (size_t i = 0; i < pairs.size(); ++i) pairs[i].classical = classical_r[i];
+}
+
+// The pair correlations and their distance bins; lats and lons of every store cell.
+struct Spatial {
+  std::vector<climvae::eval::PairCorrelation> pairs;
+  std::vector<climvae::eval::DistanceBin> bins;
+  std::vector<double> lats, lons;
+};
 
 // Atomic write: PATH.tmp-<pid>, then renamed, so an interrupted run leaves no half file.
 template <typename Write>
@@ -112,7 +225,8 @@ std::string shell_quoted(const std::string& text) {
 void write_report(const std::string& dir, const std::string& python, const std::string& script,
                   const climvae::eval::HourlySeries& observed,
                   const std::vector<climvae::eval::HourlySeries>& members, const climvae::eval::Comparison& fidelity,
-                  uint64_t seed, const std::vector<std::pair<std::string, std::string>>& provenance) {
+                  uint64_t seed, const std::optional<Spatial>& spatial,
+                  const std::vector<std::pair<std::string, std::string>>& provenance) {
   namespace ev = climvae::eval;
   std::error_code error;
   std::filesystem::create_directories(dir, error);
@@ -151,6 +265,11 @@ void write_report(const std::string& dir, const std::string& python, const std::
   for (const auto* s : {&observed, &first, &classical.front()})
     daily.push_back(daily_means(sample_window(*s, 1, 1, kSampleDays * 24)));
   write_file(in_dir("daily_sample.csv"), "report", [&](std::ostream& out) { write_samples(out, "day", daily); });
+  if (spatial) {
+    write_file(in_dir("spatial_pairs.csv"), "report",
+               [&](std::ostream& out) { ev::write_pairs_csv(out, spatial->pairs, spatial->lats, spatial->lons); });
+    write_file(in_dir("spatial_bins.csv"), "report", [&](std::ostream& out) { ev::write_bins_csv(out, spatial->bins); });
+  }
   write_file(in_dir("provenance.txt"), "report", [&](std::ostream& out) {
     for (const auto& [key, value] : provenance) out << key << ": " << value << '\n';
     out << "observed_years: " << observed_years << "\nclassical_phi: " << classical_model.phi << '\n'
@@ -175,10 +294,14 @@ int run(int argc, char** argv) {
   po::options_description options("climvae evaluate");
   options.add_options()
       ("store", po::value<std::string>()->required(), "observed cell store (from climvae prepare)")
-      ("generated", po::value<std::string>()->required(), "generated ensemble (from climvae generate)")
+      ("generated", po::value<std::vector<std::string>>()->multitoken()->required(),
+       "generated ensemble (from climvae generate): one file, or several (one per member or per cell) of one run")
       ("csv", po::value<std::string>(), "also write the comparison as CSV to this file")
       ("json", po::value<std::string>(), "also write the comparison as JSON to this file")
-      ("cell", po::value<int>()->default_value(0), "store cell the ensemble was generated for (0-based)")
+      ("spatial-csv", po::value<std::string>(), "several cells: write the pair correlations as CSV to this file")
+      ("spatial-json", po::value<std::string>(), "several cells: write the pair correlations and distance bins as JSON")
+      ("cell", po::value<int>()->default_value(0),
+       "store cell whose fidelity is evaluated (0-based; with several generated cells: default the first of them)")
       ("report", po::value<std::string>(),
        "write extended statistics beside a classical generator (CSV) and an HTML report to this directory")
       ("report-script", po::value<std::string>()->default_value(CLIMVAE_REPORT_SCRIPT),
@@ -189,37 +312,89 @@ int run(int argc, char** argv) {
   if (!climvae::cli::parse("evaluate", kSummary, options, argc, argv, vm)) return 0;
 
   const std::string store_path = vm["store"].as<std::string>();
-  const std::string generated_path = vm["generated"].as<std::string>();
-  const int cell = vm["cell"].as<int>();
+  const std::vector<std::string> generated_paths = vm["generated"].as<std::vector<std::string>>();
+  std::string generated_text;
+  for (const std::string& path : generated_paths) generated_text += (generated_text.empty() ? "" : " ") + path;
 
   const climvae::Store store = climvae::read_store(store_path);
+  GeneratedCells generated = read_generated(generated_paths);
+  if (!climvae::cli::is_root()) return 0;  // the statistics are cheap: rank 0 does them alone
+  climvae::require(generated.meta.members > 0, "--generated '" + generated_text + "' holds no members");
+  const bool several = generated.lats.size() > 1;
+  for (const char* option : {"spatial-csv", "spatial-json"})
+    climvae::require(several || !vm.count(option), std::string("--") + option + " needs several generated cells");
+
+  // One generated cell: it is --cell's (a note when its location differs). Several: each is the
+  // store cell at its location, and --cell picks the one evaluated in full.
+  int cell = vm["cell"].as<int>();
   climvae::require(cell >= 0 && cell < static_cast<int>(store.cells.size()),
                    "--cell " + std::to_string(cell) + " is outside store '" + store_path + "', which has " +
                        std::to_string(store.cells.size()) + " cells");
-  const climvae::Ensemble ensemble = climvae::read_ensemble(generated_path);
-  if (!climvae::cli::is_root()) return 0;  // the statistics are cheap: rank 0 does them alone
+  size_t generated_index = 0;
+  std::vector<int> store_cells;
+  if (several) {
+    for (size_t g = 0; g < generated.lats.size(); ++g) {
+      const int c = store_cell_at(store, generated.lats[g], generated.lons[g]);
+      climvae::require(c >= 0, "--generated: no cell of store '" + store_path + "' is at " +
+                                   std::to_string(generated.lats[g]) + " N " + std::to_string(generated.lons[g]) + " E");
+      store_cells.push_back(c);
+    }
+    // Pairs and tables in store order, whatever order the files hold the cells in.
+    std::vector<size_t> order(store_cells.size());
+    for (size_t g = 0; g < order.size(); ++g) order[g] = g;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return store_cells[a] < store_cells[b]; });
+    GeneratedCells sorted;
+    sorted.meta = generated.meta;
+    std::vector<int> sorted_cells;
+    for (size_t g : order) {
+      climvae::require(sorted_cells.empty() || sorted_cells.back() != store_cells[g],
+                       "--generated: two generated cells are both store cell " + std::to_string(store_cells[g]));
+      sorted_cells.push_back(store_cells[g]);
+      sorted.lats.push_back(generated.lats[g]), sorted.lons.push_back(generated.lons[g]);
+      sorted.members.push_back(std::move(generated.members[g]));
+    }
+    generated = std::move(sorted);
+    store_cells = std::move(sorted_cells);
+    if (vm["cell"].defaulted()) cell = store_cells[0];
+    const auto found = std::find(store_cells.begin(), store_cells.end(), cell);
+    climvae::require(found != store_cells.end(), "--cell " + std::to_string(cell) + " was not generated");
+    generated_index = static_cast<size_t>(found - store_cells.begin());
+  }
 
   // Files from other tools may carry no target year: compare with the store's own climate then.
-  const int year = ensemble.meta.target_year != 0 ? ensemble.meta.target_year : store.reference_year;
+  const int year = generated.meta.target_year != 0 ? generated.meta.target_year : store.reference_year;
   const auto& observed_cell = store.cells[cell];
   const auto observed_hourly = observed_series(store, cell, year);
-  const auto members = generated_members(ensemble, observed_cell.utc_offset_hours);
-  climvae::require(!members.empty(), "--generated '" + generated_path + "' holds no members");
+  std::vector<climvae::eval::HourlySeries> members = generated.members[generated_index];
+  for (auto& member : members) member.utc_offset_hours = observed_cell.utc_offset_hours;
   const auto observed = climvae::eval::compute_statistics(observed_hourly);
-  const auto generated = climvae::eval::compute_statistics(members);
-  const auto comparison = climvae::eval::compare(observed, generated);
+  const auto generated_statistics = climvae::eval::compute_statistics(members);
+  const auto comparison = climvae::eval::compare(observed, generated_statistics);
 
   std::cout << "observed:  " << store_path << " cell " << cell << " (" << observed_cell.latitude << " N, "
             << observed_cell.longitude << " E, UTC" << (observed_cell.utc_offset_hours < 0 ? "" : "+")
             << observed_cell.utc_offset_hours << "), trend moved to " << year << "\n"
-            << "generated: " << generated_path << " (" << ensemble.meta.members << " members x "
-            << ensemble.meta.num_hours << " hours at " << ensemble.meta.latitude << " N, "
-            << ensemble.meta.longitude << " E)\n";
-  if (std::abs(ensemble.meta.latitude - observed_cell.latitude) > 1e-6 ||
-      std::abs(ensemble.meta.longitude - observed_cell.longitude) > 1e-6)
+            << "generated: " << generated_text << " (" << generated.meta.members << " members x "
+            << generated.meta.num_hours << " hours at " << generated.lats[generated_index] << " N, "
+            << generated.lons[generated_index] << " E"
+            << (several ? "; " + std::to_string(generated.lats.size()) + " cells in all" : std::string()) << ")\n";
+  if (!several && (std::abs(generated.lats[0] - observed_cell.latitude) > 1e-6 ||
+                   std::abs(generated.lons[0] - observed_cell.longitude) > 1e-6))
     std::cout << "note: the generated file's location differs from store cell " << cell << " (see --cell)\n";
   std::cout << "\n";
   climvae::eval::print_table(std::cout, comparison);
+
+  std::optional<Spatial> spatial;
+  if (several) {
+    spatial.emplace();
+    spatial->pairs = pair_correlations(store, year, store_cells, generated);
+    if (vm.count("report")) add_classical_correlations(spatial->pairs, store, year, store_cells, generated);
+    spatial->bins = climvae::eval::bin_by_distance(spatial->pairs, kDistanceBins);
+    for (const auto& c : store.cells) spatial->lats.push_back(c.latitude), spatial->lons.push_back(c.longitude);
+    std::cout << "\n";
+    climvae::eval::print_spatial_table(std::cout, spatial->pairs, spatial->bins,
+                                       kMaxCellsListedPairwise * (kMaxCellsListedPairwise - 1) / 2);
+  }
 
   if (vm.count("csv"))
     write_file(vm["csv"].as<std::string>(), "csv",
@@ -227,23 +402,31 @@ int run(int argc, char** argv) {
   if (vm.count("json"))
     write_file(vm["json"].as<std::string>(), "json",
                [&](std::ostream& out) { climvae::eval::write_json(out, comparison); });
+  if (vm.count("spatial-csv"))
+    write_file(vm["spatial-csv"].as<std::string>(), "spatial-csv",
+               [&](std::ostream& out) { climvae::eval::write_pairs_csv(out, spatial->pairs, spatial->lats, spatial->lons); });
+  if (vm.count("spatial-json"))
+    write_file(vm["spatial-json"].as<std::string>(), "spatial-json",
+               [&](std::ostream& out) { climvae::eval::write_spatial_json(out, spatial->pairs, spatial->bins); });
+  const auto& meta = generated.meta;
   if (vm.count("report"))
     write_report(vm["report"].as<std::string>(), vm["python"].as<std::string>(), vm["report-script"].as<std::string>(),
                  observed_hourly, members,
-                 comparison, ensemble.meta.seed,
-                 {{"model", ensemble.meta.model_path},
-                  {"generated", generated_path},
+                 comparison, meta.seed, spatial,
+                 {{"model", meta.model_path},
+                  {"generated", generated_text},
                   {"store", store_path},
-                  {"seed", std::to_string(ensemble.meta.seed)},
-                  {"scenario", ensemble.meta.scenario},
-                  {"members", std::to_string(ensemble.meta.members) + " x " + std::to_string(ensemble.meta.num_hours) +
-                                  " hours from " + climvae::format_iso_hour(ensemble.meta.start_hour)},
+                  {"seed", std::to_string(meta.seed)},
+                  {"scenario", meta.scenario},
+                  {"members", std::to_string(meta.members) + " x " + std::to_string(meta.num_hours) +
+                                  " hours from " + climvae::format_iso_hour(meta.start_hour)},
                   {"data", store.source},
                   {"cell", std::to_string(cell) + " (" + std::to_string(observed_cell.latitude) + " N, " +
                                std::to_string(observed_cell.longitude) + " E)"},
+                  {"cells_compared", std::to_string(generated.lats.size())},
                   {"observed_moved_to_year", std::to_string(year)},
                   {"prepare_command", store.history},
-                  {"generate_command", ensemble.meta.history},
+                  {"generate_command", meta.history},
                   {"evaluate_command", climvae::cli::command_line(argc, argv)},
                   {"created", climvae::utc_now_text()}});
   return 0;

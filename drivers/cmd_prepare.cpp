@@ -34,10 +34,10 @@ po::options_description prepare_options() {
   po::options_description options("Prepare");
   options.add_options()
     ("input", po::value<std::vector<std::string>>()->multitoken(),
-     "hourly CSV: Open-Meteo export or 'time,value' (UTC), or a half-hourly station CSV (Date,Period,Temp); repeat for "
-     "several cells; or one or more ERA5 NetCDF files of one region")
+     "hourly CSV: Open-Meteo export or 'time,value' (UTC), a half-hourly station CSV (Date,Period,Temp) or a UCI "
+     "Beijing station CSV (year,month,day,hour,...,TEMP); repeat for several cells; or one or more ERA5 NetCDF files of one region")
     ("sites", po::value<std::string>(), "site list, one cell per line: PATH[,LAT,LON[,TIMESTAMP_UTC_OFFSET]] (paths relative to the list)")
-    ("timestamp-offset", po::value<int>(), "half-hourly station CSV: its timestamps are UTC + H hours (standard time)")
+    ("timestamp-offset", po::value<int>(), "station CSV (half-hourly or Beijing): its timestamps are UTC + H hours (standard time)")
     ("output", po::value<std::string>()->required(), "store to write (CDF-5 NetCDF)")
     ("lat", po::value<double>(), "cell latitude in degrees north (default: CSV metadata or file name)")
     ("lon", po::value<double>(), "cell longitude in degrees east (default: CSV metadata or file name)")
@@ -128,11 +128,14 @@ std::vector<Site> sites_of(const po::variables_map& vm) {
 }
 
 climvae::HourlySeries read_site_series(const Site& site, std::optional<climvae::TemperatureUnit> units) {
-  if (!climvae::is_halfhourly_station_csv(site.path)) return climvae::read_csv_series(site.path, units);
+  const bool halfhourly = climvae::is_halfhourly_station_csv(site.path);
+  const bool prsa = !halfhourly && climvae::is_prsa_station_csv(site.path);
+  if (!halfhourly && !prsa) return climvae::read_csv_series(site.path, units);
   climvae::require(site.timestamp_offset_hours.has_value(),
-                   site.path + ": half-hourly station data in local standard time: give the UTC offset of its timestamps "
-                               "(--timestamp-offset 10, or the 4th field in --sites)");
-  return climvae::read_halfhourly_station_csv(site.path, *site.timestamp_offset_hours);
+                   site.path + ": station data in local standard time: give the UTC offset of its timestamps "
+                               "(--timestamp-offset H, or the 4th field in --sites; Beijing is 8, Sydney 10)");
+  return halfhourly ? climvae::read_halfhourly_station_csv(site.path, *site.timestamp_offset_hours)
+                    : climvae::read_prsa_station_csv(site.path, *site.timestamp_offset_hours);
 }
 
 climvae::PreprocessOptions preprocess_options(const po::variables_map& vm) {

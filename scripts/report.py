@@ -2,7 +2,8 @@
 """Draws the figures and writes index.html of a `climvae evaluate --report DIR` directory.
 
 Reads only the files climvae wrote there (statistics.csv, skill.csv, fidelity*.csv,
-hourly_sample.csv, daily_sample.csv, provenance.txt; columns in docs/evaluation.md), so a
+hourly_sample.csv, daily_sample.csv, provenance.txt, and with several cells spatial_pairs.csv and
+spatial_bins.csv; columns in docs/evaluation.md), so a
 report can be redrawn without rerunning the evaluation:  python3 scripts/report.py DIR
 Needs matplotlib (Debian: python3-matplotlib) and numpy.
 """
@@ -22,6 +23,7 @@ SOURCES = ("observed", "vae", "classical")
 LABELS = {"observed": "observed", "vae": "VAE", "classical": "classical (harmonic + AR(1))"}
 COLOURS = {"observed": "black", "vae": "tab:red", "classical": "tab:blue"}
 SEASONS = ("DJF", "MAM", "JJA", "SON")
+MAX_PAIRS_LISTED = 190  # 20 cells: more pairs are summarised by distance bin, as evaluate prints them
 
 
 def number(text):
@@ -185,13 +187,69 @@ def return_level_figure(s, d):
                 high = s.value(f"{kind}_return_level_c", "all", years, src + "_high")
                 level = s.value(f"{kind}_return_level_c", "all", years, src)
                 shift = 1.04 if src == "vae" else 0.96
-                ax.errorbar([years * shift], [level], yerr=[[level - low], [high - level]], color=COLOURS[src],
-                            capsize=3, fmt="s", ms=3)
+                # The 5-95 % range of short-record estimates need not contain the full-ensemble
+                # estimate (a skewed sampling distribution): draw the range and the point apart.
+                if not (math.isnan(low) or math.isnan(high)):
+                    ax.vlines(years * shift, low, high, color=COLOURS[src])
+                ax.plot([years * shift], [level], "s", color=COLOURS[src], ms=3)
         ax.set_xscale("log")
         ax.set(title=f"{'Annual maximum' if sign > 0 else 'Annual minimum'}: GEV (L-moments)",
                xlabel="return period (years)", ylabel="°C")
     axes[0].legend(fontsize=8)
     return save(fig, d, "return_levels.png")
+
+
+def spatial_figure(d):
+    """Pair correlations of daily-mean anomalies: generated against observed, and against distance."""
+    pairs = read_rows(os.path.join(d, "spatial_pairs.csv"))
+    bins = [b for b in read_rows(os.path.join(d, "spatial_bins.csv")) if int(b["pairs"]) > 0]
+    column = lambda rows, name: np.array([number(r[name]) for r in rows])
+    observed, distance = column(pairs, "observed"), column(pairs, "distance_km")
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for name, src in (("generated", "vae"), ("classical", "classical")):
+        axes[0].scatter(observed, column(pairs, name), s=14, color=COLOURS[src], label=LABELS[src])
+    axes[0].plot([-1, 1], [-1, 1], color="grey", lw=0.8, label="1:1")
+    axes[0].set(xlabel="observed r", ylabel="generated r", xlim=(-0.2, 1.02), ylim=(-0.2, 1.02),
+                title="Pairs of cells: generated against observed")
+    axes[0].set_aspect("equal")
+    axes[0].legend(fontsize=8)
+    for name, src in (("observed", "observed"), ("generated", "vae"), ("classical", "classical")):
+        axes[1].scatter(distance, column(pairs, name), s=10, color=COLOURS[src], alpha=0.6, label=LABELS[src])
+        if len(pairs) > MAX_PAIRS_LISTED and len(bins) > 1:
+            centre = (column(bins, "from_km") + column(bins, "to_km")) / 2
+            axes[1].plot(centre, column(bins, name), color=COLOURS[src], lw=1)
+    axes[1].axhline(0, color="grey", lw=0.5)
+    axes[1].set(xlabel="great-circle distance (km)", ylabel="r", ylim=(-0.2, 1.02),
+                title="Against distance" + (" (lines: bin means)" if len(pairs) > MAX_PAIRS_LISTED else ""))
+    axes[1].legend(fontsize=8)
+    fig.suptitle("Correlation of daily-mean anomalies between cells")
+    return save(fig, d, "spatial.png")
+
+
+def spatial_table(d):
+    pairs = read_rows(os.path.join(d, "spatial_pairs.csv"))
+    if len(pairs) > MAX_PAIRS_LISTED:
+        bins = read_rows(os.path.join(d, "spatial_bins.csv"))
+        return table(["from (km)", "to (km)", "pairs", "observed", "VAE", "classical"],
+                     [[td(number(b["from_km"])), td(number(b["to_km"])), td(b["pairs"])] +
+                      [td(number(b[c])) for c in ("observed", "generated", "classical")] for b in bins])
+    rows = []
+    for r in pairs:
+        ident = f"pair-{r['cell_a']}-{r['cell_b']}"
+        rows.append([td(r["cell_a"]), td(r["cell_b"]), td(number(r["distance_km"]))] +
+                    [td(number(r[c]), f"{ident}-{c}") for c in ("observed", "generated", "classical")])
+    return table(["cell a", "cell b", "distance (km)", "observed", "VAE", "classical"], rows)
+
+
+def spatial_section(d):
+    if not os.path.exists(os.path.join(d, "spatial_pairs.csv")):
+        return "", []
+    text = f"""<h2>Cells together: correlation of daily-mean anomalies</h2>
+<p>For each pair of cells, the correlation of their daily means (UTC days) with each calendar month's mean
+removed; generated: member m of one cell against member m of the other, averaged over the members. The
+classical generator runs each cell with its own random stream: its pairs are independent (r ≈ 0).</p>
+{spatial_table(d)}"""
+    return text, [("Correlation between cells", spatial_figure(d))]
 
 
 def table(header, rows):
@@ -307,6 +365,8 @@ def main(directory):
         ("Spell lengths", spells_figure(s, directory)),
         ("Return levels", return_level_figure(s, directory)),
     ]
+    spatial_html, spatial_figures = spatial_section(directory)
+    figures += spatial_figures
     figure_html = "\n".join(f'<h3>{html.escape(t)}</h3>\n<img src="{f}" alt="{html.escape(t)}">' for t, f in figures)
     page = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>climvae evaluation report</title><style>{STYLE}</style></head>
@@ -330,6 +390,7 @@ the observed record, drawn from the generated members.</p>
 {daily_table(s)}
 <h2>Fidelity checks</h2>
 {fidelity_table(directory)}
+{spatial_html}
 <h2>Provenance</h2>
 {provenance_table(directory)}
 <script>

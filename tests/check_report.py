@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks a report as Chromium rendered it (its --dump-dom output) against the report directory:
 the browser loaded every image, each <img> is a valid PNG file in the directory, and the numbers in
-the skill, return-level and spell tables are those of skill.csv and statistics.csv.
+the skill, return-level and spell tables are those of skill.csv and statistics.csv, and with several cells
+(spatial_pairs.csv) the correlation figure is there and the pair table shows spatial_pairs.csv.
 Usage: check_report.py REPORT_DIR DOM_HTML"""
 import csv
 import html.parser
@@ -59,8 +60,12 @@ def main(directory, dom_path):
     if page.body.get("data-images-missing") != "0":
         errors.append(f"browser: images not loaded: {page.body.get('data-images-missing')!r} "
                       f"(loaded {page.body.get('data-images-loaded')!r})")
-    if len(page.images) < 8:
-        errors.append(f"expected 8 figures, found {len(page.images)}")
+    spatial = os.path.join(directory, "spatial_pairs.csv")
+    figures = 9 if os.path.exists(spatial) else 8
+    if len(page.images) < figures:
+        errors.append(f"expected {figures} figures, found {len(page.images)}")
+    if os.path.exists(spatial) and "spatial.png" not in page.images:
+        errors.append("spatial_pairs.csv is there but the page has no spatial.png")
     for src in page.images:
         size = png_size(os.path.join(directory, src))
         if not size or min(size) < 100:
@@ -88,6 +93,17 @@ def main(directory, dom_path):
         if key:
             if key not in stats or not same(text, stats[key]):
                 errors.append(f"{ident}: page {text!r}, statistics.csv {stats.get(key)!r}")
+            checked += 1
+    pairs = []
+    if os.path.exists(spatial):
+        with open(spatial) as f:
+            pairs = list(csv.DictReader(f))
+    for r in pairs if len(pairs) <= 190 else []:  # more pairs: the page shows the distance bins instead
+        for column in ("observed", "generated", "classical"):
+            value = float(r[column]) if r[column] else math.nan
+            text = page.cells.get(f"pair-{r['cell_a']}-{r['cell_b']}-{column}")
+            if text is None or not same(text, value):
+                errors.append(f"pair {r['cell_a']}-{r['cell_b']} {column}: page {text!r}, spatial_pairs.csv {r[column]!r}")
             checked += 1
     with open(os.path.join(directory, "fidelity.csv")) as f:
         rows = list(csv.DictReader(f))

@@ -100,6 +100,60 @@ TEST(StationSeries, DaylightSavingDaysAndBadRowsAreRefused) {
   std::remove(path.c_str());
 }
 
+TEST(StationSeries, BeijingHourlyLocalTimeBecomesUtc) {
+  const std::string path = temp_path("prsa.csv");
+  // The UCI layout: columns found by name, the others ignored; NA missing; a skipped hour is NaN.
+  write_file(path,
+             "\"No\",\"year\",\"month\",\"day\",\"hour\",\"PM2.5\",\"TEMP\",\"station\"\r\n"
+             "1,2013,3,1,0,4,-0.7,\"Dongsi\"\r\n"
+             "2,2013,3,1,1,8,NA,\"Dongsi\"\r\n"
+             "3,2013,3,1,2,7,-1.2,\"Dongsi\"\r\n"
+             "4,2013,3,1,4,6,2.5,\"Dongsi\"\r\n");
+  ASSERT_TRUE(is_prsa_station_csv(path));
+  EXPECT_FALSE(is_halfhourly_station_csv(path));
+  const HourlySeries s = read_prsa_station_csv(path, 8);
+  EXPECT_EQ(format_iso_hour(s.start_hour), "2013-02-28T16:00");  // 00:00 Beijing time = 16:00 UTC the day before
+  ASSERT_EQ(s.values_k.size(), 5u);
+  EXPECT_NEAR(s.values_k[0], 273.15 - 0.7, 1e-9);
+  EXPECT_TRUE(std::isnan(s.values_k[1]));
+  EXPECT_TRUE(std::isnan(s.values_k[3]));  // hour 3 has no row
+  EXPECT_NEAR(s.values_k[4], 273.15 + 2.5, 1e-9);
+
+  // The test copy of a real station: every hour of 2013-03 .. 2017-02.
+  const HourlySeries dongsi =
+      read_prsa_station_csv(std::string(CLIMVAE_TEST_DATA) + "/beijing/PRSA_TEMP_Dongsi_20130301-20170228.csv", 8);
+  EXPECT_EQ(format_iso_hour(dongsi.start_hour), "2013-02-28T16:00");
+  EXPECT_EQ(dongsi.values_k.size(), 35064u);
+  std::remove(path.c_str());
+}
+
+TEST(StationSeries, BeijingBadRowsNameFileAndLine) {
+  const std::string path = temp_path("prsa_bad.csv");
+  const std::string header = "\"year\",\"month\",\"day\",\"hour\",\"TEMP\"\n";
+  const std::pair<std::string, std::string> cases[] = {
+      {header + "2013,3,1,0,1\n2013,3,1,0,2\n", ":3: 2013-3-1 hour 0 does not come after"},
+      {header + "2013,3,1,5,1\n2013,3,1,4,2\n", ":3: 2013-3-1 hour 4 does not come after"},
+      {header + "2013,2,29,0,1\n", ":2: day '29' is not 1..28"},
+      {header + "2013,3,1,24,1\n", ":2: hour '24' is not 0..23"},
+      {header + "2013,3,1,0,warm\n", ":2: non-numeric TEMP 'warm'"},
+      {header + "2013,3,1\n", ":2: expected at least 5 fields"},
+      {header, "no data rows"},
+  };
+  for (const auto& [text, message] : cases) {
+    write_file(path, text);
+    try {
+      read_prsa_station_csv(path, 8);
+      ADD_FAILURE() << "no error for: " << text;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+  }
+  write_file(path, "\"year\",\"month\",\"day\",\"hour\",\"PM2.5\"\n2013,3,1,0,1\n");
+  EXPECT_FALSE(is_prsa_station_csv(path));  // no TEMP column
+  EXPECT_THROW(read_prsa_station_csv(path, 8), Error);
+  std::remove(path.c_str());
+}
+
 TEST(MergeCellStores, AlignsSitesOnTheUnionOfTheirUtcAxes) {
   HourlySeries a, b;
   a.start_hour = parse_iso_hour("2011-01-01T00:00");

@@ -189,6 +189,51 @@ TEST(EnsembleFile, WriterAcceptsBlocksFromEveryRank) {
   EXPECT_EQ(read_ensemble(path).tas_k, whole.tas_k);
 }
 
+// Every cell of a grid file and of a one-member cells file: tas(t, m, cell) = 100 t + 10 m + cell,
+// cells row by row (lat index, then lon index).
+TEST(EnsembleFile, ReadsEveryCellOfGridAndCellsFiles) {
+  const SharedTemporaryDirectory temporary;
+  const std::string& dir = temporary;
+  const int64_t hours = 4;
+  EnsembleMeta grid = sample_ensemble(hours, 2).meta;
+  grid.lats = {52.6, 52.35};
+  grid.lons = {13.1, 13.35, 13.6};
+  EnsembleMeta cells = grid;
+  cells.layout = EnsembleLayout::cells;
+  cells.members = 1;
+  cells.member_number = 4;
+  cells.lons = {13.1, 13.35};
+  for (const EnsembleMeta& meta : {grid, cells}) {
+    const int64_t ny = meta.num_lats(), nx = meta.num_lons();
+    std::vector<float> values;  // (time, member, y, x)
+    for (int64_t t = 0; t < hours; ++t)
+      for (int m = 0; m < meta.members; ++m)
+        for (int64_t c = 0; c < ny * nx; ++c) values.push_back(static_cast<float>(100 * t + 10 * m + c));
+    const std::string path = dir + (meta.layout == EnsembleLayout::grid ? "/grid.nc" : "/cells.nc");
+    EnsembleWriter writer(path, meta, false);
+    if (world_rank() == 0) writer.post(0, hours, 0, meta.members, 0, 0, values, ny, nx);
+    writer.flush();
+    writer.commit();
+
+    const EnsembleCells read = read_ensemble_cells(path);
+    ASSERT_EQ(read.cells(), static_cast<size_t>(ny * nx)) << path;
+    EXPECT_EQ(read.meta.members, meta.members);
+    EXPECT_EQ(read.meta.num_hours, hours);
+    EXPECT_EQ(read.meta.start_hour, meta.start_hour);
+    EXPECT_EQ(read.meta.seed, meta.seed);
+    EXPECT_EQ(read.tas_k, values) << path;
+    if (meta.layout == EnsembleLayout::grid) {
+      EXPECT_EQ(read.member_numbers, (std::vector<int>{1, 2}));
+      EXPECT_EQ(read.cell_lats, (std::vector<double>{52.6, 52.6, 52.6, 52.35, 52.35, 52.35}));
+      EXPECT_EQ(read.cell_lons, (std::vector<double>{13.1, 13.35, 13.6, 13.1, 13.35, 13.6}));
+    } else {
+      EXPECT_EQ(read.member_numbers, (std::vector<int>{4}));
+      EXPECT_EQ(read.cell_lats, (std::vector<double>{52.6, 52.35}));
+      EXPECT_EQ(read.cell_lons, (std::vector<double>{13.1, 13.35}));
+    }
+  }
+}
+
 TEST(EnsembleFile, RefusesAnExistingOutputUnlessOverwriting) {
   const SharedTemporaryDirectory temporary;
   const std::string& dir = temporary;

@@ -1,9 +1,13 @@
 #include "data/station_series.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <vector>
 #include <fstream>
 #include <sstream>
 
+#include "common/calendar.hpp"
 #include "common/error.hpp"
 
 namespace climvae {
@@ -20,7 +24,94 @@ std::string without_quotes(std::string text) {
   return out;
 }
 
+// The fields of one CSV line with quotes, spaces and a Windows line end removed.
+std::vector<std::string> unquoted_fields(const std::string& line) {
+  std::vector<std::string> fields;
+  std::istringstream stream(without_quotes(line));
+  for (std::string field; std::getline(stream, field, ',');) fields.push_back(field);
+  return fields;
+}
+
+// Column positions of a PRSA header; -1 where a column is missing.
+struct PrsaColumns {
+  int year = -1, month = -1, day = -1, hour = -1, temp = -1;
+  bool complete() const { return year >= 0 && month >= 0 && day >= 0 && hour >= 0 && temp >= 0; }
+  int needed() const { return std::max({year, month, day, hour, temp}) + 1; }
+};
+
+PrsaColumns prsa_columns(const std::string& header) {
+  PrsaColumns c;
+  const auto names = unquoted_fields(header);
+  for (int i = 0; i < static_cast<int>(names.size()); ++i) {
+    if (names[i] == "year") c.year = i;
+    if (names[i] == "month") c.month = i;
+    if (names[i] == "day") c.day = i;
+    if (names[i] == "hour") c.hour = i;
+    if (names[i] == "TEMP") c.temp = i;
+  }
+  return c;
+}
+
 }  // namespace
+
+bool is_prsa_station_csv(const std::string& path) {
+  std::ifstream in(path);
+  std::string first;
+  return std::getline(in, first) && prsa_columns(first).complete();
+}
+
+HourlySeries read_prsa_station_csv(const std::string& path, int timestamps_utc_offset_hours) {
+  std::ifstream in(path);
+  require(in.good(), "cannot open CSV file '" + path + "'");
+  require(timestamps_utc_offset_hours >= -12 && timestamps_utc_offset_hours <= 14,
+          path + ": timestamp UTC offset " + std::to_string(timestamps_utc_offset_hours) + " h is outside -12..14");
+  std::string line;
+  std::getline(in, line);
+  const PrsaColumns columns = prsa_columns(line);
+  require(columns.complete(), path + ": expected a header naming \"year\",\"month\",\"day\",\"hour\" and \"TEMP\"");
+  int line_number = 1;
+  auto fail = [&](const std::string& message) { throw Error(path + ":" + std::to_string(line_number) + ": " + message); };
+  auto whole_number = [&](const std::string& text, const char* what, long low, long high) {
+    char* end = nullptr;
+    const long value = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end || value < low || value > high)
+      fail(std::string(what) + " '" + text + "' is not " + std::to_string(low) + ".." + std::to_string(high));
+    return static_cast<int>(value);
+  };
+
+  HourlySeries series;
+  series.file_unit = TemperatureUnit::celsius;
+  int64_t previous_local = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (without_quotes(line).empty()) continue;
+    const auto fields = unquoted_fields(line);
+    if (static_cast<int>(fields.size()) < columns.needed())
+      fail("expected at least " + std::to_string(columns.needed()) + " fields, got " + std::to_string(fields.size()));
+    const int year = whole_number(fields[columns.year], "year", 1800, 2200);
+    const int month = whole_number(fields[columns.month], "month", 1, 12);
+    const int day = whole_number(fields[columns.day], "day", 1, days_in_month(year, month));
+    const int hour = whole_number(fields[columns.hour], "hour", 0, 23);
+    const int64_t local = days_from_civil(year, month, day) * 24 + hour;
+    const std::string& temp_text = fields[columns.temp];
+    char* end = nullptr;
+    const double temp = temp_text.empty() || temp_text == "NA" ? std::nan("") : std::strtod(temp_text.c_str(), &end);
+    if (!std::isnan(temp) && (end == temp_text.c_str() || *end || !std::isfinite(temp)))
+      fail("non-numeric TEMP '" + temp_text + "'");
+    if (series.values_k.empty()) {
+      series.start_hour = local - timestamps_utc_offset_hours;
+    } else {
+      if (local <= previous_local)
+        fail(std::to_string(year) + "-" + std::to_string(month) + "-" + std::to_string(day) + " hour " +
+             std::to_string(hour) + " does not come after the previous row");
+      series.values_k.resize(series.values_k.size() + static_cast<size_t>(local - previous_local - 1), std::nan(""));
+    }
+    series.values_k.push_back(to_kelvin(temp, series.file_unit));
+    previous_local = local;
+  }
+  require(!series.values_k.empty(), path + ": no data rows");
+  return series;
+}
 
 bool is_halfhourly_station_csv(const std::string& path) {
   std::ifstream in(path);

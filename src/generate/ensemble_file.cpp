@@ -415,6 +415,61 @@ void read_time_axis(const OpenFile& file, int time_dim, EnsembleMeta& meta) {
 
 }  // namespace
 
+EnsembleCells read_ensemble_cells(const std::string& path, MPI_Comm comm) {
+  const OpenFile file(path, comm);
+  const int tas = file.varid("tas");
+  const auto dims = file.dimensions_of(tas, "tas");
+  std::vector<std::string> names;
+  for (int dim : dims) names.push_back(file.dimension_name(dim));
+  const bool grid = names == std::vector<std::string>{"time", "realization", "lat", "lon"};
+  const bool cells = names == std::vector<std::string>{"time", "cell"};
+  require(grid || cells, "NetCDF file '" + path +
+                             "': variable 'tas' must have dimensions (time, realization, lat, lon) or (time, cell)");
+  const std::string units = file.text(tas, "units");
+  require(units == "K", "NetCDF file '" + path + "': variable 'tas' has units '" + units + "', expected 'K'");
+
+  EnsembleCells result;
+  EnsembleMeta& meta = result.meta;
+  meta.layout = grid ? EnsembleLayout::grid : EnsembleLayout::cells;
+  read_time_axis(file, dims[0], meta);
+  meta.members = grid ? static_cast<int>(file.dimension_length(dims[1])) : 1;
+  require(meta.members > 0, "NetCDF file '" + path + "': dimension 'realization' is empty");
+  const size_t num_lats = static_cast<size_t>(file.dimension_length(dims[grid ? 2 : 1]));
+  const size_t num_lons = grid ? static_cast<size_t>(file.dimension_length(dims[3])) : 1;
+  require(num_lats > 0 && num_lons > 0, "NetCDF file '" + path + "': no cells");
+  meta.lats = file.doubles(file.varid("lat"), "lat", num_lats);
+  meta.lons = file.doubles(file.varid("lon"), "lon", grid ? num_lons : num_lats);
+  for (size_t y = 0; y < num_lats; ++y)
+    for (size_t x = 0; x < num_lons; ++x) {
+      result.cell_lats.push_back(meta.lats[y]);
+      result.cell_lons.push_back(meta.lons[grid ? x : y]);
+    }
+  meta.latitude = result.cell_lats[0];
+  meta.longitude = result.cell_lons[0];
+  result.member_numbers.resize(static_cast<size_t>(meta.members));
+  int realization = -1;  // files of other tools may number no members: 1, 2, ... then
+  if (ncmpi_inq_varid(file.id(), "realization", &realization) == NC_NOERR)
+    throw_if_any_rank_failed(comm, nc_message(ncmpi_get_var_int_all(file.id(), realization, result.member_numbers.data()),
+                                              path, "reading variable 'realization'"));
+  else
+    for (int m = 0; m < meta.members; ++m) result.member_numbers[m] = m + 1;
+  meta.member_number = result.member_numbers[0];
+  meta.seed = parse_seed(file.text(NC_GLOBAL, "climvae_seed"), path);
+  meta.reference_year = static_cast<int>(file.number(NC_GLOBAL, "climvae_reference_year", 0));
+  meta.target_year = static_cast<int>(file.number(NC_GLOBAL, "climvae_target_year", meta.reference_year));
+  meta.model_path = file.text(NC_GLOBAL, "climvae_model");
+  meta.scenario = file.text(NC_GLOBAL, "climvae_scenario");
+  meta.history = file.text(NC_GLOBAL, "history");
+
+  const float fill = static_cast<float>(file.number(tas, "_FillValue", kFillValue));
+  result.tas_k.resize(static_cast<size_t>(meta.num_hours) * static_cast<size_t>(meta.members) * result.cells());
+  const int status = ncmpi_get_var_float_all(file.id(), tas, result.tas_k.data());
+  throw_if_any_rank_failed(comm, nc_message(status, path, "reading variable 'tas'"));
+  for (float& v : result.tas_k)
+    if (v == fill) v = std::numeric_limits<float>::quiet_NaN();
+  return result;
+}
+
 Ensemble read_ensemble(const std::string& path, MPI_Comm comm) {
   const OpenFile file(path, comm);
   const int tas = file.varid("tas");

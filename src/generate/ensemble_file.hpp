@@ -99,4 +99,16 @@ void write_ensemble(const std::string& path, const Ensemble& ensemble, bool over
 // of one cell). Throws climvae::Error naming the file and what is wrong.
 Ensemble read_ensemble(const std::string& path, MPI_Comm comm = MPI_COMM_WORLD);
 
+// Every cell and member of one file in either layout: a grid file of any size (cells row by
+// row: lat index, then lon index) or a cells file (one member). Everything is read into memory.
+struct EnsembleCells {
+  EnsembleMeta meta;                // as read_ensemble; members = the members this file holds
+  std::vector<double> cell_lats;    // per cell
+  std::vector<double> cell_lons;
+  std::vector<int> member_numbers;  // 1-based realization of each member in the file
+  std::vector<float> tas_k;         // (time, member, cell): tas_k[(t * members + m) * cells + c], NaN where missing
+  size_t cells() const { return cell_lats.size(); }
+};
+EnsembleCells read_ensemble_cells(const std::string& path, MPI_Comm comm = MPI_COMM_WORLD);
+
 }  // namespace climvae
