@@ -96,6 +96,9 @@ int run(int argc, char** argv) {
       ("transient", "warm each hour by its own year's value (a 2030-2060 trace warms along the path)")
       ("warming-offset", po::value(&sc.offset_k)->default_value(0), "constant warming in K added on top")
       ("add-noise", "add the learned hourly observation noise to the decoded mean")
+      ("spatial", po::value<std::string>()->default_value("on"),
+       "on: cells of one member share their weather through the model's spatial factors; off: every cell "
+       "independent (as models without spatial factors)")
       ("chunk-hours", po::value(&job.chunk_hours)->default_value(0), "hours generated and written at a time (0: from --memory-mib)")
       ("memory-mib", po::value(&budget_mib)->default_value(512), "values in flight per rank, MiB (sets the time chunk)")
       ("overwrite", "replace existing output files");
@@ -106,6 +109,9 @@ int run(int argc, char** argv) {
   std::signal(SIGXFSZ, SIG_IGN);
   sc.transient = vm.count("transient") > 0;
   job.add_noise = vm.count("add-noise") > 0;
+  const std::string spatial = vm["spatial"].as<std::string>();
+  require(spatial == "on" || spatial == "off", "--spatial must be 'on' or 'off', got '" + spatial + "'");
+  job.spatial = spatial == "on";
   job.overwrite = vm.count("overwrite") > 0;
   job.start_hour = parse_iso_hour(start);
   require(job.hours >= 1, "--hours must be at least 1, got " + std::to_string(job.hours));

@@ -260,6 +260,7 @@ EnsembleTiming run_ensemble(Vae& vae, const ModelFile& model, const EnsembleJob&
             r.seed = job.seed;
             r.scenario = job.scenario;
             r.add_noise = job.add_noise;
+            r.spatial = job.spatial;
             std::vector<float> values = generate_trace_chunk(vae, model, r, t0, nt);
             if (by_members) {
               const int64_t cell_at = as_grid ? grid.y[run.position] * nx + grid.x[run.position] : run.position;

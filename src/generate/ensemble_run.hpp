@@ -27,6 +27,7 @@ struct EnsembleJob {
   uint64_t seed = 0;
   Scenario scenario;
   bool add_noise = false;
+  bool spatial = true;  // cells share their weather through the model's spatial factors
   OutputLayout layout = OutputLayout::automatic;
   std::string output;             // grid: the file; member files: NAME.nc gives NAME_r<m>i1p1f1_<from>-<to>.nc
   bool overwrite = false;

@@ -18,6 +18,7 @@ constexpr int kWindowBlocks = 16;  // encode 64 days at a time, as in training
 constexpr double kRidge = 1e-3;    // keeps the small systems solvable with few known values
 constexpr double kFixedPoint = 1048576.0;  // 2^20: cross-rank sums in int64 are exact, so order-free
 constexpr double kMaxCommunality = 0.99;   // every cell keeps some weather of its own
+constexpr double kMinOwnVariance = 0.005;  // of a standardised row: keeps the E step well posed
 
 // Solves the K x K system a x = b in place (Gaussian elimination, partial pivoting); a is row-major.
 std::vector<double> solve(std::vector<double> a, std::vector<double> b) {
@@ -62,91 +63,81 @@ std::vector<double> standardised(const InnovationRows& rows) {
   return z;
 }
 
-// Row r's loadings given the factors: least squares over its known blocks.
-void fit_rows(const std::vector<double>& z, int blocks, int k, const std::vector<double>& xi, std::vector<double>& l) {
-  const int rows = static_cast<int>(z.size() / std::max(blocks, 1));
-  for (int r = 0; r < rows; ++r) {
-    std::vector<double> a(size_t(k) * k, 0.0), b(k, 0.0);
-    int known = 0;
-    for (int t = 0; t < blocks; ++t) {
-      const double v = z[size_t(r) * blocks + t];
-      if (!std::isfinite(v)) continue;
-      ++known;
-      for (int i = 0; i < k; ++i) {
-        b[i] += v * xi[t * k + i];
-        for (int j = 0; j < k; ++j) a[i * k + j] += xi[t * k + i] * xi[t * k + j];
-      }
-    }
-    for (int i = 0; i < k; ++i) a[i * k + i] += kRidge * std::max(known, 1);
-    const std::vector<double> x = known >= 2 * k ? solve(a, b) : std::vector<double>(k, 0.0);
-    std::copy(x.begin(), x.end(), l.begin() + size_t(r) * k);
-  }
-}
+// Factor analysis by EM over the known values (Rubin & Thayer 1982, rows missing at a block drop
+// out of that block's sums): z_rt = l_r . xi_t + e_rt, xi_t ~ N(0, I), e_rt ~ N(0, psi_r). Unlike
+// plain PCA it leaves each row's own variance psi_r out of the shared part, so weakly related
+// rows do not get correlated loadings.
+struct FactorModel {
+  int k = 0;
+  std::vector<double> l, psi;  // (rows, k), (rows)
+};
 
-// The factors given every rank's loadings: per block, normal equations summed over all rows in
-// fixed point (exact, so independent of the ranks' split), then solved.
-void fit_factors(const std::vector<double>& z, int blocks, int k, const std::vector<double>& l, std::vector<double>& xi,
-                 MPI_Comm comm) {
-  const int rows = static_cast<int>(z.size() / std::max(blocks, 1));
-  const int per_block = k * k + k;
+// E step, collective: each block's posterior mean m_t and covariance V_t of the factors, from
+// sums over all rows of every rank in fixed point (exact, so independent of the ranks' split).
+void expect_factors(const std::vector<double>& z, int blocks, const FactorModel& f, std::vector<double>& mean,
+                    std::vector<double>& cov, MPI_Comm comm) {
+  const int k = f.k, rows = static_cast<int>(f.psi.size()), per_block = k * k + k;
   std::vector<long long> sums(size_t(blocks) * per_block, 0);
   for (int r = 0; r < rows; ++r)
     for (int t = 0; t < blocks; ++t) {
       const double v = z[size_t(r) * blocks + t];
       if (!std::isfinite(v)) continue;
       long long* s = sums.data() + size_t(t) * per_block;
-      const double* lr = l.data() + size_t(r) * k;
+      const double* lr = f.l.data() + size_t(r) * k;
       for (int i = 0; i < k; ++i) {
-        for (int j = 0; j < k; ++j) s[i * k + j] += std::llround(lr[i] * lr[j] * kFixedPoint);
-        s[k * k + i] += std::llround(v * lr[i] * kFixedPoint);
+        for (int j = 0; j < k; ++j) s[i * k + j] += std::llround(lr[i] * lr[j] / f.psi[r] * kFixedPoint);
+        s[k * k + i] += std::llround(v * lr[i] / f.psi[r] * kFixedPoint);
       }
     }
   MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_LONG_LONG, MPI_SUM, comm);
   for (int t = 0; t < blocks; ++t) {
     const long long* s = sums.data() + size_t(t) * per_block;
-    std::vector<double> a(size_t(k) * k), b(k);
-    for (int i = 0; i < k * k; ++i) a[i] = s[i] / kFixedPoint;
-    for (int i = 0; i < k; ++i) a[i * k + i] += kRidge, b[i] = s[k * k + i] / kFixedPoint;
-    const std::vector<double> x = solve(a, b);
-    std::copy(x.begin(), x.end(), xi.begin() + size_t(t) * k);
+    std::vector<double> precision(size_t(k) * k), b(k);
+    for (int i = 0; i < k * k; ++i) precision[i] = s[i] / kFixedPoint;
+    for (int i = 0; i < k; ++i) precision[i * k + i] += 1.0, b[i] = s[k * k + i] / kFixedPoint;
+    const std::vector<double> m = solve(precision, b);
+    std::copy(m.begin(), m.end(), mean.begin() + size_t(t) * k);
+    for (int j = 0; j < k; ++j) {  // column j of the inverse precision
+      std::vector<double> e(k, 0.0);
+      e[j] = 1.0;
+      const std::vector<double> col = solve(precision, e);
+      for (int i = 0; i < k; ++i) cov[size_t(t) * k * k + i * k + j] = col[i];
+    }
   }
 }
 
-// Whitens the factors (their covariance over the blocks becomes the identity) and moves the
-// inverse transform into the loadings, so that l_r . l_s is the modelled covariance.
-void whiten(std::vector<double>& xi, std::vector<double>& l, int blocks, int k) {
-  std::vector<double> c(size_t(k) * k, 0.0);
-  for (int t = 0; t < blocks; ++t)
-    for (int i = 0; i < k; ++i)
-      for (int j = 0; j < k; ++j) c[i * k + j] += xi[t * k + i] * xi[t * k + j] / blocks;
-  // Cholesky c = R^T R (upper R); xi <- xi R^{-1}, l <- l R^T.
-  std::vector<double> rr(size_t(k) * k, 0.0);
-  for (int j = 0; j < k; ++j) {
-    double d = c[j * k + j];
-    for (int p = 0; p < j; ++p) d -= rr[p * k + j] * rr[p * k + j];
-    if (d <= 1e-12) return;  // degenerate factors: keep them as they are
-    rr[j * k + j] = std::sqrt(d);
-    for (int i = j + 1; i < k; ++i) {
-      double s = c[j * k + i];
-      for (int p = 0; p < j; ++p) s -= rr[p * k + j] * rr[p * k + i];
-      rr[j * k + i] = s / rr[j * k + j];
+// M step, local: each row's loadings and own variance from its known blocks.
+void maximise_rows(const std::vector<double>& z, int blocks, const std::vector<double>& mean,
+                   const std::vector<double>& cov, FactorModel& f) {
+  const int k = f.k, rows = static_cast<int>(f.psi.size());
+  for (int r = 0; r < rows; ++r) {
+    std::vector<double> a(size_t(k) * k, 0.0), b(k, 0.0);
+    double sq = 0;
+    int known = 0;
+    for (int t = 0; t < blocks; ++t) {
+      const double v = z[size_t(r) * blocks + t];
+      if (!std::isfinite(v)) continue;
+      ++known;
+      sq += v * v;
+      const double* m = mean.data() + size_t(t) * k;
+      const double* c = cov.data() + size_t(t) * k * k;
+      for (int i = 0; i < k; ++i) {
+        b[i] += v * m[i];
+        for (int j = 0; j < k; ++j) a[i * k + j] += c[i * k + j] + m[i] * m[j];
+      }
     }
-  }
-  for (int t = 0; t < blocks; ++t) {  // solve y R = x for y, row by row
-    double* x = xi.data() + size_t(t) * k;
-    for (int j = 0; j < k; ++j) {
-      double s = x[j];
-      for (int p = 0; p < j; ++p) s -= x[p] * rr[p * k + j];
-      x[j] = s / rr[j * k + j];
+    double* lr = f.l.data() + size_t(r) * k;
+    if (known < 2 * k) {  // too little data: no shared weather, all its own
+      std::fill(lr, lr + k, 0.0);
+      f.psi[r] = 1.0;
+      continue;
     }
-  }
-  const size_t rows = l.size() / k;
-  for (size_t r = 0; r < rows; ++r) {
-    double* lr = l.data() + r * k;
-    std::vector<double> out(k, 0.0);
-    for (int i = 0; i < k; ++i)
-      for (int j = i; j < k; ++j) out[i] += lr[j] * rr[i * k + j];
-    std::copy(out.begin(), out.end(), lr);
+    for (int i = 0; i < k; ++i) a[i * k + i] += kRidge;
+    const std::vector<double> x = solve(a, b);
+    std::copy(x.begin(), x.end(), lr);
+    double explained = 0;
+    for (int i = 0; i < k; ++i) explained += lr[i] * b[i];
+    f.psi[r] = std::max(kMinOwnVariance, (sq - explained) / known);
   }
 }
 
@@ -212,21 +203,28 @@ std::vector<float> fit_factor_loadings(const InnovationRows& rows, int factors, 
   require(blocks >= 4 * k, "too few 4-day blocks (" + std::to_string(blocks) + ") to fit " + std::to_string(k) +
                               " spatial factors: use more data or fewer --spatial-factors");
   const std::vector<double> z = standardised(rows);
-  std::vector<double> xi(size_t(blocks) * k), l(size_t(rows.rows()) * k, 0.0);
-  for (int t = 0; t < blocks; ++t)  // the same start on every rank: keyed by the block only
-    for (int i = 0; i < k; ++i) xi[size_t(t) * k + i] = standard_normal(stream_key(0x5BA71A1ULL, uint64_t(t)), uint64_t(i));
+  FactorModel f;
+  f.k = k;
+  f.psi.assign(rows.rows(), 0.5);
+  f.l.resize(size_t(rows.rows()) * k);
+  long long mine = rows.rows(), first_row = 0;  // the global index of this rank's first row
+  MPI_Exscan(&mine, &first_row, 1, MPI_LONG_LONG, MPI_SUM, comm);
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0) first_row = 0;
+  for (size_t i = 0; i < f.l.size(); ++i)  // a fixed start, the same for any split: keyed by global row
+    f.l[i] = 0.1 * standard_normal(stream_key(0x5BA71A1ULL, uint64_t(first_row) + i / k), uint64_t(i % k));
+  std::vector<double> mean(size_t(blocks) * k), cov(size_t(blocks) * k * k);
   for (int it = 0; it < iterations; ++it) {
-    fit_rows(z, blocks, k, xi, l);
-    fit_factors(z, blocks, k, l, xi, comm);
-    whiten(xi, l, blocks, k);
+    expect_factors(z, blocks, f, mean, cov, comm);
+    maximise_rows(z, blocks, mean, cov, f);
   }
-  fit_rows(z, blocks, k, xi, l);
-  std::vector<float> out(l.size());
-  for (size_t r = 0; r < l.size() / k; ++r) {
+  std::vector<float> out(f.l.size());
+  for (size_t r = 0; r < f.psi.size(); ++r) {
     double sq = 0;
-    for (int i = 0; i < k; ++i) sq += l[r * k + i] * l[r * k + i];
+    for (int i = 0; i < k; ++i) sq += f.l[r * k + i] * f.l[r * k + i];
     const double shrink = sq > kMaxCommunality ? std::sqrt(kMaxCommunality / sq) : 1.0;
-    for (int i = 0; i < k; ++i) out[r * k + i] = static_cast<float>(l[r * k + i] * shrink);
+    for (int i = 0; i < k; ++i) out[r * k + i] = static_cast<float>(f.l[r * k + i] * shrink);
   }
   return out;
 }

@@ -1,0 +1,143 @@
+// Spatial factors (src/train/spatial_factors.*): loadings fitted to rows with a known factor
+// structure reproduce the rows' correlations, unknown values are skipped, and the fit does not
+// depend on how the rows are split over ranks (bit for bit). Generation: two cells of one member
+// share their innovations through the factors, and a cell generated alone equals the same cell
+// of a many-cell request.
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "common/calendar.hpp"
+#include "generate/generator.hpp"
+#include "model/model_file.hpp"
+#include "model/seasonal.hpp"
+#include "test_support.hpp"
+#include "train/spatial_factors.hpp"
+
+using namespace climvae;
+using namespace climvae::testing;
+
+namespace {
+
+constexpr int kRows = 6, kBlocks = 600;
+
+// Rows 0-2 load on factor A (0.9, 0.8, 0.7), rows 3-4 on factor B (0.8, 0.6), row 5 on nothing;
+// about 10 % of the values unknown.
+InnovationRows synthetic_rows() {
+  const double load[kRows][2] = {{0.9, 0}, {0.8, 0}, {0.7, 0}, {0, 0.8}, {0, 0.6}, {0, 0}};
+  std::mt19937 rng(7);
+  std::normal_distribution<double> normal;
+  std::uniform_real_distribution<double> uniform;
+  InnovationRows rows;
+  rows.blocks = kBlocks;
+  rows.values.resize(size_t(kRows) * kBlocks);
+  for (int t = 0; t < kBlocks; ++t) {
+    const double a = normal(rng), b = normal(rng);
+    for (int r = 0; r < kRows; ++r) {
+      const double l2 = load[r][0] * load[r][0] + load[r][1] * load[r][1];
+      const double v = 3.0 + 2.0 * (load[r][0] * a + load[r][1] * b + std::sqrt(1 - l2) * normal(rng));
+      rows.values[size_t(r) * kBlocks + t] = uniform(rng) < 0.1 ? NAN : static_cast<float>(v);
+    }
+  }
+  return rows;
+}
+
+double modelled(const std::vector<float>& l, int k, int r, int s) {
+  double sum = 0;
+  for (int i = 0; i < k; ++i) sum += double(l[r * k + i]) * l[s * k + i];
+  return sum;
+}
+
+}  // namespace
+
+TEST(SpatialFactors, LoadingsReproduceTheCorrelationsOfTheRows) {
+  const InnovationRows rows = synthetic_rows();
+  const std::vector<float> l = fit_factor_loadings(rows, 2, MPI_COMM_SELF);
+  ASSERT_EQ(l.size(), size_t(kRows) * 2);
+  EXPECT_NEAR(modelled(l, 2, 0, 1), 0.72, 0.08);
+  EXPECT_NEAR(modelled(l, 2, 1, 2), 0.56, 0.08);
+  EXPECT_NEAR(modelled(l, 2, 3, 4), 0.48, 0.08);
+  EXPECT_NEAR(modelled(l, 2, 0, 3), 0.0, 0.08);
+  EXPECT_NEAR(modelled(l, 2, 5, 5), 0.0, 0.05);  // no shared weather
+  for (int r = 0; r < kRows; ++r) EXPECT_LE(modelled(l, 2, r, r), 0.99 + 1e-6);
+}
+
+TEST(SpatialFactors, FitIsTheSameForAnySplitOverRanks) {
+  const InnovationRows all = synthetic_rows();
+  const std::vector<float> alone = fit_factor_loadings(all, 3, MPI_COMM_SELF);
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+  const CellRange mine = cell_share(kRows, rank, ranks);
+  InnovationRows share;
+  share.blocks = kBlocks;
+  share.values.assign(all.values.begin() + size_t(mine.first) * kBlocks,
+                      all.values.begin() + size_t(mine.first + mine.count) * kBlocks);
+  const std::vector<float> split = gather_rows(fit_factor_loadings(share, 3, MPI_COMM_WORLD), MPI_COMM_WORLD);
+  ASSERT_EQ(split.size(), alone.size());
+  for (size_t i = 0; i < alone.size(); ++i) ASSERT_EQ(split[i], alone[i]) << "loading " << i << " at " << ranks << " ranks";
+}
+
+TEST(SpatialFactors, CalendarBlocksAdvanceOnePerStepAndAlignNearby) {
+  // Blocks are local days 4j .. 4j+3 since 1970; a step starting on day d belongs to block round(d / 4).
+  EXPECT_EQ(calendar_block(0, 0), 0);
+  EXPECT_EQ(calendar_block(24 * 1 + 5, 0), 0);   // day 1 (any hour of it): block 0
+  EXPECT_EQ(calendar_block(24 * 2, 0), 1);       // day 2: block 1
+  EXPECT_EQ(calendar_block(24 * 4, 3), 4);       // day 4 + 12
+  EXPECT_EQ(calendar_block(-24 * 3, 0), -1);     // before 1970: day -3 -> block -1
+  const int64_t midnight = hours_from_civil({2020, 1, 1, 0});
+  EXPECT_EQ(calendar_block(midnight, 5), calendar_block(midnight, 0) + 5);
+}
+
+// A two-cell model whose cells load fully on one factor (0.99): the same member of both cells
+// is strongly correlated, `spatial = false` makes them independent, and each cell alone equals
+// itself in any request.
+TEST(SpatialFactors, GeneratedCellsShareTheirWeather) {
+  VaeConfig config;
+  config.prior = PriorKind::temporal;
+  Vae vae(config);
+  vae.initialize(3);
+  ModelFile m;
+  m.config = vae.config();
+  m.parameters = parameters_of(vae);
+  m.reference_year = 2020;
+  for (double lon : {10.0, 11.0}) m.cells.push_back({50.0, lon, 1, 0.0, 283.0, 6.0});
+  m.spatial_factors = 1;
+  m.loadings.assign(2 * config.latent, std::sqrt(0.99f));
+  TraceRequest r;
+  r.start_hour = hours_from_civil({2020, 1, 1, 0});
+  r.hours = 24 * 365;
+  r.members = 8;
+  r.seed = 4;
+  // Correlation of the two cells' deviations from their ensemble means (the shared seasonal and
+  // diurnal cycle removed), member m against member m.
+  auto correlation = [&](bool spatial) {
+    r.spatial = spatial;
+    std::vector<double> dev[2];
+    for (int c = 0; c < 2; ++c) {
+      r.cell = c;
+      const std::vector<float> v = generate_traces(vae, m, r);
+      for (int64_t t = 0; t < r.hours; ++t) {
+        double mean = 0;
+        for (int k = 0; k < r.members; ++k) mean += v[t * r.members + k] / r.members;
+        for (int k = 0; k < r.members; ++k) dev[c].push_back(v[t * r.members + k] - mean);
+      }
+    }
+    double aa = 0, bb = 0, ab = 0;
+    for (size_t i = 0; i < dev[0].size(); ++i) aa += dev[0][i] * dev[0][i], bb += dev[1][i] * dev[1][i], ab += dev[0][i] * dev[1][i];
+    return ab / std::sqrt(aa * bb);
+  };
+  EXPECT_GT(correlation(true), 0.9);
+  EXPECT_LT(std::abs(correlation(false)), 0.3);
+  // Member 5 of cell 1 alone equals member 5 of the eight.
+  r.spatial = true;
+  r.cell = 1;
+  const std::vector<float> eight = generate_traces(vae, m, r);
+  r.first_member = 5;
+  r.members = 1;
+  const std::vector<float> one = generate_traces(vae, m, r);
+  for (int64_t t = 0; t < r.hours; ++t) ASSERT_EQ(one[t], eight[t * 8 + 5]);
+}
