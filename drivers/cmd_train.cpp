@@ -13,6 +13,8 @@
 #include "data/store.hpp"
 #include "model/model_file.hpp"
 #include "model/seasonal.hpp"
+#include "common/collective.hpp"
+#include "train/calibration_fit.hpp"
 #include "train/spatial_factors.hpp"
 #include "train/trainer.hpp"
 
@@ -81,6 +83,9 @@ int run(int argc, char** argv) {
       ("prior", po::value(&prior)->default_value(prior),
        "temporal: each 96-hour latent step follows the previous one (a seasonal AR(1)); seasonal: the seed's "
        "independent steps")
+      ("calibrate", po::value<std::string>()->default_value("on"),
+       "on: fit, per cell and month, the mean and the variance (with its persistence) that the decoded mean "
+       "misses, added back at generation (docs/model.md); off: the decoded mean alone, as the seed")
       ("spatial-factors", po::value(&spatial_factors),
        "factors shared by the cells' weather, fitted after training so that cells of one generated member are "
        "correlated as in the data (default: min(cells, 8) for several cells; 0: independent cells)")
@@ -113,6 +118,10 @@ int run(int argc, char** argv) {
   network.embedding = embedding >= 0 ? embedding : (cells.size() > 1 ? 4 : 0);
   require(network.embedding <= 64, "--embedding must be 0..64");
   network.prior = parse_prior_kind(prior);
+  const std::string calibration_choice = vm["calibrate"].as<std::string>();
+  require(calibration_choice == "on" || calibration_choice == "off",
+          "--calibrate must be 'on' or 'off', got '" + calibration_choice + "'");
+  const bool calibrate = calibration_choice == "on";
   Vae vae(network);
   vae.initialize(tc.seed);
   std::ofstream log;
@@ -145,25 +154,43 @@ int run(int argc, char** argv) {
                 << std::endl;
     return kExitStopped;
   }
+  // Every rank assembles the model (cells' constants from all ranks); rank 0 writes it.
+  ModelFile model;
+  model.config = vae.config();
+  model.parameters = parameters_of(vae);
+  model.reference_year = store.reference_year;
+  for (const auto& c : cells)
+    model.cells.push_back({c.latitude, c.longitude, c.utc_offset_hours, c.trend_k_per_year, c.offset_k, c.scale_k,
+                           season_phase_days(c.latitude)});
   // Weather that covers the region: loadings of every cell on shared factors (collective).
   const int factors = spatial_factors >= 0 ? spatial_factors : std::min<int>(static_cast<int>(cells.size()), 8);
   require(factors <= 32, "--spatial-factors must be 0..32");
-  std::vector<float> loadings;
   if (cells.size() > 1 && factors > 0) {
-    loadings = gather_rows(fit_factor_loadings(latent_innovations(vae, store, MPI_COMM_WORLD), factors, MPI_COMM_WORLD),
-                           MPI_COMM_WORLD);
+    model.set_loadings(factors, gather_rows(fit_factor_loadings(latent_innovations(vae, store, MPI_COMM_WORLD), factors,
+                                                                MPI_COMM_WORLD),
+                                            MPI_COMM_WORLD));
     if (is_root()) std::cout << "fitted " << factors << " spatial factors shared by the " << cells.size() << " cells" << std::endl;
   }
+  // What the decoded mean misses, per cell on its own rank, then gathered (25 values a cell).
+  if (calibrate) {
+    std::vector<float> mine;
+    run_on_all_ranks(MPI_COMM_WORLD, [&] {
+      for (const Calibration& k : fit_calibration(vae, model, store)) {
+        mine.push_back(static_cast<float>(k.noise_phi));
+        mine.insert(mine.end(), k.mean_correction.begin(), k.mean_correction.end());
+        mine.insert(mine.end(), k.noise_sd.begin(), k.noise_sd.end());
+      }
+    });
+    const std::vector<float> all = gather_rows(mine, MPI_COMM_WORLD);
+    for (size_t c = 0; c < model.cells.size(); ++c) {
+      Calibration& k = model.cells[c].calibration;
+      k.noise_phi = all[c * 25];
+      k.mean_correction.assign(all.begin() + c * 25 + 1, all.begin() + c * 25 + 13);
+      k.noise_sd.assign(all.begin() + c * 25 + 13, all.begin() + c * 25 + 25);
+    }
+    if (is_root()) std::cout << "calibrated the monthly means, the missing variance and its persistence" << std::endl;
+  }
   if (is_root()) {
-    ModelFile model;
-    model.config = vae.config();
-    model.spatial_factors = loadings.empty() ? 0 : factors;
-    model.loadings = loadings;
-    model.parameters = parameters_of(vae);
-    model.reference_year = store.reference_year;
-    for (const auto& c : cells)
-      model.cells.push_back({c.latitude, c.longitude, c.utc_offset_hours, c.trend_k_per_year, c.offset_k, c.scale_k,
-                             season_phase_days(c.latitude)});
     model.provenance = {{"store", store_path},
                         {"store_source", store.source},
                         {"epochs_run", std::to_string(result.epochs_run)},

@@ -39,6 +39,11 @@ ModelFile grid_model(PriorKind prior = PriorKind::seasonal) {
   if (prior == PriorKind::temporal) {
     const ParamSlice& ar = vae.params().layout.find("prior_ar.kernel");
     for (int f = 0; f < config.latent; ++f) m.parameters[ar.offset + f] = 1.0f;  // the constant input's row
+    for (ModelCell& c : m.cells) {  // and a calibration: noise that persists over days, chunked too
+      c.calibration.noise_phi = 0.98;
+      c.calibration.mean_correction.assign(12, 0.1f);
+      c.calibration.noise_sd.assign(12, 0.3f);
+    }
   }
   m.reference_year = 2022;
   const double lats[2] = {50.0, 48.0}, lons[3] = {2.0, 0.0, 4.0};

@@ -106,6 +106,68 @@ TEST(ModelFile, RoundTripsExactly) {
   std::remove(path.c_str());
 }
 
+// Version 5: the temporal prior, two cells' spatial loadings and a calibration round-trip too.
+TEST(ModelFile, RoundTripsPriorLoadingsAndCalibration) {
+  VaeConfig config;
+  config.prior = PriorKind::temporal;
+  Vae vae(config);
+  vae.initialize(8);
+  ModelFile m;
+  m.config = vae.config();
+  m.parameters = parameters_of(vae);
+  m.reference_year = 2020;
+  m.cells.push_back({48.8, 2.3, 0, 0.0, 285.0, 6.5});
+  m.cells.push_back({52.5, 13.4, 1, 0.0, 283.0, 7.0});
+  std::vector<float> loadings(2 * config.latent * 2, 0.1f);
+  loadings[2 * 3] = 0.9f;  // cell 0, feature 3 shares the most
+  m.set_loadings(2, loadings);
+  Calibration& k = m.cells[1].calibration;
+  k.noise_phi = 0.97;
+  for (int i = 0; i < 12; ++i) k.mean_correction.push_back(0.01f * i), k.noise_sd.push_back(0.2f + 0.001f * i);
+  const std::string path = temp_path("v5.model");
+  save_model(m, path);
+  const ModelFile back = load_model(path);
+  EXPECT_EQ(back.config.prior, PriorKind::temporal);
+  EXPECT_EQ(back.parameters, m.parameters);
+  EXPECT_EQ(back.spatial_factors, 2);
+  EXPECT_EQ(back.loadings, m.loadings);
+  EXPECT_EQ(back.noise_feature, 3);
+  EXPECT_TRUE(back.cells[0].calibration.empty());
+  EXPECT_EQ(back.cells[1].calibration.mean_correction, k.mean_correction);
+  EXPECT_EQ(back.cells[1].calibration.noise_sd, k.noise_sd);
+  EXPECT_EQ(back.cells[1].calibration.noise_phi, 0.97);
+  // Loadings that would give a cell more than unit variance are refused.
+  m.loadings[0] = 1.5f;
+  save_model(m, path);
+  EXPECT_THROW(load_model(path), Error);
+  std::remove(path.c_str());
+}
+
+// Calibration noise: unit variance, hour-to-hour correlation phi, any chunk equal to the same hours
+// of the whole (bit for bit); monthly values interpolated without a jump at a month's end.
+TEST(Calibration, NoiseHasUnitVarianceAndPersistenceAndChunksMatch) {
+  const double phi = 0.95;
+  const auto normal = [](int64_t t) { return standard_normal(stream_key(9, 1), static_cast<uint64_t>(t)); };
+  std::vector<float> whole(200000);
+  calibration_noise(phi, 0, static_cast<int64_t>(whole.size()), normal, whole.data());
+  double sq = 0, lag = 0;
+  for (size_t t = 1; t < whole.size(); ++t) sq += whole[t] * whole[t], lag += whole[t] * whole[t - 1];
+  EXPECT_NEAR(sq / whole.size(), 1.0, 0.05);
+  EXPECT_NEAR(lag / sq, phi, 0.01);
+  for (int64_t first : {0, 1, 63, 64, 1000, 4321}) {
+    std::vector<float> part(777);
+    calibration_noise(phi, first, 777, normal, part.data());
+    for (int64_t t = 0; t < 777; ++t) ASSERT_EQ(part[t], whole[first + t]) << "chunk from " << first;
+  }
+  std::vector<float> monthly(12);
+  for (int i = 0; i < 12; ++i) monthly[i] = float(i);
+  EXPECT_NEAR(monthly_interpolated(monthly, hours_from_civil({2021, 1, 16, 12})), 0.0, 0.02);  // mid-January
+  const double before = monthly_interpolated(monthly, hours_from_civil({2021, 3, 31, 23}));
+  const double after = monthly_interpolated(monthly, hours_from_civil({2021, 4, 1, 0}));
+  EXPECT_NEAR(before, 2.5, 0.02);
+  EXPECT_NEAR(after - before, 0.0, 0.01);
+}
+
 TEST(ModelFile, RejectsCorruptTruncatedAndForeignFiles) {
   const ModelFile m = small_model(4);
   const std::string path = temp_path("bad.model");

@@ -18,6 +18,34 @@ constexpr uint64_t kSharedWeatherStream = 0x5BA7EDULL;
 
 int64_t floor_to_day(int64_t hour) { return hour - ((hour % 24) + 24) % 24; }
 
+// What the decoded mean misses (model/calibration.hpp), hours [first_hour, first_hour + out.size())
+// of member `member`'s trace, standardised: the month's mean correction plus noise of the month's
+// sd. The noise's normals mix, like the latent innovations, factors shared by the cells of the
+// member (keyed by UTC hour, loaded as the model's most shared latent feature) with the cell's own.
+void calibrated_weather(const ModelFile& model, const TraceRequest& r, int member, uint64_t member_key,
+                        int64_t local_start, int64_t first_hour, std::vector<float>& out) {
+  const Calibration& cal = model.cells[r.cell].calibration;
+  const int factors = r.spatial ? model.spatial_factors : 0;
+  const float* l = factors > 0 ? model.cell_loadings(r.cell) + model.noise_feature * factors : nullptr;
+  double communality = 0;
+  for (int k = 0; k < factors; ++k) communality += double(l[k]) * l[k];
+  const double own_weight = std::sqrt(std::max(0.0, 1.0 - communality));
+  const uint64_t own_key = stream_key(member_key, 0xCA11B8A7EULL);
+  const uint64_t shared_key = stream_key(stream_key(r.seed, kSharedWeatherStream ^ 0xCA11B8A7EULL), uint64_t(member));
+  const auto normal = [&](int64_t t) {  // t: hours from the trace's start
+    double e = own_weight * standard_normal(own_key, static_cast<uint64_t>(t));
+    const uint64_t utc = static_cast<uint64_t>(r.start_hour + t);
+    for (int k = 0; k < factors; ++k) e += l[k] * standard_normal(shared_key, utc * uint64_t(factors) + uint64_t(k));
+    return e;
+  };
+  calibration_noise(cal.noise_phi, first_hour, static_cast<int64_t>(out.size()), normal, out.data());
+  for (size_t t = 0; t < out.size(); ++t) {
+    const int64_t local = local_start + first_hour + int64_t(t);
+    out[t] = static_cast<float>(monthly_interpolated(cal.mean_correction, local) +
+                                monthly_interpolated(cal.noise_sd, local) * out[t]);
+  }
+}
+
 }  // namespace
 
 int generation_batch_size(const VaeConfig& config, int steps, size_t budget_bytes) {
@@ -115,6 +143,8 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
   }
 
   std::vector<float> out(size_t(chunk_hours) * r.members);
+  const bool calibrated = r.calibrated && !cell.calibration.empty();
+  std::vector<float> weather(calibrated ? size_t(chunk_hours) : 0);
   for (int m0 = 0; m0 < r.members; m0 += batch) {
     const int nb = std::min(batch, r.members - m0);
     // One stream per (seed, cell, member, start): counters index latent values (global step *
@@ -156,10 +186,12 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
     vae.decode(View3(zb), cells_b, View3(db));
     Kokkos::deep_copy(decoded_host, decoded);
     for (int b = 0; b < nb; ++b) {
-      const uint64_t noise_key = stream_key(
-          stream_key(stream_key(stream_key(r.seed, cell_id), start_id), uint64_t(member0 + b)), 0x0B5E47ULL);
+      const uint64_t member_key = stream_key(stream_key(stream_key(r.seed, cell_id), start_id), uint64_t(member0 + b));
+      const uint64_t noise_key = stream_key(member_key, 0x0B5E47ULL);
+      if (calibrated) calibrated_weather(model, r, member0 + b, member_key, local_start, first_hour, weather);
       for (int64_t t = 0; t < chunk_hours; ++t) {
         double v = decoded_host(b, first_decoded + t, 0);
+        if (calibrated) v += weather[t];
         if (r.add_noise) v += noise_sd * standard_normal(noise_key, static_cast<uint64_t>(first_hour + t));
         out[size_t(t) * r.members + m0 + b] = static_cast<float>(cell.offset_k + cell.scale_k * v);
       }

@@ -19,6 +19,7 @@ struct TraceRequest {
   Scenario scenario;       // default: the model's reference-year climate
   bool add_noise = false;  // add the learned observation noise to the decoder mean
   bool spatial = true;     // share weather with the model's other cells (when it has spatial factors)
+  bool calibrated = true;  // add what the decoded mean misses (when the model is calibrated)
 };
 
 // Returns tas in kelvin, with the scenario's warming applied, as (time, member): out[t * members + m], t = 0 is request.start_hour.

@@ -46,6 +46,14 @@ std::string header_of(const ModelFile& m, const ParamLayout& layout) {
     h << "cell " << exact(c.latitude) << " " << exact(c.longitude) << " " << c.utc_offset_hours << " "
       << exact(c.trend_k_per_year) << " " << exact(c.offset_k) << " " << exact(c.scale_k) << " "
       << exact(c.season_shift_days) << "\n";
+  for (size_t c = 0; c < m.cells.size(); ++c) {
+    const Calibration& k = m.cells[c].calibration;
+    if (k.empty()) continue;
+    h << "calibration " << c << " " << exact(k.noise_phi);
+    for (float v : k.mean_correction) h << " " << exact(v);
+    for (float v : k.noise_sd) h << " " << exact(v);
+    h << "\n";
+  }
   for (const auto& s : layout.slices()) {
     h << "param " << s.name << " " << s.offset;
     for (int d : s.shape) h << " " << d;
@@ -165,6 +173,16 @@ ModelFile load_model(const std::string& path) {
                              c.scale_k);
       if (version >= 2) ok = ok && static_cast<bool>(f >> c.season_shift_days);
       m.cells.push_back(c);
+    } else if (key == "calibration") {
+      size_t c = 0;
+      Calibration k;
+      k.mean_correction.resize(12);
+      k.noise_sd.resize(12);
+      ok = static_cast<bool>(f >> c >> k.noise_phi) && c < m.cells.size();
+      for (float& v : k.mean_correction) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && std::fabs(v) < 10;
+      for (float& v : k.noise_sd) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && v >= 0 && v < 10;
+      ok = ok && k.noise_phi >= 0 && k.noise_phi < 1;
+      if (ok) m.cells[c].calibration = k;
     } else if (key == "param") {
       param_lines.push_back(line);
     } else if (key == "parameters") {
@@ -223,6 +241,7 @@ ModelFile load_model(const std::string& path) {
   char crc_now[16];
   std::snprintf(crc_now, sizeof crc_now, "%08x", crc);
   require(crc_text == crc_now, where + " is corrupt: checksum " + crc_now + " does not match the recorded " + crc_text);
+  m.set_loadings(m.spatial_factors, m.loadings);
   // Each cell's innovation must keep unit variance: its loadings' squares sum to at most 1.
   for (size_t row = 0; m.spatial_factors > 0 && row < m.loadings.size() / m.spatial_factors; ++row) {
     double sq = 0;
@@ -231,6 +250,19 @@ ModelFile load_model(const std::string& path) {
             where + ": spatial loadings of cell " + std::to_string(row / m.config.latent) + " are not a valid factor model");
   }
   return m;
+}
+
+void ModelFile::set_loadings(int factors, std::vector<float> values) {
+  spatial_factors = factors;
+  loadings = std::move(values);
+  noise_feature = 0;
+  double best = -1;
+  for (int i = 0; factors > 0 && i < config.latent; ++i) {
+    double shared = 0;
+    for (size_t c = 0; c < loadings.size() / (size_t(config.latent) * factors); ++c)
+      for (int k = 0; k < factors; ++k) shared += std::pow(loadings[(c * config.latent + i) * factors + k], 2);
+    if (shared > best) best = shared, noise_feature = i;
+  }
 }
 
 std::vector<float> parameters_of(const Vae& vae) {

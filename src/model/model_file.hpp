@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "model/calibration.hpp"
 #include "model/vae.hpp"
 
 namespace climvae {
@@ -28,6 +29,7 @@ struct ModelCell {
   double offset_k = 0;          // temperature = offset + scale * model output (+ trend)
   double scale_k = 1;
   double season_shift_days = 0;  // added to the day of year of the seasonal features (season_phase_days)
+  Calibration calibration;       // what the decoded mean misses (model/calibration.hpp); may be empty
 };
 
 struct ModelFile {
@@ -40,6 +42,10 @@ struct ModelFile {
   // on K factors common to all cells; loadings (cells, latent, K). K = 0: independent cells.
   int spatial_factors = 0;
   std::vector<float> loadings;
+  // Derived from the loadings (not stored): the latent feature with the most shared variance,
+  // whose loadings also correlate the cells' calibration noise (set_loadings, load_model).
+  int noise_feature = 0;
+  void set_loadings(int factors, std::vector<float> values);
   const float* cell_loadings(int cell) const {
     return spatial_factors > 0 ? loadings.data() + size_t(cell) * config.latent * spatial_factors : nullptr;
   }

@@ -1,0 +1,34 @@
+// What the decoded mean misses, restored at generation (docs/model.md, "Calibration"): the model
+// decodes the mean of each latent path, so generated traces lack the weather within a 96-hour
+// block that the latent code does not carry (the monthly sd came out 4-15 % low and spells too
+// short). Each cell keeps, in standardised units, a per-month mean correction and the sd of the
+// missing weather, which generation adds back as noise whose hourly persistence phi is fitted so
+// that the 24-hour anomaly autocorrelation of the training period is reproduced. Fitted on the
+// training data by `climvae train` (train/calibration.hpp) and stored in the model file.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace climvae {
+
+struct Calibration {
+  std::vector<float> mean_correction;  // 12 calendar months (local time), standardised units
+  std::vector<float> noise_sd;         // 12 calendar months, standardised units
+  double noise_phi = 0;                // lag-1 hour autocorrelation of the noise, [0, 0.999]
+  bool empty() const { return mean_correction.empty(); }
+};
+
+// Monthly values interpolated linearly between mid-months at local hour `local_hour`, so that
+// nothing jumps at a month's end.
+double monthly_interpolated(const std::vector<float>& monthly, int64_t local_hour);
+
+// Hours [first, first + count) of the unit-variance noise of one trace: a moving average
+// n_t = c sum_{j<J} phi^j e_{t-j} of the normals e(t) (t: hours from the trace's start, which may
+// be negative for the hours before it), evaluated from fixed 64-hour block starts so that every
+// hour meets the same arithmetic whatever the chunk. `normal(t)` gives e(t).
+template <class Normal>
+void calibration_noise(double phi, int64_t first, int64_t count, const Normal& normal, float* out);
+
+}  // namespace climvae
+
+#include "model/calibration_impl.hpp"
