@@ -88,7 +88,7 @@ int run(int argc, char** argv) {
        "misses, added back at generation (docs/model.md); off: the decoded mean alone, as the seed")
       ("spatial-factors", po::value(&spatial_factors),
        "factors shared by the cells' weather, fitted after training so that cells of one generated member are "
-       "correlated as in the data (default: min(cells, 8) for several cells; 0: independent cells)")
+       "correlated as in the data (default: min(16, cells x latent) for several cells; 0: independent cells)")
       ("embedding", po::value(&embedding),
        "learned values per cell conditioning the seasonal prior (default: 0 for one cell, 4 for several)")
       ("from", po::value(&from), "use the store from this date (YYYY-MM-DD, UTC)")
@@ -163,32 +163,30 @@ int run(int argc, char** argv) {
     model.cells.push_back({c.latitude, c.longitude, c.utc_offset_hours, c.trend_k_per_year, c.offset_k, c.scale_k,
                            season_phase_days(c.latitude)});
   // Weather that covers the region: loadings of every cell on shared factors (collective).
-  const int factors = spatial_factors >= 0 ? spatial_factors : std::min<int>(static_cast<int>(cells.size()), 8);
+  const int ncells = static_cast<int>(cells.size());
+  const int factors = spatial_factors >= 0 ? spatial_factors : std::min(16, ncells * network.latent);
   require(factors <= 32, "--spatial-factors must be 0..32");
-  if (cells.size() > 1 && factors > 0) {
-    model.set_loadings(factors, gather_rows(fit_factor_loadings(latent_innovations(vae, store, MPI_COMM_WORLD), factors,
-                                                                MPI_COMM_WORLD),
-                                            MPI_COMM_WORLD));
-    if (is_root()) std::cout << "fitted " << factors << " spatial factors shared by the " << cells.size() << " cells" << std::endl;
+  if (ncells > 1 && factors > 0) {
+    std::vector<float> mine = fit_factor_loadings(latent_levels(vae, store, MPI_COMM_WORLD), factors, MPI_COMM_WORLD);
+    const int weather_factors = std::max(1, std::min(ncells / 2, 8));
+    match_weather_communality(mine, network.latent, factors,
+                              fit_factor_loadings(daily_anomaly_rows(store, MPI_COMM_WORLD), weather_factors, MPI_COMM_WORLD),
+                              weather_factors);
+    model.set_loadings(factors, gather_rows(mine, MPI_COMM_WORLD));
+    if (is_root()) std::cout << "fitted " << factors << " spatial factors shared by the " << ncells << " cells" << std::endl;
   }
-  // What the decoded mean misses, per cell on its own rank, then gathered (25 values a cell).
+  // What the decoded mean misses, per cell on its own rank, then gathered.
   if (calibrate) {
     std::vector<float> mine;
     run_on_all_ranks(MPI_COMM_WORLD, [&] {
       for (const Calibration& k : fit_calibration(vae, model, store)) {
-        mine.push_back(static_cast<float>(k.noise_phi));
-        mine.insert(mine.end(), k.mean_correction.begin(), k.mean_correction.end());
-        mine.insert(mine.end(), k.noise_sd.begin(), k.noise_sd.end());
+        const std::vector<float> p = packed(k);
+        mine.insert(mine.end(), p.begin(), p.end());
       }
     });
     const std::vector<float> all = gather_rows(mine, MPI_COMM_WORLD);
-    for (size_t c = 0; c < model.cells.size(); ++c) {
-      Calibration& k = model.cells[c].calibration;
-      k.noise_phi = all[c * 25];
-      k.mean_correction.assign(all.begin() + c * 25 + 1, all.begin() + c * 25 + 13);
-      k.noise_sd.assign(all.begin() + c * 25 + 13, all.begin() + c * 25 + 25);
-    }
-    if (is_root()) std::cout << "calibrated the monthly means, the missing variance and its persistence" << std::endl;
+    for (size_t c = 0; c < model.cells.size(); ++c) model.cells[c].calibration = unpacked(all.data() + c * kPackedCalibration);
+    if (is_root()) std::cout << "calibrated the monthly means, the missing variance and its persistence, and the tails" << std::endl;
   }
   if (is_root()) {
     model.provenance = {{"store", store_path},

@@ -124,6 +124,8 @@ TEST(ModelFile, RoundTripsPriorLoadingsAndCalibration) {
   Calibration& k = m.cells[1].calibration;
   k.noise_phi = 0.97;
   for (int i = 0; i < 12; ++i) k.mean_correction.push_back(0.01f * i), k.noise_sd.push_back(0.2f + 0.001f * i);
+  for (int i = 0; i < 12 * kQuantiles; ++i)
+    k.quantiles_generated.push_back(0.1f * (i % kQuantiles) - 0.7f), k.quantiles_observed.push_back(0.12f * (i % kQuantiles) - 0.8f);
   const std::string path = temp_path("v5.model");
   save_model(m, path);
   const ModelFile back = load_model(path);
@@ -136,6 +138,12 @@ TEST(ModelFile, RoundTripsPriorLoadingsAndCalibration) {
   EXPECT_EQ(back.cells[1].calibration.mean_correction, k.mean_correction);
   EXPECT_EQ(back.cells[1].calibration.noise_sd, k.noise_sd);
   EXPECT_EQ(back.cells[1].calibration.noise_phi, 0.97);
+  EXPECT_EQ(back.cells[1].calibration.quantiles_observed, k.quantiles_observed);
+  // The map: a knot goes to its observed knot, between knots linearly, beyond them shifted.
+  const int64_t mid_july = hours_from_civil({2021, 7, 16, 12});
+  EXPECT_NEAR(quantile_mapped(k, 0.1 * 3 - 0.7, mid_july), 0.12 * 3 - 0.8, 1e-3);
+  EXPECT_NEAR(quantile_mapped(k, 0.1 * 3.5 - 0.7, mid_july), 0.12 * 3.5 - 0.8, 1e-3);
+  EXPECT_NEAR(quantile_mapped(k, 5.0, mid_july), 5.0 + (0.12 * 14 - 0.8) - (0.1 * 14 - 0.7), 1e-3);
   // Loadings that would give a cell more than unit variance are refused.
   m.loadings[0] = 1.5f;
   save_model(m, path);

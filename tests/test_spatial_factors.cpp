@@ -26,12 +26,12 @@ constexpr int kRows = 6, kBlocks = 600;
 
 // Rows 0-2 load on factor A (0.9, 0.8, 0.7), rows 3-4 on factor B (0.8, 0.6), row 5 on nothing;
 // about 10 % of the values unknown.
-InnovationRows synthetic_rows() {
+LatentRows synthetic_rows() {
   const double load[kRows][2] = {{0.9, 0}, {0.8, 0}, {0.7, 0}, {0, 0.8}, {0, 0.6}, {0, 0}};
   std::mt19937 rng(7);
   std::normal_distribution<double> normal;
   std::uniform_real_distribution<double> uniform;
-  InnovationRows rows;
+  LatentRows rows;
   rows.blocks = kBlocks;
   rows.values.resize(size_t(kRows) * kBlocks);
   for (int t = 0; t < kBlocks; ++t) {
@@ -54,7 +54,7 @@ double modelled(const std::vector<float>& l, int k, int r, int s) {
 }  // namespace
 
 TEST(SpatialFactors, LoadingsReproduceTheCorrelationsOfTheRows) {
-  const InnovationRows rows = synthetic_rows();
+  const LatentRows rows = synthetic_rows();
   const std::vector<float> l = fit_factor_loadings(rows, 2, MPI_COMM_SELF);
   ASSERT_EQ(l.size(), size_t(kRows) * 2);
   EXPECT_NEAR(modelled(l, 2, 0, 1), 0.72, 0.08);
@@ -66,13 +66,13 @@ TEST(SpatialFactors, LoadingsReproduceTheCorrelationsOfTheRows) {
 }
 
 TEST(SpatialFactors, FitIsTheSameForAnySplitOverRanks) {
-  const InnovationRows all = synthetic_rows();
+  const LatentRows all = synthetic_rows();
   const std::vector<float> alone = fit_factor_loadings(all, 3, MPI_COMM_SELF);
   int rank = 0, ranks = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &ranks);
   const CellRange mine = cell_share(kRows, rank, ranks);
-  InnovationRows share;
+  LatentRows share;
   share.blocks = kBlocks;
   share.values.assign(all.values.begin() + size_t(mine.first) * kBlocks,
                       all.values.begin() + size_t(mine.first + mine.count) * kBlocks);

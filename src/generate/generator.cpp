@@ -191,7 +191,7 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
       if (calibrated) calibrated_weather(model, r, member0 + b, member_key, local_start, first_hour, weather);
       for (int64_t t = 0; t < chunk_hours; ++t) {
         double v = decoded_host(b, first_decoded + t, 0);
-        if (calibrated) v += weather[t];
+        if (calibrated) v = quantile_mapped(cell.calibration, v + weather[t], local_start + first_hour + t);
         if (r.add_noise) v += noise_sd * standard_normal(noise_key, static_cast<uint64_t>(first_hour + t));
         out[size_t(t) * r.members + m0 + b] = static_cast<float>(cell.offset_k + cell.scale_k * v);
       }

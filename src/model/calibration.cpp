@@ -1,17 +1,51 @@
 #include "model/calibration.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include "common/calendar.hpp"
 
 namespace climvae {
 
-double monthly_interpolated(const std::vector<float>& monthly, int64_t local_hour) {
+namespace {
+
+// The two calendar months around local hour `local_hour` and the weight of the second: linear
+// between mid-months.
+struct MonthBlend {
+  int first, second;
+  double weight;
+};
+
+MonthBlend month_blend(int64_t local_hour) {
   const CivilDate d = civil_from_hours(local_hour);
   const double month_days = days_in_month(d.year, d.month);
-  // Position in months from the middle of January, then linear between neighbouring mid-months.
-  const double pos = (d.month - 1) + (d.day - 1 + d.hour / 24.0) / month_days - 0.5;
+  const double pos = (d.month - 1) + (d.day - 1 + d.hour / 24.0) / month_days - 0.5;  // from mid-January
   const int lo = static_cast<int>(std::floor(pos));
-  const double w = pos - lo;
-  return (1 - w) * monthly[(lo + 12) % 12] + w * monthly[(lo + 13) % 12];
+  return {(lo + 12) % 12, (lo + 13) % 12, pos - lo};
+}
+
+double mapped_in_month(const Calibration& c, int month, double v) {
+  const float* g = c.quantiles_generated.data() + month * kQuantiles;
+  const float* o = c.quantiles_observed.data() + month * kQuantiles;
+  if (v <= g[0]) return v + (o[0] - g[0]);
+  if (v >= g[kQuantiles - 1]) return v + (o[kQuantiles - 1] - g[kQuantiles - 1]);
+  const int i = static_cast<int>(std::upper_bound(g, g + kQuantiles, static_cast<float>(v)) - g) - 1;
+  const double span = g[i + 1] - g[i];
+  const double w = span > 0 ? (v - g[i]) / span : 0.5;
+  return o[i] + w * (o[i + 1] - o[i]);
+}
+
+}  // namespace
+
+double monthly_interpolated(const std::vector<float>& monthly, int64_t local_hour) {
+  const MonthBlend b = month_blend(local_hour);
+  return (1 - b.weight) * monthly[b.first] + b.weight * monthly[b.second];
+}
+
+double quantile_mapped(const Calibration& c, double v, int64_t local_hour) {
+  if (c.quantiles_generated.empty()) return v;
+  const MonthBlend b = month_blend(local_hour);
+  return (1 - b.weight) * mapped_in_month(c, b.first, v) + b.weight * mapped_in_month(c, b.second, v);
 }
 
 }  // namespace climvae

@@ -3,7 +3,7 @@
 // block that the latent code does not carry (the monthly sd came out 4-15 % low and spells too
 // short). Each cell keeps, in standardised units, a per-month mean correction and the sd of the
 // missing weather, which generation adds back as noise whose hourly persistence phi is fitted so
-// that the 24-hour anomaly autocorrelation of the training period is reproduced. Fitted on the
+// that the anomaly autocorrelation at 1-7 days of the training period is reproduced. Fitted on the
 // training data by `climvae train` (train/calibration.hpp) and stored in the model file.
 #pragma once
 #include <cstdint>
@@ -11,12 +11,26 @@
 
 namespace climvae {
 
+// Probabilities of the quantile mapping's knots: the tails matter (extremes, spells).
+constexpr double kQuantileProbabilities[] = {0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5,
+                                             0.6,   0.7,  0.8,  0.9, 0.95, 0.99, 0.999};
+constexpr int kQuantiles = 15;
+
 struct Calibration {
   std::vector<float> mean_correction;  // 12 calendar months (local time), standardised units
   std::vector<float> noise_sd;         // 12 calendar months, standardised units
   double noise_phi = 0;                // lag-1 hour autocorrelation of the noise, [0, 0.999]
+  // Quantile mapping of the result, per month: the generated (with the noise) and the observed
+  // values at kQuantileProbabilities, (12, kQuantiles) each; empty: none. It gives the traces the
+  // observed skewness and tails, which Gaussian noise cannot (Paris: hot summer tails).
+  std::vector<float> quantiles_generated, quantiles_observed;
   bool empty() const { return mean_correction.empty(); }
 };
+
+// Value v (standardised) of local hour `local_hour` mapped from the generated to the observed
+// distribution: piecewise linear between the knots, shifted beyond the outer ones, the two
+// neighbouring months' maps blended like monthly_interpolated.
+double quantile_mapped(const Calibration& calibration, double v, int64_t local_hour);
 
 // Monthly values interpolated linearly between mid-months at local hour `local_hour`, so that
 // nothing jumps at a month's end.

@@ -53,6 +53,11 @@ std::string header_of(const ModelFile& m, const ParamLayout& layout) {
     for (float v : k.mean_correction) h << " " << exact(v);
     for (float v : k.noise_sd) h << " " << exact(v);
     h << "\n";
+    if (k.quantiles_generated.empty()) continue;
+    h << "quantiles " << c;
+    for (float v : k.quantiles_generated) h << " " << exact(v);
+    for (float v : k.quantiles_observed) h << " " << exact(v);
+    h << "\n";
   }
   for (const auto& s : layout.slices()) {
     h << "param " << s.name << " " << s.offset;
@@ -183,6 +188,16 @@ ModelFile load_model(const std::string& path) {
       for (float& v : k.noise_sd) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && v >= 0 && v < 10;
       ok = ok && k.noise_phi >= 0 && k.noise_phi < 1;
       if (ok) m.cells[c].calibration = k;
+    } else if (key == "quantiles") {
+      size_t c = 0;
+      std::vector<float> g(12 * kQuantiles), o(12 * kQuantiles);
+      ok = static_cast<bool>(f >> c) && c < m.cells.size() && !m.cells[c].calibration.empty();
+      for (float& v : g) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && std::fabs(v) < 20;
+      for (float& v : o) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && std::fabs(v) < 20;
+      for (int mo = 0; ok && mo < 12; ++mo)  // each month's knots ascending, or the map is not monotone
+        for (int q = 1; q < kQuantiles; ++q)
+          ok = g[mo * kQuantiles + q] >= g[mo * kQuantiles + q - 1] && o[mo * kQuantiles + q] >= o[mo * kQuantiles + q - 1];
+      if (ok) m.cells[c].calibration.quantiles_generated = g, m.cells[c].calibration.quantiles_observed = o;
     } else if (key == "param") {
       param_lines.push_back(line);
     } else if (key == "parameters") {

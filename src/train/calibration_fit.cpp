@@ -11,7 +11,6 @@ namespace climvae {
 namespace {
 
 constexpr uint64_t kCalibrationSeed = 0xCA11B8A7EULL;
-constexpr int kLag = 24;  // the persistence matched: one day
 
 // Running moments per calendar month and per (month, hour of day).
 struct Moments {
@@ -21,26 +20,91 @@ struct Moments {
   double variance() const { return n > 1 ? std::max(0.0, sq / n - mean() * mean()) : 0; }
 };
 
-// Anomaly variance and lag-24 h autocovariance of series (anomalies from `clim`, NaN skipped).
+// Anomaly variance and autocovariances at the lags whose persistence the noise is fitted to
+// (a day to a week: heat and cold spells), NaN skipped.
+constexpr int kLags[] = {24, 48, 72, 168};
 struct Persistence {
-  double variance = 0, lag_covariance = 0;
-  double correlation() const { return variance > 0 ? lag_covariance / variance : 0; }
+  double variance = 0, lag_covariance[4] = {0, 0, 0, 0};
 };
 
 Persistence persistence(const std::vector<double>& anomalies) {
   Persistence p;
-  double n = 0, pairs = 0;
+  double n = 0, pairs[4] = {0, 0, 0, 0};
   for (size_t i = 0; i < anomalies.size(); ++i) {
     if (!std::isfinite(anomalies[i])) continue;
     p.variance += anomalies[i] * anomalies[i], n += 1;
-    if (i >= kLag && std::isfinite(anomalies[i - kLag])) p.lag_covariance += anomalies[i] * anomalies[i - kLag], pairs += 1;
+    for (int l = 0; l < 4; ++l)
+      if (i >= size_t(kLags[l]) && std::isfinite(anomalies[i - kLags[l]]))
+        p.lag_covariance[l] += anomalies[i] * anomalies[i - kLags[l]], pairs[l] += 1;
   }
   p.variance /= std::max(n, 1.0);
-  p.lag_covariance /= std::max(pairs, 1.0);
+  for (int l = 0; l < 4; ++l) p.lag_covariance[l] /= std::max(pairs[l], 1.0);
   return p;
 }
 
-Calibration fit_cell(Vae& vae, const ModelFile& model, const Store& store, int c, int members) {
+// The hourly persistence phi of noise of variance `missing` added to the generated anomalies that
+// brings their autocorrelation at the lags closest to the observed (least squares over a grid).
+double fitted_phi(const Persistence& obs, const Persistence& gen, double missing) {
+  double best_phi = 0, best = 1e300;
+  for (int g = 0; g <= 400; ++g) {
+    const double phi = 0.9 + 0.0999 * g / 400;
+    double err = 0;
+    for (int l = 0; l < 4; ++l) {
+      const double model = (gen.lag_covariance[l] + missing * std::pow(phi, kLags[l])) / (gen.variance + missing);
+      const double target = obs.lag_covariance[l] / std::max(obs.variance, 1e-12);
+      err += (model - target) * (model - target);
+    }
+    if (err < best) best = err, best_phi = phi;
+  }
+  return best_phi;
+}
+
+// Quantiles at kQuantileProbabilities of the values (sorted in place), type 7.
+void quantiles_of(std::vector<float>& values, float* out) {
+  std::sort(values.begin(), values.end());
+  for (int q = 0; q < kQuantiles; ++q) {
+    if (values.empty()) {
+      out[q] = 0;
+      continue;
+    }
+    const double pos = kQuantileProbabilities[q] * (values.size() - 1);
+    const size_t i = static_cast<size_t>(pos);
+    const double w = pos - i;
+    out[q] = static_cast<float>(values[i] + (i + 1 < values.size() ? w * (values[i + 1] - values[i]) : 0.0));
+  }
+}
+
+// The quantile map: the cell's traces generated with `cal` (no map yet) against the observed, per month.
+void fit_quantile_map(Vae& vae, ModelFile& model, const Store& store, int c, const TraceRequest& request,
+                      const std::vector<int>& month, const std::vector<double>& observed, Calibration& cal) {
+  const int global = store.first_cell + c;
+  const ModelCell& cell = model.cells[global];
+  model.cells[global].calibration = cal;
+  TraceRequest r = request;
+  r.calibrated = true;
+  const std::vector<float> generated = generate_traces(vae, model, r);
+  model.cells[global].calibration = Calibration();
+  std::vector<float> gen[12], obs[12];
+  for (size_t i = 0; i < observed.size(); ++i) {
+    if (!std::isfinite(observed[i])) continue;
+    obs[month[i]].push_back(static_cast<float>(observed[i]));
+    for (int m = 0; m < r.members; ++m)
+      gen[month[i]].push_back(static_cast<float>((generated[i * r.members + m] - cell.offset_k) / cell.scale_k));
+  }
+  cal.quantiles_generated.assign(12 * kQuantiles, 0.0f);
+  cal.quantiles_observed.assign(12 * kQuantiles, 0.0f);
+  for (int m = 0; m < 12; ++m) {
+    if (obs[m].size() < 24 * 7) {  // too little data in this month: the identity map
+      quantiles_of(gen[m], cal.quantiles_generated.data() + m * kQuantiles);
+      std::copy_n(cal.quantiles_generated.data() + m * kQuantiles, kQuantiles, cal.quantiles_observed.data() + m * kQuantiles);
+      continue;
+    }
+    quantiles_of(gen[m], cal.quantiles_generated.data() + m * kQuantiles);
+    quantiles_of(obs[m], cal.quantiles_observed.data() + m * kQuantiles);
+  }
+}
+
+Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int members) {
   const int global = store.first_cell + c;
   const ModelCell& cell = model.cells[global];
   TraceRequest r;
@@ -94,19 +158,34 @@ Calibration fit_cell(Vae& vae, const ModelFile& model, const Store& store, int c
                          : NAN;
     const Persistence p = persistence(anomalies);
     gen.variance += p.variance / members;
-    gen.lag_covariance += p.lag_covariance / members;
+    for (int l = 0; l < 4; ++l) gen.lag_covariance[l] += p.lag_covariance[l] / members;
   }
-  // (gen covariance + missing * phi^24) / (gen variance + missing) = observed correlation.
-  if (missing > 1e-6) {
-    const double phi_day = (obs.correlation() * (gen.variance + missing) - gen.lag_covariance) / missing;
-    cal.noise_phi = std::pow(std::clamp(phi_day, 0.05, 0.95), 1.0 / kLag);
-  }
+  if (missing > 1e-6) cal.noise_phi = fitted_phi(obs, gen, missing);
+  fit_quantile_map(vae, model, store, c, r, month, observed, cal);
   return cal;
 }
 
 }  // namespace
 
-std::vector<Calibration> fit_calibration(Vae& vae, const ModelFile& model, const Store& store, int members) {
+std::vector<float> packed(const Calibration& k) {
+  std::vector<float> out{static_cast<float>(k.noise_phi)};
+  for (const auto* part : {&k.mean_correction, &k.noise_sd, &k.quantiles_generated, &k.quantiles_observed})
+    out.insert(out.end(), part->begin(), part->end());
+  out.resize(kPackedCalibration, 0.0f);
+  return out;
+}
+
+Calibration unpacked(const float* v) {
+  Calibration k;
+  k.noise_phi = v[0];
+  k.mean_correction.assign(v + 1, v + 13);
+  k.noise_sd.assign(v + 13, v + 25);
+  k.quantiles_generated.assign(v + 25, v + 25 + 12 * kQuantiles);
+  k.quantiles_observed.assign(v + 25 + 12 * kQuantiles, v + kPackedCalibration);
+  return k;
+}
+
+std::vector<Calibration> fit_calibration(Vae& vae, ModelFile& model, const Store& store, int members) {
   std::vector<Calibration> out;
   for (int c = 0; c < static_cast<int>(store.cells.size()); ++c) out.push_back(fit_cell(vae, model, store, c, members));
   return out;

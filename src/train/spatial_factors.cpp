@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "common/calendar.hpp"
 #include "common/collective.hpp"
 #include "common/error.hpp"
 #include "engine/random.hpp"
@@ -47,7 +48,7 @@ std::vector<double> solve(std::vector<double> a, std::vector<double> b) {
 }
 
 // Rows standardised over their known values (NaN stays NaN); rows that barely vary become unknown.
-std::vector<double> standardised(const InnovationRows& rows) {
+std::vector<double> standardised(const LatentRows& rows) {
   std::vector<double> z(rows.values.begin(), rows.values.end());
   for (int r = 0; r < rows.rows(); ++r) {
     double* row = z.data() + size_t(r) * rows.blocks;
@@ -141,16 +142,15 @@ void maximise_rows(const std::vector<double>& z, int blocks, const std::vector<d
   }
 }
 
-// Fills `out` with the innovations of this rank's cells (see latent_innovations).
+// Fills `out` with the latent levels of this rank's cells (see latent_levels).
 void encode_cells(Vae& vae, const Store& store, const std::vector<int64_t>& first, const std::vector<int64_t>& last,
-                  InnovationRows& out) {
+                  LatentRows& out) {
   const int nz = vae.config().latent, nc = static_cast<int>(store.cells.size());
   const int64_t hours_per_block = Vae::kHoursPerStep;
-  const bool temporal = vae.config().prior == PriorKind::temporal;
   for (int c = 0; c < nc; ++c) {
     const CellSeries& cell = store.cells[c];
     const int64_t local0 = store.start_hour + cell.utc_offset_hours;
-    std::vector<float> u(size_t(std::max<int64_t>(0, last[c] - first[c])) * nz, kNaN), rho(u.size(), 0.0f);
+    std::vector<float> u(size_t(std::max<int64_t>(0, last[c] - first[c])) * nz, kNaN);
     for (int64_t j0 = first[c]; j0 < last[c]; j0 += kWindowBlocks) {
       const int k = static_cast<int>(std::min<int64_t>(kWindowBlocks, last[c] - j0));
       const int64_t i0 = j0 * hours_per_block - local0;  // store index of the window's first hour
@@ -173,23 +173,18 @@ void encode_cells(Vae& vae, const Store& store, const std::vector<int64_t>& firs
       vae.forward_backward(x, season, cells, eps, false);  // eps = 0: z is the posterior mean
       auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), vae.encoder_output());
       auto p = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), vae.prior_output());
-      auto a = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), vae.prior_autoregression());  // empty: seasonal
       for (int t = 0; t < k; ++t)
         for (int i = 0; i < nz; ++i) {
           const size_t at = size_t(j0 - first[c] + t) * nz + i;
           u[at] = static_cast<float>((h(0, t, i) - p(0, t, i)) * std::exp(-0.5 * p(0, t, nz + i)));
-          if (temporal) rho[at] = static_cast<float>(std::tanh(a(0, t, i)));
         }
     }
-    // Innovations: u itself, or what the autoregression did not predict from the block before.
+    // The standardised levels u, not the autoregression's innovations: with the same rho in two
+    // cells, levels and innovations correlate alike, but differencing amplifies what the encoder
+    // adds to each cell on its own (Beijing: innovations 0.6-0.76, the weather 0.97).
     for (int64_t j = first[c]; j < last[c]; ++j)
       for (int i = 0; i < nz; ++i) {
-        const size_t at = size_t(j - first[c]) * nz + i;
-        float eta = u[at];
-        if (temporal) {
-          const float prev = j > first[c] ? u[at - nz] : kNaN;
-          eta = (u[at] - rho[at] * prev) / std::sqrt(std::max(1e-6f, 1.0f - rho[at] * rho[at]));
-        }
+        const float eta = u[size_t(j - first[c]) * nz + i];
         out.values[(size_t(c) * nz + i) * out.blocks + (j - out.first_block)] = eta;
       }
   }
@@ -197,7 +192,7 @@ void encode_cells(Vae& vae, const Store& store, const std::vector<int64_t>& firs
 
 }  // namespace
 
-std::vector<float> fit_factor_loadings(const InnovationRows& rows, int factors, MPI_Comm comm, int iterations) {
+std::vector<float> fit_factor_loadings(const LatentRows& rows, int factors, MPI_Comm comm, int iterations) {
   require(factors >= 1 && factors <= 32, "spatial factors must be 1..32, got " + std::to_string(factors));
   const int blocks = rows.blocks, k = factors;
   require(blocks >= 4 * k, "too few 4-day blocks (" + std::to_string(blocks) + ") to fit " + std::to_string(k) +
@@ -229,7 +224,7 @@ std::vector<float> fit_factor_loadings(const InnovationRows& rows, int factors, 
   return out;
 }
 
-InnovationRows latent_innovations(Vae& vae, const Store& store, MPI_Comm comm) {
+LatentRows latent_levels(Vae& vae, const Store& store, MPI_Comm comm) {
   const int nz = vae.config().latent, nc = static_cast<int>(store.cells.size());
   const int64_t hours_per_block = Vae::kHoursPerStep;
   auto floor_div = [](int64_t a, int64_t b) { return (a - ((a % b) + b) % b) / b; };
@@ -246,12 +241,65 @@ InnovationRows latent_innovations(Vae& vae, const Store& store, MPI_Comm comm) {
   long long lo = range[0], hi = -range[1];
   MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_LONG_LONG, MPI_MIN, comm);
   MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_LONG_LONG, MPI_MIN, comm);
-  InnovationRows out;
+  LatentRows out;
   out.first_block = lo;
   out.blocks = static_cast<int>(std::max<long long>(0, -hi - lo));
   out.values.assign(size_t(nc) * nz * out.blocks, kNaN);
   run_on_all_ranks(comm, [&] { encode_cells(vae, store, first, last, out); });
   return out;
+}
+
+LatentRows daily_anomaly_rows(const Store& store, MPI_Comm comm) {
+  const int nc = static_cast<int>(store.cells.size());
+  auto floor_div = [](int64_t a, int64_t b) { return (a - ((a % b) + b) % b) / b; };
+  long long lo = std::numeric_limits<long long>::max(), hi = std::numeric_limits<long long>::min();
+  for (const CellSeries& cell : store.cells) {
+    lo = std::min<long long>(lo, floor_div(store.start_hour + cell.utc_offset_hours, 24));
+    hi = std::max<long long>(hi, floor_div(store.start_hour + cell.utc_offset_hours + store.num_hours, 24) + 1);
+  }
+  long long bounds[2] = {lo, -hi};
+  MPI_Allreduce(MPI_IN_PLACE, bounds, 2, MPI_LONG_LONG, MPI_MIN, comm);
+  LatentRows out;
+  out.first_block = bounds[0];
+  out.blocks = static_cast<int>(std::max<long long>(0, -bounds[1] - bounds[0]));
+  out.values.assign(size_t(nc) * out.blocks, kNaN);
+  for (int c = 0; c < nc; ++c) {
+    const int64_t local0 = store.start_hour + store.cells[c].utc_offset_hours;
+    double month_sum[12] = {}, month_n[12] = {};
+    std::vector<int> month(out.blocks, -1);
+    for (int d = 0; d < out.blocks; ++d) {
+      const int64_t i0 = (out.first_block + d) * 24 - local0;  // store index of the day's first hour
+      if (i0 < 0 || i0 + 24 > store.num_hours) continue;
+      double sum = 0;
+      for (int h = 0; h < 24; ++h) sum += store.detrended_k(c, i0 + h);
+      if (!std::isfinite(sum)) continue;
+      month[d] = civil_from_hours(local0 + i0).month - 1;
+      out.values[size_t(c) * out.blocks + d] = static_cast<float>(sum / 24);
+      month_sum[month[d]] += sum / 24, month_n[month[d]] += 1;
+    }
+    for (int d = 0; d < out.blocks; ++d)
+      if (month[d] >= 0) out.values[size_t(c) * out.blocks + d] -= static_cast<float>(month_sum[month[d]] / month_n[month[d]]);
+  }
+  return out;
+}
+
+void match_weather_communality(std::vector<float>& latent_loadings, int latent, int k,
+                               const std::vector<float>& weather_loadings, int kw) {
+  const size_t cells = weather_loadings.size() / kw;
+  for (size_t c = 0; c < cells; ++c) {
+    double weather = 0, shared = 0;
+    for (int j = 0; j < kw; ++j) weather += std::pow(weather_loadings[c * kw + j], 2);
+    float* l = latent_loadings.data() + c * latent * k;
+    for (int i = 0; i < latent * k; ++i) shared += double(l[i]) * l[i] / latent;
+    if (shared < 1e-6) continue;
+    const double scale = std::sqrt(std::min(weather, kMaxCommunality) / shared);
+    for (int i = 0; i < latent; ++i) {  // scaled, and each feature's communality kept below the cap
+      double row = 0;
+      for (int j = 0; j < k; ++j) row += double(l[i * k + j]) * l[i * k + j] * scale * scale;
+      const double cap = row > kMaxCommunality ? std::sqrt(kMaxCommunality / row) : 1.0;
+      for (int j = 0; j < k; ++j) l[i * k + j] = static_cast<float>(l[i * k + j] * scale * cap);
+    }
+  }
 }
 
 std::vector<float> gather_rows(const std::vector<float>& mine, MPI_Comm comm) {

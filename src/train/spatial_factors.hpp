@@ -15,10 +15,10 @@
 
 namespace climvae {
 
-// Rows of innovations on a common axis of calendar blocks [first_block, first_block + blocks):
+// Rows of latent values on a common axis of calendar blocks [first_block, first_block + blocks):
 // row r (this rank's) is values[r * blocks + t], NaN where unknown. Rows are standardised to unit
 // variance over their known values before fitting.
-struct InnovationRows {
+struct LatentRows {
   int64_t first_block = 0;
   int blocks = 0;
   std::vector<float> values;
@@ -30,13 +30,26 @@ struct InnovationRows {
 // rows r and s, and each row's sum of squares kept below 1. Collective over comm (every rank passes
 // its own rows on the same block axis); the result does not depend on how rows are split over ranks
 // (the cross-rank sums are exact, in fixed point).
-std::vector<float> fit_factor_loadings(const InnovationRows& rows, int factors, MPI_Comm comm, int iterations = 40);
+std::vector<float> fit_factor_loadings(const LatentRows& rows, int factors, MPI_Comm comm, int iterations = 40);
 
-// The innovations of this rank's cells: every cell's series encoded in 64-day windows on the
-// calendar block axis (model/seasonal.hpp: calendar_block), the posterior means standardised by the
-// prior's marginal, and for the temporal prior the autoregression removed. Rows are cell-major:
+// The latent weather of this rank's cells: every cell's series encoded in 64-day windows on the
+// calendar block axis (model/seasonal.hpp: calendar_block), the posterior means standardised by
+// the prior's marginal (u = (mu - m) / s). Their cross-cell correlation is that of the
+// innovations when the cells share the autoregression (docs/model.md). Rows are cell-major:
 // row c * latent + i. Collective (the common axis is agreed over comm).
-InnovationRows latent_innovations(Vae& vae, const Store& store, MPI_Comm comm);
+LatentRows latent_levels(Vae& vae, const Store& store, MPI_Comm comm);
+
+// Daily-mean anomalies (local days, each calendar month's mean removed) of this rank's cells on
+// a common axis of local days since 1970: one row per cell. Collective.
+LatentRows daily_anomaly_rows(const Store& store, MPI_Comm comm);
+
+// The latent levels of two cells correlate less than their weather does (Beijing: 0.7 against
+// 0.97), because the encoder also codes what is each station's own (the shape of its days). This
+// scales each cell's latent loadings (rows of `latent` features x k) so that their mean
+// communality equals that of the cell's daily weather (weather loadings: one row of kw per cell),
+// keeping which cells share what. Local.
+void match_weather_communality(std::vector<float>& latent_loadings, int latent, int k,
+                               const std::vector<float>& weather_loadings, int kw);
 
 // Every rank's rows, concatenated in rank order, on every rank. Collective.
 std::vector<float> gather_rows(const std::vector<float>& mine, MPI_Comm comm);
