@@ -65,6 +65,23 @@ TEST(SpatialFactors, LoadingsReproduceTheCorrelationsOfTheRows) {
   for (int r = 0; r < kRows; ++r) EXPECT_LE(modelled(l, 2, r, r), 0.99 + 1e-6);
 }
 
+// Six rows of nearly the same weather (Beijing's stations: 0.97-0.99), fitted with more factors
+// than they need: the shared part must still be found (EM converges slowly near communality 1).
+TEST(SpatialFactors, NearlyIdenticalRowsGetCommunalityNearOne) {
+  std::mt19937 rng(3);
+  std::normal_distribution<double> normal;
+  LatentRows rows;
+  rows.blocks = 1400;
+  rows.values.resize(size_t(6) * rows.blocks);
+  for (int t = 0; t < rows.blocks; ++t) {
+    const double a = normal(rng);
+    for (int r = 0; r < 6; ++r) rows.values[size_t(r) * rows.blocks + t] = static_cast<float>(0.985 * a + 0.17 * normal(rng));
+  }
+  const std::vector<float> l = fit_factor_loadings(rows, 3, MPI_COMM_SELF);
+  for (int r = 0; r < 6; ++r)
+    for (int s = r + 1; s < 6; ++s) EXPECT_NEAR(modelled(l, 3, r, s), 0.97, 0.02) << r << "," << s;
+}
+
 TEST(SpatialFactors, FitIsTheSameForAnySplitOverRanks) {
   const LatentRows all = synthetic_rows();
   const std::vector<float> alone = fit_factor_loadings(all, 3, MPI_COMM_SELF);

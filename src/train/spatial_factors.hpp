@@ -30,7 +30,7 @@ struct LatentRows {
 // rows r and s, and each row's sum of squares kept below 1. Collective over comm (every rank passes
 // its own rows on the same block axis); the result does not depend on how rows are split over ranks
 // (the cross-rank sums are exact, in fixed point).
-std::vector<float> fit_factor_loadings(const LatentRows& rows, int factors, MPI_Comm comm, int iterations = 40);
+std::vector<float> fit_factor_loadings(const LatentRows& rows, int factors, MPI_Comm comm, int iterations = 2000);
 
 // The latent weather of this rank's cells: every cell's series encoded in 64-day windows on the
 // calendar block axis (model/seasonal.hpp: calendar_block), the posterior means standardised by
