@@ -94,7 +94,7 @@ int run(int argc, char** argv) {
       ("pattern-rate", po::value(&sc.pattern_rate),
        "scale the table per cell by the cell's learned trend over this rate (e.g. 0.2K/decade)")
       ("transient", "warm each hour by its own year's value (a 2030-2060 trace warms along the path)")
-      ("warming-offset", po::value(&sc.offset_k)->default_value(0), "constant warming in K added on top")
+      ("warming-offset", real_value(&sc.offset_k, 0), "constant warming in K added on top")
       ("add-noise", "add the learned hourly observation noise to the decoded mean")
       ("chunk-hours", po::value(&job.chunk_hours)->default_value(0), "hours generated and written at a time (0: from --memory-mib)")
       ("memory-mib", po::value(&budget_mib)->default_value(512), "values in flight per rank, MiB (sets the time chunk)")
