@@ -24,6 +24,7 @@
 #include "engine/adam.hpp"
 #include "engine/kokkos_compat.hpp"
 #include "engine/random.hpp"
+#include "engine/strided_conv.hpp"
 #include "model/seasonal.hpp"
 #include "model/vae.hpp"
 #include "reference/torch_vae.hpp"
@@ -176,6 +177,8 @@ int run(const Options& o) {
               omp ? omp : "(unset)");
   std::printf("  GLIBC_TUNABLES=%s\n", tunables ? tunables : "(unset)");
   std::printf("  BLAS loaded: %s\n", loaded_blas().c_str());
+  std::printf("  convolution kernels: %s (src/engine/strided_conv.cpp; -DCLIMVAE_NATIVE=ON: the build's own flags)\n",
+              climvae::strided_kernel_isa());
   std::printf("  FMA peak assumed: %d thread(s) x %.3f GHz (/proc/cpuinfo) x %d FMA/cycle x %d floats (%s) = %.1f GFMA/s\n",
               o.threads, ghz, kFmaPerCycle, kSimdFloats, kSimdName, peak / 1e9);
   std::printf("  %.1f s per measurement after warm-up\n\n", o.seconds);
