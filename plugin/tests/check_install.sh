@@ -19,6 +19,7 @@ for f in "$libdir/libclimvae.so.1" "$libdir/libclimvae.so" "$libdir/cmake/climva
          "$prefix/bin/climvae" "$prefix/share/doc/climvae/examples/CMakeLists.txt"; do
   check "installed $(basename "$f")" 0 "$(basename "$f")" -- ls "$f"
 done
+check "no build-tree paths in the package" 0 "" -- sh -c "! grep -rl '$(cd "$build" && pwd)' '$libdir/cmake' '$libdir/pkgconfig'"
 check "SONAME kept" 0 "[libclimvae.so.1]" -- readelf -d "$libdir/libclimvae.so.1"
 check "installed climvae runs" 0 "generate" -- "$prefix/bin/climvae" --help
 if [ -e "$build/drivers/climvae-export" ]; then
@@ -45,9 +46,9 @@ export PKG_CONFIG_PATH="$libdir/pkgconfig"
 ex="$prefix/share/doc/climvae/examples"
 mkdir -p "$tmp/pc"
 rpath="-Wl,-rpath,$(pkg-config --variable=libdir climvae)"
-check "pkg-config: C" 0 "" -- sh -c "cc -o $tmp/pc/weather_generator $ex/weather_generator.c \$(pkg-config --cflags --libs climvae) $rpath"
-check "pkg-config: C++" 0 "" -- sh -c "c++ -o $tmp/pc/cxx_example $ex/cxx_example.cpp \$(pkg-config --cflags --libs climvae) $rpath"
-check "pkg-config: BMI" 0 "" -- sh -c "cc -o $tmp/pc/bmi_host $ex/bmi_host.c \$(pkg-config --cflags --libs climvae) $rpath"
-check "pkg-config: Fortran" 0 "" -- sh -c "gfortran -o $tmp/pc/impact_gdd $ex/impact_gdd.f90 \$(pkg-config --cflags --libs climvae-fortran) $rpath"
+check "pkg-config: compile C" 0 "" -- sh -c "cc -o $tmp/pc/weather_generator $ex/weather_generator.c \$(pkg-config --cflags --libs climvae) $rpath"
+check "pkg-config: compile C++" 0 "" -- sh -c "c++ -o $tmp/pc/cxx_example $ex/cxx_example.cpp \$(pkg-config --cflags --libs climvae) $rpath"
+check "pkg-config: compile BMI" 0 "" -- sh -c "cc -o $tmp/pc/bmi_host $ex/bmi_host.c \$(pkg-config --cflags --libs climvae) $rpath"
+check "pkg-config: compile Fortran" 0 "" -- sh -c "gfortran -o $tmp/pc/impact_gdd $ex/impact_gdd.f90 \$(pkg-config --cflags --libs climvae-fortran) $rpath"
 run_examples pkg-config "$tmp/pc"
 finish
