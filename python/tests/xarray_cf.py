@@ -23,7 +23,7 @@ def check(name, ok, detail=""):
 
 def cdo_table(path, keys):
     """CDO's view: outputtab rows (keys..., value) as strings."""
-    out = subprocess.run(["cdo", "-s", f"outputtab,{keys},value", path], capture_output=True, text=True,
+    out = subprocess.run(["cdo", "-s", f"outputtab,{keys},value", "-selname,tas", path], capture_output=True, text=True,
                          check=True).stdout
     return [line.split() for line in out.splitlines() if line.strip() and not line.startswith("#")]
 
@@ -46,7 +46,7 @@ def open_cf(path):
 
 
 def main():
-    climvae, model, work = sys.argv[1:4]
+    climvae, model, work = (os.path.abspath(a) for a in sys.argv[1:4])
     os.makedirs(work, exist_ok=True)
     os.chdir(work)
     for f in glob.glob("*.nc"):
