@@ -144,7 +144,9 @@ void relu_backward(size_t n, const Real* y, Real* g) {
   Kokkos::parallel_for(
       "climvae::relu_backward", Kokkos::RangePolicy<ExecSpace, Kokkos::IndexType<size_t>>(0, n),
       KOKKOS_LAMBDA(const size_t i) {
-        if (!(y[i] > Real(0))) g[i] = Real(0);
+        // A select, not a conditional store: vectorises with any SSE (a conditional store needs
+        // AVX masked stores, so a portable build would run it scalar).
+        g[i] = y[i] > Real(0) ? g[i] : Real(0);
       });
 }
 
