@@ -24,6 +24,7 @@
 #include "engine/adam.hpp"
 #include "engine/kokkos_compat.hpp"
 #include "engine/random.hpp"
+#include "engine/strided_conv.hpp"
 #include "model/seasonal.hpp"
 #include "model/vae.hpp"
 #include "reference/torch_vae.hpp"
@@ -90,16 +91,24 @@ double cpu_ghz() {
   return 0;
 }
 
+// SIMD width of the convolution kernels: the instruction set they were dispatched to at run
+// time (portable builds), else the build's own flags (-DCLIMVAE_NATIVE=ON, non-x86).
+struct Simd {
+  int floats;
+  const char* name;
+};
+Simd kernel_simd() {
+  const std::string isa = climvae::strided_kernel_isa();
+  if (isa == "avx512") return {16, "AVX-512"};
+  if (isa == "avx2") return {8, "AVX2"};
 #if defined(__AVX512F__)
-constexpr int kSimdFloats = 16;
-constexpr const char* kSimdName = "AVX-512";
+  return {16, "AVX-512"};
 #elif defined(__AVX2__)
-constexpr int kSimdFloats = 8;
-constexpr const char* kSimdName = "AVX2";
+  return {8, "AVX2"};
 #else
-constexpr int kSimdFloats = 4;
-constexpr const char* kSimdName = "SSE";
+  return {4, "SSE"};
 #endif
+}
 constexpr int kFmaPerCycle = 2;  // two FMA pipes per core (Intel server cores, AMD Zen 4)
 
 // Every loaded shared object whose name mentions blas, as resolved on disk.
@@ -166,7 +175,8 @@ int run(const Options& o) {
   const int nz = vae.config().latent, hours = kTrainSteps * Vae::kHoursPerStep;
 
   const double ghz = cpu_ghz();
-  const double peak = o.threads * ghz * 1e9 * kFmaPerCycle * kSimdFloats;  // FMA per second
+  const Simd simd = kernel_simd();
+  const double peak = o.threads * ghz * 1e9 * kFmaPerCycle * simd.floats;  // FMA per second
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   const char* omp = std::getenv("OMP_NUM_THREADS");
   std::printf("bench_engine: batch %d, training windows of %d h (k=%d), one-year traces of k=%d steps\n", kBatch,
@@ -176,8 +186,9 @@ int run(const Options& o) {
               omp ? omp : "(unset)");
   std::printf("  GLIBC_TUNABLES=%s\n", tunables ? tunables : "(unset)");
   std::printf("  BLAS loaded: %s\n", loaded_blas().c_str());
+  std::printf("  convolution kernels: %s (src/engine/strided_conv.cpp)\n", climvae::strided_kernel_isa());
   std::printf("  FMA peak assumed: %d thread(s) x %.3f GHz (/proc/cpuinfo) x %d FMA/cycle x %d floats (%s) = %.1f GFMA/s\n",
-              o.threads, ghz, kFmaPerCycle, kSimdFloats, kSimdName, peak / 1e9);
+              o.threads, ghz, kFmaPerCycle, simd.floats, simd.name, peak / 1e9);
   std::printf("  %.1f s per measurement after warm-up\n\n", o.seconds);
 
   // (a) Training: same data, same eps every step, for both.

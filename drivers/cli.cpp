@@ -2,6 +2,10 @@
 
 #include <mpi.h>
 
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
@@ -51,6 +55,23 @@ bool parse(const std::string& command, const std::string& summary, po::options_d
 std::string command_line(int argc, char** argv) {
   std::string text = "climvae";
   for (int i = 0; i < argc; ++i) text += std::string(" ") + argv[i];
+  return text;
+}
+
+std::string shortest_text(double value) {
+  char text[48];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, value);
+    if (std::strtod(text, nullptr) == value) break;
+  }
+  // %g writes 1000 as 1e+03; a person writes it out unless it is huge or tiny.
+  const double magnitude = std::fabs(value);
+  if (std::strchr(text, 'e') != nullptr && magnitude >= 1e-4 && magnitude < 1e15) {
+    for (int decimals = 0; decimals <= 17; ++decimals) {
+      std::snprintf(text, sizeof text, "%.*f", decimals, value);
+      if (std::strtod(text, nullptr) == value) break;
+    }
+  }
   return text;
 }
 

@@ -30,6 +30,15 @@ bool parse(const std::string& command, const std::string& summary, po::options_d
 // "climvae <subcommand> <options...>" as the user typed it, for the history of written files.
 std::string command_line(int argc, char** argv);
 
+// The shortest text that reads back as the same double: 0.2, not 0.20000000000000001.
+std::string shortest_text(double value);
+
+// A floating-point option whose --help shows its default as a person writes it (boost's own
+// text for a double default has 17 significant digits).
+inline po::typed_value<double>* real_value(double* target, double default_value) {
+  return po::value(target)->default_value(default_value, shortest_text(default_value));
+}
+
 // True on MPI rank 0 (only rank 0 prints progress).
 bool is_root();
 

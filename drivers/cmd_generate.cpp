@@ -94,7 +94,7 @@ int run(int argc, char** argv) {
       ("pattern-rate", po::value(&sc.pattern_rate),
        "scale the table per cell by the cell's learned trend over this rate (e.g. 0.2K/decade)")
       ("transient", "warm each hour by its own year's value (a 2030-2060 trace warms along the path)")
-      ("warming-offset", po::value(&sc.offset_k)->default_value(0), "constant warming in K added on top")
+      ("warming-offset", real_value(&sc.offset_k, 0), "constant warming in K added on top")
       ("add-noise", "add the learned hourly observation noise to the decoded mean")
       ("spatial", po::value<std::string>()->default_value("on"),
        "on: cells of one member share their weather through the model's spatial factors; off: every cell "

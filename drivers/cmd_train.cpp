@@ -69,7 +69,7 @@ int run(int argc, char** argv) {
       ("output", po::value(&output)->required(), "model file to write")
       ("epochs", po::value(&tc.epochs)->default_value(100), "passes over the training windows")
       ("batch-size", po::value(&tc.batch_size)->default_value(32), "windows per optimiser step")
-      ("learning-rate", po::value(&tc.adam.learning_rate)->default_value(1e-3), "Adam learning rate")
+      ("learning-rate", real_value(&tc.adam.learning_rate, 1e-3), "Adam learning rate")
       ("seed", po::value(&tc.seed)->default_value(42), "seed of initial weights, shuffling, jitter and sampling")
       ("window-days", po::value(&tc.windows.window_days)->default_value(64), "training window length (multiple of 4)")
       ("stride-days", po::value(&tc.windows.stride_days)->default_value(16), "days between window starts")
@@ -77,7 +77,7 @@ int run(int argc, char** argv) {
        "shift each window start by up to +-N whole days every epoch (keeps the diurnal phase)")
       ("jitter-hours", po::value(&tc.windows.jitter_hours)->default_value(0),
        "extra shift of up to +-N hours (the seed used 12; it blurs the generated diurnal cycle)")
-      ("validation-fraction", po::value(&tc.windows.validation_fraction)->default_value(0.2), "last part of the period held out")
+      ("validation-fraction", real_value(&tc.windows.validation_fraction, 0.2), "last part of the period held out")
       ("early-stop", po::value(&tc.early_stop_patience)->default_value(0),
        "stop after N epochs without validation improvement and keep the best weights (0: off)")
       ("prior", po::value(&prior)->default_value(prior),
@@ -98,7 +98,7 @@ int run(int argc, char** argv) {
        "write the training state to this file at the end, every --checkpoint-every epochs and on SIGUSR1")
       ("checkpoint-every", po::value(&tc.checkpoint_every)->default_value(0), "epochs between checkpoints (0: only at the end and on SIGUSR1)")
       ("resume", po::value(&tc.resume_from), "continue the run saved in this checkpoint (same options and store)")
-      ("max-loss", po::value(&tc.max_loss)->default_value(1e3),
+      ("max-loss", real_value(&tc.max_loss, 1e3),
        "stop with an error naming the step and cells when a batch's loss exceeds this or is not finite")
       ("overwrite", "replace an existing model file");
   po::variables_map vm;

@@ -12,6 +12,7 @@ packages=(
   libboost-program-options-dev libgtest-dev
   cdo                               # tests check that CDO reads our output
   python3 python3-numpy python3-netcdf4
+  python3-torch python3-xarray      # PyTorch round trip (python/climvae_torch); xarray reading test
   python3-matplotlib chromium       # evaluation report figures; its test loads the page headless
 )
 missing=()

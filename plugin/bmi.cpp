@@ -1,6 +1,9 @@
 // BMI 2.0 over the C ABI: initialize reads a `key = value` file, opens the model and decodes
-// every configured cell's trace for the whole run in one piece (traces have no seams); update
-// steps an hour; getters read the current hour. Every function returns BMI_SUCCESS or
+// every configured cell's traces for the whole run in one piece (traces have no seams); update
+// steps an hour; getters read the current hour. With `members = N` the grid's points are
+// (member, cell) pairs, member-major: point m * cells + c; with `member = M` this instance
+// serves realization M alone (one BMI instance per member, as NextGen-style hosts run them),
+// the same trace as member M of an N-member instance. Every function returns BMI_SUCCESS or
 // BMI_FAILURE with the reason in climvae_bmi_last_error(); nothing throws into the host.
 #include <algorithm>
 #include <cmath>
@@ -26,15 +29,15 @@ struct BmiFailure : std::runtime_error {
 
 struct State {
   climvae_model* model = nullptr;
-  std::vector<double> lat, lon;
-  std::vector<float> values;  // (hour, cell)
+  std::vector<double> lat, lon;  // per point
+  std::vector<float> values;  // (hour, point)
   int64_t hours = 0, now = 0;  // now: hours since start
   std::string units = "K";
   ~State() {
     if (model) climvae_close(model);
   }
-  int cells() const { return static_cast<int>(lat.size()); }
-  const float* current() const { return values.data() + size_t(std::min(now, hours - 1)) * cells(); }
+  int points() const { return static_cast<int>(lat.size()); }
+  const float* current() const { return values.data() + size_t(std::min(now, hours - 1)) * points(); }
 };
 
 thread_local std::string bmi_error;
@@ -115,7 +118,8 @@ T number(const std::map<std::string, std::string>& kv, const std::string& key, T
 void initialize(State& st, const std::string& path) {
   const auto kv = read_config(path);
   const std::string known[] = {"model", "start", "hours", "cells", "locations", "seed", "units", "scenario",
-                               "target_year", "warming_rate_k_per_year", "warming_offset_k", "add_noise"};
+                               "target_year", "warming_rate_k_per_year", "warming_offset_k", "add_noise",
+                               "members", "member", "warming_table", "pattern_rate_k_per_year"};
   for (const auto& p : kv)
     need(std::find(std::begin(known), std::end(known), p.first) != std::end(known),
          path + ": unknown key '" + p.first + "'");
@@ -139,9 +143,26 @@ void initialize(State& st, const std::string& path) {
   st.units = units;
   const std::string scenario = kv.count("scenario") ? kv.at("scenario") : "none";
   const std::map<std::string, int32_t> scenario_codes = {
-      {"none", CLIMVAE_SCENARIO_NONE}, {"trend", CLIMVAE_SCENARIO_TREND}, {"rate", CLIMVAE_SCENARIO_RATE}};
-  need(scenario_codes.count(scenario) == 1, path + ": scenario must be none, trend or rate, got '" + scenario + "'");
+      {"none", CLIMVAE_SCENARIO_NONE}, {"trend", CLIMVAE_SCENARIO_TREND}, {"rate", CLIMVAE_SCENARIO_RATE},
+      {"table", CLIMVAE_SCENARIO_TABLE}};
+  need(scenario_codes.count(scenario) == 1, path + ": scenario must be none, trend, rate or table, got '" + scenario + "'");
   r.scenario = scenario_codes.at(scenario);
+  need((r.scenario == CLIMVAE_SCENARIO_TABLE) == (kv.count("warming_table") == 1),
+       path + ": 'warming_table' goes with 'scenario = table' (and is required by it)");
+  if (kv.count("warming_table"))
+    check(climvae_load_warming_table(st.model, kv.at("warming_table").c_str(),
+                                     number<double>(kv, "pattern_rate_k_per_year", 0, path)),
+          st.model);
+
+  // All members on one grid, or one member (realization M, 1-based) per instance.
+  need(kv.count("members") + kv.count("member") <= 1, path + ": give at most one of 'members' and 'member'");
+  const int32_t members = number<int32_t>(kv, "members", 1, path);
+  const int32_t member = number<int32_t>(kv, "member", 0, path);
+  need(members >= 1 && members <= CLIMVAE_MAX_MEMBERS, path + ": 'members' must be 1.." + std::to_string(CLIMVAE_MAX_MEMBERS));
+  need(!kv.count("member") || (member >= 1 && member <= CLIMVAE_MAX_MEMBERS),
+       path + ": 'member' must be a realization number 1.." + std::to_string(CLIMVAE_MAX_MEMBERS));
+  const int32_t served = kv.count("member") ? 1 : members;
+  r.members = kv.count("member") ? member : members;  // member M: generate 1..M, keep M
 
   // Cells by index, or by location (nearest cell within the default tolerance).
   std::vector<int32_t> cells;
@@ -169,19 +190,26 @@ void initialize(State& st, const std::string& path) {
   need(!cells.empty(), path + ": no cells configured");
 
   need(r.hours >= 1 && r.hours <= CLIMVAE_MAX_HOURS, path + ": 'hours' must be 1.." + std::to_string(CLIMVAE_MAX_HOURS));
-  need(double(r.hours) * cells.size() <= double(CLIMVAE_MAX_VALUES), path + ": hours x cells is too large for one run");
+  need(double(r.hours) * cells.size() * r.members <= double(CLIMVAE_MAX_VALUES),
+       path + ": hours x cells x members is too large for one run");
   st.hours = r.hours;
-  const size_t n = cells.size();
-  st.values.assign(size_t(r.hours) * n, 0.0f);
-  std::vector<float> trace(size_t(r.hours));
+  const size_t n = cells.size(), points = n * size_t(served);
+  st.values.assign(size_t(r.hours) * points, 0.0f);
+  st.lat.resize(points);
+  st.lon.resize(points);
+  std::vector<float> traces(size_t(r.hours) * size_t(r.members));  // [member * hours + t]
   for (size_t i = 0; i < n; ++i) {
     climvae_cell info;
     check(climvae_cell_get(st.model, cells[i], &info), st.model);
-    st.lat.push_back(info.latitude);
-    st.lon.push_back(info.longitude);
     r.cell = cells[i];
-    check(climvae_generate(st.model, &r, trace.data(), r.hours), st.model);
-    for (int64_t t = 0; t < r.hours; ++t) st.values[size_t(t) * n + i] = trace[size_t(t)];
+    check(climvae_generate(st.model, &r, traces.data(), int64_t(traces.size())), st.model);
+    for (int32_t k = 0; k < served; ++k) {
+      const size_t point = size_t(k) * n + i;
+      const size_t m = size_t(r.members - served + k);  // member M alone: the last one generated
+      st.lat[point] = info.latitude;
+      st.lon[point] = info.longitude;
+      for (int64_t t = 0; t < r.hours; ++t) st.values[size_t(t) * points + point] = traces[m * size_t(r.hours) + size_t(t)];
+    }
   }
 }
 
@@ -244,7 +272,7 @@ int bmi_var_nbytes(Bmi* self, const char* name, int* nbytes) {
   return guarded("get_var_nbytes", [&] {
     check_variable(name);
     need(nbytes, "NULL nbytes");
-    *nbytes = static_cast<int>(sizeof(float)) * state_of(self).cells();
+    *nbytes = static_cast<int>(sizeof(float)) * state_of(self).points();
   });
 }
 int bmi_var_location(Bmi*, const char* name, char* location) {
@@ -264,7 +292,7 @@ int bmi_get_value(Bmi* self, const char* name, void* dest) {
     check_variable(name);
     const State& st = state_of(self);
     need(dest, "NULL destination");
-    std::memcpy(dest, st.current(), sizeof(float) * st.cells());
+    std::memcpy(dest, st.current(), sizeof(float) * st.points());
   });
 }
 int bmi_get_value_ptr(Bmi* self, const char* name, void** ptr) {
@@ -280,7 +308,7 @@ int bmi_get_value_at_indices(Bmi* self, const char* name, void* dest, int* inds,
     const State& st = state_of(self);
     need(dest && inds && count >= 0, "NULL destination or indices, or negative count");
     for (int i = 0; i < count; ++i) {
-      need(inds[i] >= 0 && inds[i] < st.cells(), "index " + std::to_string(inds[i]) + " is not a configured cell");
+      need(inds[i] >= 0 && inds[i] < st.points(), "index " + std::to_string(inds[i]) + " is not a point of the grid (0.." + std::to_string(st.points() - 1) + ")");
       static_cast<float*>(dest)[i] = st.current()[inds[i]];
     }
   });
@@ -293,7 +321,7 @@ int bmi_grid_rank(Bmi*, int grid, int* rank) {
   return guarded("get_grid_rank", [&] { check_grid(grid); need(rank, "NULL rank"); *rank = 1; });
 }
 int bmi_grid_size(Bmi* self, int grid, int* size) {
-  return guarded("get_grid_size", [&] { check_grid(grid); need(size, "NULL size"); *size = state_of(self).cells(); });
+  return guarded("get_grid_size", [&] { check_grid(grid); need(size, "NULL size"); *size = state_of(self).points(); });
 }
 int bmi_grid_type(Bmi*, int grid, char* type) {
   return guarded("get_grid_type", [&] { check_grid(grid); copy_text(type, "points"); });

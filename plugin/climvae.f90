@@ -11,7 +11,7 @@ module climvae
                                        CLIMVAE_UNITS_FAHRENHEIT = 2
   integer(c_int), parameter, public :: CLIMVAE_TIME_UTC = 0, CLIMVAE_TIME_LOCAL = 1
   integer(c_int), parameter, public :: CLIMVAE_SCENARIO_NONE = 0, CLIMVAE_SCENARIO_TREND = 1, &
-                                       CLIMVAE_SCENARIO_RATE = 2
+                                       CLIMVAE_SCENARIO_RATE = 2, CLIMVAE_SCENARIO_TABLE = 3
 
   ! Mirrors struct climvae_request field by field.
   type, bind(c), public :: climvae_request
@@ -33,7 +33,7 @@ module climvae
 
   public :: climvae_open, climvae_open_shared, climvae_close, climvae_request_defaults, &
             climvae_generate, climvae_condition, climvae_parse_time, climvae_model_info_get, &
-            climvae_last_error
+            climvae_last_error, climvae_set_warming_table
 
   interface
     function c_open(path, abi, model) bind(c, name="climvae_open") result(status)
@@ -77,6 +77,16 @@ module climvae
       integer(c_int64_t), value :: known_hours
       real(c_float), intent(out) :: out(*)
       integer(c_int64_t), value :: capacity
+      integer(c_int) :: status
+    end function
+    function c_set_warming_table(model, years, offsets, count, pattern_rate) &
+        bind(c, name="climvae_set_warming_table") result(status)
+      import :: c_ptr, c_int, c_int32_t, c_double, c_int64_t
+      type(c_ptr), value :: model
+      integer(c_int32_t), intent(in) :: years(*)
+      real(c_double), intent(in) :: offsets(*)
+      integer(c_int64_t), value :: count
+      real(c_double), value :: pattern_rate
       integer(c_int) :: status
     end function
     function c_parse_time(iso, hour) bind(c, name="climvae_parse_time") result(status)
@@ -129,6 +139,20 @@ contains
     type(climvae_request), intent(out) :: request
     call c_request_defaults(request)
   end subroutine
+
+  ! The warming table of CLIMVAE_SCENARIO_TABLE requests: offsets_k (K) at years (increasing);
+  ! pattern_rate > 0 scales them per cell by its trend / pattern_rate (K/year).
+  integer function climvae_set_warming_table(model, years, offsets_k, pattern_rate) result(status)
+    type(climvae_model), intent(in) :: model
+    integer(c_int32_t), intent(in) :: years(:)
+    real(c_double), intent(in) :: offsets_k(:)
+    real(c_double), intent(in) :: pattern_rate
+    if (size(years) /= size(offsets_k)) then
+      status = 10  ! CLIMVAE_ERR_BAD_ARGUMENT: the library never saw the call
+      return
+    end if
+    status = c_set_warming_table(model%handle, years, offsets_k, int(size(years), c_int64_t), pattern_rate)
+  end function
 
   ! out(hours, members); its size is checked by the library.
   integer function climvae_generate(model, request, out) result(status)

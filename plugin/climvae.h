@@ -53,7 +53,8 @@ enum { CLIMVAE_TIME_UTC = 0, CLIMVAE_TIME_LOCAL = 1 }; /* local = the cell's loc
 enum {
   CLIMVAE_SCENARIO_NONE = 0,  /* the model's reference-year climate (+ warming_offset_k) */
   CLIMVAE_SCENARIO_TREND = 1, /* each cell's learned trend, at target_year or transient */
-  CLIMVAE_SCENARIO_RATE = 2   /* warming_rate_k_per_year from the reference year */
+  CLIMVAE_SCENARIO_RATE = 2,  /* warming_rate_k_per_year from the reference year */
+  CLIMVAE_SCENARIO_TABLE = 3  /* the handle's warming table (climvae_set_warming_table) */
 };
 
 /* One request. Fill with climvae_request_defaults() and change what you need; the layout is
@@ -134,6 +135,19 @@ CLIMVAE_API climvae_status climvae_metadata_get(const climvae_model* model, cons
 
 /* Hours since 1970-01-01T00 of "YYYY-MM-DD[THH[:00]]". */
 CLIMVAE_API climvae_status climvae_parse_time(const char* iso, int64_t* hour);
+
+/* The warming table that requests with scenario CLIMVAE_SCENARIO_TABLE follow: annual offsets
+ * offsets_k[i] (K relative to the model's reference year) at years[i] (strictly increasing),
+ * linear in between; count 0 removes it. pattern_rate_k_per_year > 0 scales the offsets per
+ * cell by the cell's learned trend / this rate (0: the same offsets everywhere). The table is
+ * copied. Not while a request on the same handle is running. */
+CLIMVAE_API climvae_status climvae_set_warming_table(climvae_model* model, const int32_t* years,
+                                                     const double* offsets_k, int64_t count,
+                                                     double pattern_rate_k_per_year);
+/* The same from a CSV file of `year,offset_K` lines (a header line and # comments allowed), the
+ * format of `climvae generate --warming-table`. */
+CLIMVAE_API climvae_status climvae_load_warming_table(climvae_model* model, const char* path,
+                                                      double pattern_rate_k_per_year);
 
 /* Traces sampled from the seasonal prior into out[member * hours + t] (capacity values). */
 CLIMVAE_API climvae_status climvae_generate(climvae_model* model, const climvae_request* request, float* out,

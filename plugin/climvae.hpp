@@ -56,6 +56,16 @@ class Model {
     check(climvae_find_cell(h_, latitude, longitude, max_distance_km, &c, nullptr));
     return c;
   }
+  // The warming table of CLIMVAE_SCENARIO_TABLE requests (K at each year; see climvae.h).
+  void set_warming_table(const std::vector<int32_t>& years, const std::vector<double>& offsets_k,
+                         double pattern_rate_k_per_year = 0) const {
+    if (years.size() != offsets_k.size()) throw Error(CLIMVAE_ERR_BAD_ARGUMENT, "years and offsets_k differ in length");
+    check(climvae_set_warming_table(h_, years.data(), offsets_k.data(), static_cast<int64_t>(years.size()),
+                                    pattern_rate_k_per_year));
+  }
+  void load_warming_table(const std::string& path, double pattern_rate_k_per_year = 0) const {
+    check(climvae_load_warming_table(h_, path.c_str(), pattern_rate_k_per_year));
+  }
   // out[member * hours + t]
   std::vector<float> generate(const climvae_request& r) const {
     std::vector<float> out(static_cast<size_t>(r.hours > 0 && r.members > 0 ? r.hours * r.members : 0));

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <map>
 #include <new>
 #include <set>
 #include <string>
@@ -26,12 +27,15 @@
 #include "conditioning.hpp"
 #include "data/units.hpp"
 #include "generate/generator.hpp"
+#include "generate/scenario.hpp"
 #include "model/model_file.hpp"
 
 struct climvae_model {
   climvae::ModelFile model;
   std::string path;
   int verbosity = 0;
+  std::map<int, double> warming_table_k;  // CLIMVAE_SCENARIO_TABLE (climvae_set_warming_table)
+  double warming_pattern_rate_k_per_year = 0;
   mutable std::mutex mutex;  // guards everything below
   std::condition_variable idle_available;
   std::vector<std::unique_ptr<climvae::Vae>> idle;
@@ -264,6 +268,13 @@ climvae::TraceRequest checked_request(const climvae_model& h, const climvae_requ
       r.scenario.path = climvae::Scenario::Path::rate;
       r.scenario.rate_k_per_year = q.warming_rate_k_per_year;
       break;
+    case CLIMVAE_SCENARIO_TABLE:
+      if (h.warming_table_k.empty())
+        fail(CLIMVAE_ERR_BAD_ARGUMENT, "scenario CLIMVAE_SCENARIO_TABLE needs a warming table (climvae_set_warming_table)");
+      r.scenario.path = climvae::Scenario::Path::table;
+      r.scenario.table_k = h.warming_table_k;
+      r.scenario.table_pattern_rate_k_per_year = h.warming_pattern_rate_k_per_year;
+      break;
     default:
       fail(CLIMVAE_ERR_BAD_ARGUMENT, "scenario " + std::to_string(q.scenario) + " is not a CLIMVAE_SCENARIO_* value");
   }
@@ -475,6 +486,47 @@ climvae_status climvae_parse_time(const char* iso, int64_t* hour) {
     require_pointer(iso, "iso");
     require_pointer(hour, "hour");
     *hour = climvae::parse_iso_hour(iso);
+  });
+}
+
+climvae_status climvae_set_warming_table(climvae_model* h, const int32_t* years, const double* offsets_k,
+                                         int64_t count, double pattern_rate_k_per_year) {
+  return guarded(h, "climvae_set_warming_table", CLIMVAE_ERR_BAD_ARGUMENT, [&] {
+    require_handle(h);
+    if (count < 0 || count > 100000) fail(CLIMVAE_ERR_BAD_LENGTH, "count must be 0..100000, got " + std::to_string(count));
+    if (count > 0) {
+      require_pointer(years, "years");
+      require_pointer(offsets_k, "offsets_k");
+    }
+    if (!std::isfinite(pattern_rate_k_per_year) || pattern_rate_k_per_year < 0)
+      fail(CLIMVAE_ERR_BAD_ARGUMENT, "pattern_rate_k_per_year must be finite and >= 0 (0: no scaling)");
+    std::map<int, double> table;
+    for (int64_t i = 0; i < count; ++i) {
+      const std::string at = "years[" + std::to_string(i) + "] = " + std::to_string(years[i]);
+      if (years[i] < 1 || years[i] > 9999) fail(CLIMVAE_ERR_BAD_ARGUMENT, at + " is not a year");
+      if (i > 0 && years[i] <= years[i - 1]) fail(CLIMVAE_ERR_BAD_ARGUMENT, at + ": years must increase");
+      if (!std::isfinite(offsets_k[i])) fail(CLIMVAE_ERR_BAD_ARGUMENT, "offsets_k[" + std::to_string(i) + "] is not finite");
+      table[years[i]] = offsets_k[i];
+    }
+    h->warming_table_k = std::move(table);
+    h->warming_pattern_rate_k_per_year = pattern_rate_k_per_year;
+  });
+}
+
+climvae_status climvae_load_warming_table(climvae_model* h, const char* path, double pattern_rate_k_per_year) {
+  return guarded(h, "climvae_load_warming_table", CLIMVAE_ERR_BAD_ARGUMENT, [&] {
+    require_handle(h);
+    require_pointer(path, "path");
+    const std::map<int, double> table = climvae::read_warming_table(path);
+    std::vector<int32_t> years;
+    std::vector<double> offsets;
+    for (const auto& [year, offset] : table) {
+      years.push_back(year);
+      offsets.push_back(offset);
+    }
+    const climvae_status s = climvae_set_warming_table(h, years.data(), offsets.data(), int64_t(years.size()),
+                                                       pattern_rate_k_per_year);
+    if (s != CLIMVAE_OK) fail(s, climvae_last_error(h));
   });
 }
 

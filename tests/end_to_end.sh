@@ -41,6 +41,12 @@ check bad-date nonzero "2022-02-30" -- "$climvae" generate --model paris.model -
 check zero-hours nonzero "--hours" -- "$climvae" generate --model paris.model --start 2022-01-01 --hours 0 --output z.nc
 check bad-cell nonzero "cell 4" -- "$climvae" generate --model paris.model --start 2022-01-01 --hours 10 --cell 4 --output z.nc
 check help 0 "--store" -- "$climvae" train --help
+check help-defaults-as-written 0 "--validation-fraction arg (=0.2)" -- "$climvae" train --help
+check help-learning-rate 0 "--learning-rate arg (=0.001)" -- "$climvae" train --help
+check help-max-loss 0 "--max-loss arg (=1000)" -- "$climvae" train --help
+for command in train generate; do  # no 17-digit renderings of a double default anywhere
+  check "help-$command-no-float-noise" 0 "" -- sh -c "! \"$climvae\" $command --help | grep -E '[0-9]\.[0-9]{12}'"
+done
 head -c 3000 paris.model > truncated.model
 check truncated-model nonzero "truncated" -- "$climvae" generate --model truncated.model --start 2022-01-01 --hours 10 \
   --output z.nc

@@ -21,143 +21,75 @@ StridedGeometry same_padding(int long_len, int kernel, int stride) {
 
 namespace {
 
-// Kernels are templated on the channel counts so that the inner channel loops have a
-// compile-time trip count (vectorised, accumulators in registers). A template argument of 0
-// means "given at run time" (any count up to kMaxChannels). Each work item computes a tile of
-// kTile outputs (positions in down and weight_grad, batch samples in up) so that every kernel
-// row loaded is used kTile times, with kTile independent accumulation chains.
-constexpr int kTile = 4;
+constexpr int kTile = 4;  // outputs per work item of the kernels below
 
-template <int CL_, int CS_>
-struct StridedKernels {
-  static constexpr int kLongMax = CL_ > 0 ? CL_ : kMaxChannels;
-  static constexpr int kShortMax = CS_ > 0 ? CS_ : kMaxChannels;
+// The kernels, compiled for the build's baseline instruction set and, in a portable x86-64 build
+// with GCC (CLIMVAE_ISA_DISPATCH), again for x86-64-v3 (AVX2+FMA) and x86-64-v4 (AVX-512); the
+// copy for the best level the CPU supports is picked at run time. Only the kernels' own functions
+// get the target: Kokkos' inline functions stay baseline, so no AVX code leaks into shared symbols.
+namespace isa_baseline {
+#include "engine/strided_conv_kernels.inc"
+}  // namespace isa_baseline
+#if CLIMVAE_ISA_DISPATCH
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v3")
+namespace isa_avx2 {
+#include "engine/strided_conv_kernels.inc"
+}  // namespace isa_avx2
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v4", "prefer-vector-width=512")
+namespace isa_avx512 {
+#include "engine/strided_conv_kernels.inc"
+}  // namespace isa_avx512
+#pragma GCC pop_options
+#endif
 
-  static void down(const StridedGeometry& g, int batch, int cl_rt, int cs_rt, const Real* x, const Real* w,
-                   const Real* bias, Real* y, bool relu) {
-    const int CL = CL_ > 0 ? CL_ : cl_rt, CS = CS_ > 0 ? CS_ : cs_rt;
-    const int N = g.long_len, M = g.short_len, K = g.kernel, S = g.stride, P = g.pad_left;
-    const int tiles = (M + kTile - 1) / kTile;
-    Kokkos::parallel_for(
-        "climvae::strided_conv::down", RangePolicy(0, batch * tiles), KOKKOS_LAMBDA(const int i) {
-          const int b = i / tiles, m0 = (i % tiles) * kTile;
-          const int count = M - m0 < kTile ? M - m0 : kTile;
-          Real acc[kTile][kShortMax];
-          for (int p = 0; p < kTile; ++p)
-            for (int c = 0; c < CS; ++c) acc[p][c] = bias ? bias[c] : Real(0);
-          const Real* xb = x + static_cast<size_t>(b) * N * CL;
-          for (int t = 0; t < K; ++t) {
-            const Real* xr[kTile];
-            for (int p = 0; p < kTile; ++p) {
-              const int n = (m0 + p) * S + t - P;  // zero padding outside [0, N)
-              xr[p] = (p < count && n >= 0 && n < N) ? xb + static_cast<size_t>(n) * CL : nullptr;
-            }
-            const Real* wt = w + static_cast<size_t>(t) * CL * CS;
-            for (int l = 0; l < CL; ++l) {
-              const Real* wr = wt + l * CS;
-              for (int p = 0; p < kTile; ++p) {
-                const Real xv = xr[p] ? xr[p][l] : Real(0);
-                for (int c = 0; c < CS; ++c) acc[p][c] += xv * wr[c];
-              }
-            }
-          }
-          for (int p = 0; p < count; ++p) {
-            Real* yr = y + (static_cast<size_t>(b) * M + m0 + p) * CS;
-            for (int c = 0; c < CS; ++c) yr[c] = (relu && acc[p][c] < Real(0)) ? Real(0) : acc[p][c];
-          }
-        });
-  }
+enum class Isa { baseline, avx2, avx512 };
 
-  // wt: (K, CS, CL), the kernel transposed so the inner loop runs over contiguous CL.
-  // One work item per (group of kTile samples, long position).
-  static void up(const StridedGeometry& g, int batch, int cl_rt, int cs_rt, const Real* x, const Real* wt,
-                 const Real* bias, Real* y, bool relu) {
-    const int CL = CL_ > 0 ? CL_ : cl_rt, CS = CS_ > 0 ? CS_ : cs_rt;
-    const int N = g.long_len, M = g.short_len, K = g.kernel, S = g.stride, P = g.pad_left;
-    const int groups = (batch + kTile - 1) / kTile;
-    Kokkos::parallel_for(
-        "climvae::strided_conv::up", RangePolicy(0, groups * N), KOKKOS_LAMBDA(const int i) {
-          const int b0 = (i / N) * kTile, n = i % N;
-          Real acc[kTile][CL_ > 0 ? CL_ : kMaxChannels];
-          for (int j = 0; j < kTile; ++j)
-            for (int c = 0; c < CL; ++c) acc[j][c] = bias ? bias[c] : Real(0);
-          for (int t = 0; t < K; ++t) {
-            const int q = n + P - t;  // = m*S when tap t of short position m lands on n
-            if (q < 0 || q % S != 0) continue;
-            const int m = q / S;
-            if (m >= M) continue;
-            const Real* xr[kTile];
-            for (int j = 0; j < kTile; ++j)
-              xr[j] = b0 + j < batch ? x + (static_cast<size_t>(b0 + j) * M + m) * CS : nullptr;
-            const Real* wtt = wt + static_cast<size_t>(t) * CS * CL;
-            for (int s = 0; s < CS; ++s) {
-              const Real* wr = wtt + s * CL;
-              for (int j = 0; j < kTile; ++j) {
-                const Real xv = xr[j] ? xr[j][s] : Real(0);
-                for (int c = 0; c < CL; ++c) acc[j][c] += xv * wr[c];
-              }
-            }
-          }
-          for (int j = 0; j < kTile && b0 + j < batch; ++j) {
-            Real* yr = y + (static_cast<size_t>(b0 + j) * N + n) * CL;
-            for (int c = 0; c < CL; ++c) yr[c] = (relu && acc[j][c] < Real(0)) ? Real(0) : acc[j][c];
-          }
-        });
-  }
+Isa detect_isa() {
+#if CLIMVAE_ISA_DISPATCH
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("x86-64-v4")) return Isa::avx512;
+  if (__builtin_cpu_supports("x86-64-v3")) return Isa::avx2;
+#endif
+  return Isa::baseline;
+}
 
-  // One work item per (chunk of the batch, tap, tile of long channels): kTile rows of dw.
-  static void weight_grad(const StridedGeometry& g, int batch, int cl_rt, int cs_rt, const Real* xl,
-                          const Real* ys, Real* out, int chunks) {
-    const int CL = CL_ > 0 ? CL_ : cl_rt, CS = CS_ > 0 ? CS_ : cs_rt;
-    const int N = g.long_len, M = g.short_len, K = g.kernel, S = g.stride, P = g.pad_left;
-    const int ltiles = (CL + kTile - 1) / kTile;
-    const int items = K * ltiles;
-    Kokkos::parallel_for(
-        "climvae::strided_conv::weight_grad", RangePolicy(0, chunks * items), KOKKOS_LAMBDA(const int i) {
-          const int chunk = i / items, t = (i % items) / ltiles, l0 = (i % ltiles) * kTile;
-          const int count = CL - l0 < kTile ? CL - l0 : kTile;
-          const int b0 = static_cast<int>(static_cast<long>(batch) * chunk / chunks);
-          const int b1 = static_cast<int>(static_cast<long>(batch) * (chunk + 1) / chunks);
-          Real acc[kTile][kShortMax];
-          for (int p = 0; p < kTile; ++p)
-            for (int c = 0; c < CS; ++c) acc[p][c] = Real(0);
-          // Only short positions whose tap t lands inside the long side contribute.
-          const int m_first = P - t > 0 ? (P - t + S - 1) / S : 0;
-          const int last = N - 1 + P - t;  // m*S <= last keeps the tap inside the long side
-          const int m_end = last < 0 ? 0 : (last / S + 1 < M ? last / S + 1 : M);
-          for (int b = b0; b < b1; ++b) {
-            const Real* xb = xl + static_cast<size_t>(b) * N * CL + l0;
-            const Real* yb = ys + static_cast<size_t>(b) * M * CS;
-            for (int m = m_first; m < m_end; ++m) {
-              const Real* xr = xb + static_cast<size_t>(m * S + t - P) * CL;
-              const Real* yr = yb + static_cast<size_t>(m) * CS;
-              for (int p = 0; p < kTile; ++p) {
-                const Real xv = p < count ? xr[p] : Real(0);
-                for (int c = 0; c < CS; ++c) acc[p][c] += xv * yr[c];
-              }
-            }
-          }
-          Real* o = out + (static_cast<size_t>(chunk) * K * CL + static_cast<size_t>(t) * CL + l0) * CS;
-          for (int p = 0; p < count; ++p)
-            for (int c = 0; c < CS; ++c) o[p * CS + c] = acc[p][c];
-        });
-  }
-};
+// Calls f(kernels) with the specialisation for (cl, cs), or the run-time one, from namespace ns.
+#define CLIMVAE_STRIDED_DISPATCH(ns)                                                          \
+  do {                                                                                          \
+    if (cl == 40 && cs == 40) return f(ns::StridedKernels<40, 40>());                           \
+    if (cl == 1 && cs == 40) return f(ns::StridedKernels<1, 40>());                             \
+    if (cl == 40 && cs == 20) return f(ns::StridedKernels<40, 20>());                           \
+    if (cl == 40 && cs == 10) return f(ns::StridedKernels<40, 10>());                           \
+    return f(ns::StridedKernels<0, 0>());                                                       \
+  } while (false)
 
-// Calls f(kernels) with the specialisation for (cl, cs), or the run-time one.
 template <class F>
 void dispatch(int cl, int cs, F&& f) {
   require(cl > 0 && cs > 0 && cl <= kMaxChannels && cs <= kMaxChannels,
           "strided convolution: channel counts must be 1.." + std::to_string(kMaxChannels) + ", got " +
               std::to_string(cl) + " and " + std::to_string(cs));
-  if (cl == 40 && cs == 40) return f(StridedKernels<40, 40>());
-  if (cl == 1 && cs == 40) return f(StridedKernels<1, 40>());
-  if (cl == 40 && cs == 20) return f(StridedKernels<40, 20>());
-  if (cl == 40 && cs == 10) return f(StridedKernels<40, 10>());
-  return f(StridedKernels<0, 0>());
+  static const Isa isa = detect_isa();
+#if CLIMVAE_ISA_DISPATCH
+  if (isa == Isa::avx512) CLIMVAE_STRIDED_DISPATCH(isa_avx512);
+  if (isa == Isa::avx2) CLIMVAE_STRIDED_DISPATCH(isa_avx2);
+#endif
+  (void)isa;
+  CLIMVAE_STRIDED_DISPATCH(isa_baseline);
 }
+#undef CLIMVAE_STRIDED_DISPATCH
 
 }  // namespace
+
+const char* strided_kernel_isa() {
+  switch (detect_isa()) {
+    case Isa::avx512: return "avx512";
+    case Isa::avx2: return "avx2";
+    default: return "baseline";
+  }
+}
 
 void strided_down(const StridedGeometry& g, int batch, int cl, int cs, const Real* long_in, const Real* w,
                   const Real* bias, Real* short_out, bool relu) {
@@ -212,7 +144,9 @@ void relu_backward(size_t n, const Real* y, Real* g) {
   Kokkos::parallel_for(
       "climvae::relu_backward", Kokkos::RangePolicy<ExecSpace, Kokkos::IndexType<size_t>>(0, n),
       KOKKOS_LAMBDA(const size_t i) {
-        if (!(y[i] > Real(0))) g[i] = Real(0);
+        // A select, not a conditional store: vectorises with any SSE (a conditional store needs
+        // AVX masked stores, so a portable build would run it scalar).
+        g[i] = y[i] > Real(0) ? g[i] : Real(0);
       });
 }
 

@@ -40,6 +40,10 @@ void strided_up(const StridedGeometry& g, int batch, int cl, int cs, const Real*
 void strided_weight_grad(const StridedGeometry& g, int batch, int cl, int cs, const Real* long_side,
                          const Real* short_side, Real* dw, View1& partials);
 
+// The instruction set the kernels above run with on this CPU: "avx512", "avx2" or "baseline"
+// (the build's own flags: -march=native builds, non-x86 or non-GCC builds).
+const char* strided_kernel_isa();
+
 // x: (rows, cols) -> out: (cols), out[c] = sum_r x[r,c], overwritten
 void column_sums(int rows, int cols, const Real* x, Real* out);
 
