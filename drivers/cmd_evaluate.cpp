@@ -106,33 +106,67 @@ std::string shell_quoted(const std::string& text) {
   return quoted + "'";
 }
 
-// --report DIR: extended statistics of the observed series, the VAE ensemble and a classical
-// generator fitted to the observed series (same members, hours and seed), their CSV files, the
-// provenance, and the HTML page with figures drawn by scripts/report.py.
+// The observed series, the VAE ensemble and a classical generator fitted to the observed series
+// (same members, hours and seed) with their extended statistics and the skill table.
+struct SkillRun {
+  climvae::eval::ClassicalGenerator classical_model;
+  std::vector<climvae::eval::HourlySeries> classical;
+  climvae::eval::SpellThresholds thresholds;
+  int observed_years = 0;
+  climvae::eval::ClimateStatistics obs, vae, cls;
+  std::vector<climvae::eval::SkillRow> skill;
+};
+
+SkillRun skill_run(const climvae::eval::HourlySeries& observed, const std::vector<climvae::eval::HourlySeries>& members,
+                   uint64_t seed) {
+  namespace ev = climvae::eval;
+  SkillRun r;
+  const auto& first = members.front();
+  r.classical_model = ev::fit_classical_generator(observed);
+  r.classical = ev::generate_classical(r.classical_model, first.start_hour, first.utc_offset_hours,
+                                       static_cast<int64_t>(first.values_c.size()), static_cast<int>(members.size()),
+                                       seed);
+  const auto observed_days = ev::daily_values(observed);
+  r.thresholds = ev::spell_thresholds(observed_days);
+  r.observed_years = static_cast<int>(ev::annual_extremes({observed_days}, true, 0).annual.size());
+  const auto climatology = ev::climatology_of(observed);
+  r.obs = ev::compute_climate_statistics({observed}, r.thresholds, climatology, 0);
+  r.vae = ev::compute_climate_statistics(members, r.thresholds, climatology, r.observed_years);
+  r.cls = ev::compute_climate_statistics(r.classical, r.thresholds, climatology, r.observed_years);
+  r.skill = ev::skill_summary(r.obs, r.vae, r.cls);
+  return r;
+}
+
+void print_skill(const SkillRun& r, size_t members) {
+  namespace ev = climvae::eval;
+  std::cout << "\nclassical generator: harmonic mean and sd, AR(1) anomalies with phi = " << r.classical_model.phi
+            << "; " << members << " members\n";
+  std::cout << "\nskill (error against the observed; lower is better)\n";
+  char line[160];
+  std::snprintf(line, sizeof line, "%-32s %12s %12s  %s\n", "statistic", "vae", "classical", "closer");
+  std::cout << line;
+  for (const auto& row : r.skill) {
+    std::snprintf(line, sizeof line, "%-32s %12s %12s  %s\n", row.statistic.c_str(),
+                  ev::number_text(row.vae_error).c_str(), ev::number_text(row.classical_error).c_str(),
+                  row.better().c_str());
+    std::cout << line;
+  }
+  std::cout << ev::closer_line(ev::count_closer(r.skill)) << "\n";
+}
+
+// --report DIR: the extended statistics of a SkillRun as CSV files, the provenance, and the HTML
+// page with figures drawn by scripts/report.py.
 void write_report(const std::string& dir, const std::string& python, const std::string& script,
                   const climvae::eval::HourlySeries& observed,
                   const std::vector<climvae::eval::HourlySeries>& members, const climvae::eval::Comparison& fidelity,
-                  uint64_t seed, const std::vector<std::pair<std::string, std::string>>& provenance) {
+                  const SkillRun& run, const std::vector<std::pair<std::string, std::string>>& provenance) {
   namespace ev = climvae::eval;
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   climvae::require(!error && std::filesystem::is_directory(dir),
                    "cannot create --report directory '" + dir + "': " + error.message());
   const auto& first = members.front();
-  const auto classical_model = ev::fit_classical_generator(observed);
-  std::cout << "\nclassical generator: harmonic mean and sd, AR(1) anomalies with phi = " << classical_model.phi
-            << "; " << members.size() << " members\n";
-  const auto classical = ev::generate_classical(classical_model, first.start_hour, first.utc_offset_hours,
-                                                static_cast<int64_t>(first.values_c.size()),
-                                                static_cast<int>(members.size()), seed);
-
-  const auto observed_days = ev::daily_values(observed);
-  const auto thresholds = ev::spell_thresholds(observed_days);
-  const int observed_years = static_cast<int>(ev::annual_extremes({observed_days}, true, 0).annual.size());
-  const auto obs = ev::compute_climate_statistics({observed}, thresholds, 0);
-  const auto vae = ev::compute_climate_statistics(members, thresholds, observed_years);
-  const auto cls = ev::compute_climate_statistics(classical, thresholds, observed_years);
-  const auto skill = ev::skill_summary(obs, vae, cls);
+  const auto& [classical_model, classical, thresholds, observed_years, obs, vae, cls, skill] = run;
   const auto classical_fidelity = ev::compare(obs.basic, cls.basic);
 
   const auto in_dir = [&](const char* name) { return (std::filesystem::path(dir) / name).string(); };
@@ -157,13 +191,6 @@ void write_report(const std::string& dir, const std::string& python, const std::
         << "classical_fidelity: " << classical_fidelity.passed() << " of " << classical_fidelity.checks() << '\n';
   });
 
-  std::cout << "\nskill (error against the observed; lower is better)\n";
-  char line[160];
-  for (const auto& r : skill) {
-    std::snprintf(line, sizeof line, "%-32s %12s %12s  %s\n", r.statistic.c_str(),
-                  ev::number_text(r.vae_error).c_str(), ev::number_text(r.classical_error).c_str(), r.better().c_str());
-    std::cout << line;
-  }
   const std::string command = shell_quoted(python) + " " + shell_quoted(script) + " " + shell_quoted(dir);
   climvae::require(std::system(command.c_str()) == 0,
                    "--report: the figure script failed (" + command + "); the statistics files are in '" + dir + "'");
@@ -178,6 +205,8 @@ int run(int argc, char** argv) {
       ("generated", po::value<std::string>()->required(), "generated ensemble (from climvae generate)")
       ("csv", po::value<std::string>(), "also write the comparison as CSV to this file")
       ("json", po::value<std::string>(), "also write the comparison as JSON to this file")
+      ("skill-csv", po::value<std::string>(),
+       "also run the classical generator and write the skill table (VAE and classical errors) as CSV to this file")
       ("cell", po::value<int>()->default_value(0), "store cell the ensemble was generated for (0-based)")
       ("report", po::value<std::string>(),
        "write extended statistics beside a classical generator (CSV) and an HTML report to this directory")
@@ -206,7 +235,7 @@ int run(int argc, char** argv) {
   const auto members = generated_members(ensemble, observed_cell.utc_offset_hours);
   climvae::require(!members.empty(), "--generated '" + generated_path + "' holds no members");
   const auto observed = climvae::eval::compute_statistics(observed_hourly);
-  const auto generated = climvae::eval::compute_statistics(members);
+  const auto generated = climvae::eval::compute_statistics(members, climvae::eval::climatology_of(observed_hourly));
   const auto comparison = climvae::eval::compare(observed, generated);
 
   std::cout << "observed:  " << store_path << " cell " << cell << " (" << observed_cell.latitude << " N, "
@@ -227,10 +256,15 @@ int run(int argc, char** argv) {
   if (vm.count("json"))
     write_file(vm["json"].as<std::string>(), "json",
                [&](std::ostream& out) { climvae::eval::write_json(out, comparison); });
+  if (!vm.count("report") && !vm.count("skill-csv")) return 0;
+  const SkillRun skill = skill_run(observed_hourly, members, ensemble.meta.seed);
+  print_skill(skill, members.size());
+  if (vm.count("skill-csv"))
+    write_file(vm["skill-csv"].as<std::string>(), "skill-csv",
+               [&](std::ostream& out) { climvae::eval::write_skill_csv(out, skill.skill); });
   if (vm.count("report"))
     write_report(vm["report"].as<std::string>(), vm["python"].as<std::string>(), vm["report-script"].as<std::string>(),
-                 observed_hourly, members,
-                 comparison, ensemble.meta.seed,
+                 observed_hourly, members, comparison, skill,
                  {{"model", ensemble.meta.model_path},
                   {"generated", generated_path},
                   {"store", store_path},
