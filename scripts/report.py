@@ -186,8 +186,10 @@ def return_level_figure(s, d):
                 high = s.value(f"{kind}_return_level_c", "all", years, src + "_high")
                 level = s.value(f"{kind}_return_level_c", "all", years, src)
                 shift = 1.04 if src == "vae" else 0.96
-                ax.errorbar([years * shift], [level], yerr=[[level - low], [high - level]], color=COLOURS[src],
-                            capsize=3, fmt="s", ms=3)
+                # The range as a bar and the level as a marker: the level of all members pooled may
+                # lie outside the range of short samples (errorbar refuses that).
+                ax.plot([years * shift] * 2, [low, high], color=COLOURS[src], lw=1)
+                ax.plot([years * shift], [level], "s", color=COLOURS[src], ms=3)
         ax.set_xscale("log")
         ax.set(title=f"{'Annual maximum' if sign > 0 else 'Annual minimum'}: GEV (L-moments)",
                xlabel="return period (years)", ylabel="°C")
