@@ -127,9 +127,11 @@ int run(int argc, char** argv) {
     std::cout << "training on " << cells.size() << " cell(s) of '" << store_path << "', "
               << (tc.epochs > 0 ? "at most " + std::to_string(tc.epochs) : std::string("a data-derived ceiling of"))
               << " epochs, "
-              << (tc.early_stop_patience > 0 ? "early stop after " + std::to_string(tc.early_stop_patience) +
-                                                   " epochs without improvement"
-                                             : std::string("no early stop"))
+              << (tc.early_stop_patience > 0
+                      ? "early stop after " + std::to_string(tc.early_stop_patience) + " epochs without improvement of the " +
+                            (tc.windows.validation_fraction > 0 ? "validation loss"
+                                                                : "training loss (no validation split)")
+                      : std::string("no early stop"))
               << ", batch " << tc.batch_size << ", " << vae.params().layout.total() << " parameters"
               << (tc.resume_from.empty() ? "" : ", resuming from '" + tc.resume_from + "'") << std::endl;
   const TrainResult result = train(vae, store, tc, [&](const EpochReport& r) {
