@@ -74,6 +74,7 @@ int run(int argc, char** argv) {
   std::string store_path, output, log_path, from, until;
   TrainConfig tc;
   int embedding = -1;
+  std::string prior = "temporal";
   o.add_options()
       ("store", po::value(&store_path)->required(), "cell store written by 'climvae prepare'")
       ("output", po::value(&output)->required(), "model file to write")
@@ -92,6 +93,9 @@ int run(int argc, char** argv) {
       ("early-stop", po::value(&tc.early_stop_patience)->default_value(100),
        "stop after N epochs without validation improvement (training loss without a validation split) "
        "and keep the best weights (0: off, keep the last)")
+      ("prior", po::value(&prior)->default_value(prior),
+       "temporal: each 96-hour latent step follows the previous one (a seasonal AR(1)); seasonal: the seed's "
+       "independent steps")
       ("embedding", po::value(&embedding),
        "learned values per cell conditioning the seasonal prior (default: 0 for one cell, 4 for several)")
       ("from", po::value(&from), "use the store from this date (YYYY-MM-DD, UTC)")
@@ -120,6 +124,7 @@ int run(int argc, char** argv) {
   network.cells = static_cast<int>(cells.size());
   network.embedding = embedding >= 0 ? embedding : (cells.size() > 1 ? 4 : 0);
   require(network.embedding <= 64, "--embedding must be 0..64");
+  network.prior = parse_prior_kind(prior);
   Vae vae(network);
   vae.initialize(tc.seed);
   std::ofstream log;

@@ -166,6 +166,7 @@ void rewrite_as_version(const std::string& path, int version) {
   while (std::getline(lines, line)) {
     if (line.rfind("climvae-model", 0) == 0) line = "climvae-model " + std::to_string(version);
     if (line.rfind("crc32", 0) == 0 || line == "end-header") continue;
+    if (version < 5 && line.rfind("prior ", 0) == 0) continue;
     if (version < 4 && line.rfind("prior_bias", 0) == 0) continue;
     if (version < 3 && line.rfind("condition_decoder", 0) == 0) continue;
     if (version < 2 && line.rfind("embedding", 0) == 0) continue;

@@ -157,6 +157,8 @@ void compare_with_autograd(const VaeConfig& config, int steps, const std::vector
       {"x_hat", to_host(vae.reconstruction()), flat(out32.x_hat), flat(out64.x_hat)},
       {"prior output", to_host(vae.prior_output()), flat(torch::cat({out32.prior_mean, out32.prior_log_var}, 2)),
        flat(torch::cat({out64.prior_mean, out64.prior_log_var}, 2))},
+      {"prior given the previous step", to_host(vae.prior_conditional()),
+       flat(torch::cat({out32.cond_mean, out32.cond_log_var}, 2)), flat(torch::cat({out64.cond_mean, out64.cond_log_var}, 2))},
   };
   for (const auto& o : outputs) {
     ASSERT_EQ(o.engine.size(), o.torch32.size()) << o.name;
@@ -223,6 +225,43 @@ TEST(ConditionedVaeGradients, PriorOnlyConditioningMatchesAutograd) {
   config.condition_decoder = false;
   config.prior_bias = false;
   compare_with_autograd(config, 2, {2, 0, 2});
+}
+
+// The temporal prior: each step's KL is taken against the prior given the previous step's
+// sample, so gradients reach the autoregression's kernel, the prior's kernel through two steps,
+// and the encoder through z_{t-1}. One window of one step has no pair of steps (only the marginal).
+class TemporalVaeGradients : public ::testing::TestWithParam<int> {};
+
+TEST_P(TemporalVaeGradients, AutoregressionAndEveryGradientMatchAutograd) {
+  VaeConfig config;
+  config.prior = PriorKind::temporal;
+  compare_with_autograd(config, GetParam(), {});
+}
+
+INSTANTIATE_TEST_SUITE_P(Steps, TemporalVaeGradients, ::testing::Values(1, 2, 5, 16));
+
+TEST(TemporalVaeGradients, WithCellEmbeddingMatchesAutograd) {
+  VaeConfig config;
+  config.prior = PriorKind::temporal;
+  config.cells = 3;
+  config.embedding = 4;
+  compare_with_autograd(config, 5, {2, 0, 2});
+}
+
+// A zero autoregression (a fresh model's) is exactly the seasonal prior: the same loss, bit for bit.
+TEST(TemporalVae, ZeroAutoregressionIsTheSeasonalPrior) {
+  VaeConfig temporal;
+  temporal.prior = PriorKind::temporal;
+  Vae seasonal_vae, temporal_vae(temporal);
+  seasonal_vae.initialize(5);
+  temporal_vae.initialize(5);
+  const ParamSlice& ar = temporal_vae.params().layout.find("prior_ar.kernel");
+  std::vector<float> p = to_host(temporal_vae.params().values);
+  ASSERT_TRUE(std::all_of(p.begin() + ar.offset, p.begin() + ar.offset + ar.size, [](float v) { return v == 0.0f; }));
+  const Batch b = random_batch(kBatch, 4, seasonal_vae.config().latent, 6);
+  const LossParts a = run_engine(seasonal_vae, b, false), c = run_engine(temporal_vae, b, false);
+  EXPECT_EQ(a.reconstruction, c.reconstruction);
+  EXPECT_EQ(a.kl, c.kl);
 }
 
 // Generation's decode(z, cells) against the twin's, and the cell changes the decoded trace.

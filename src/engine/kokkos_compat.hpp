@@ -15,6 +15,9 @@ KOKKOS_INLINE_FUNCTION float exp(float x) { return CLIMVAE_KOKKOS_MATH_NS::exp(x
 KOKKOS_INLINE_FUNCTION float log(float x) { return CLIMVAE_KOKKOS_MATH_NS::log(x); }
 KOKKOS_INLINE_FUNCTION float sqrt(float x) { return CLIMVAE_KOKKOS_MATH_NS::sqrt(x); }
 KOKKOS_INLINE_FUNCTION float cos(float x) { return CLIMVAE_KOKKOS_MATH_NS::cos(x); }
+KOKKOS_INLINE_FUNCTION float tanh(float x) { return CLIMVAE_KOKKOS_MATH_NS::tanh(x); }
+KOKKOS_INLINE_FUNCTION float log1p(float x) { return CLIMVAE_KOKKOS_MATH_NS::log1p(x); }
+KOKKOS_INLINE_FUNCTION float fabs(float x) { return CLIMVAE_KOKKOS_MATH_NS::fabs(x); }
 KOKKOS_INLINE_FUNCTION double exp(double x) { return CLIMVAE_KOKKOS_MATH_NS::exp(x); }
 KOKKOS_INLINE_FUNCTION double log(double x) { return CLIMVAE_KOKKOS_MATH_NS::log(x); }
 KOKKOS_INLINE_FUNCTION double sqrt(double x) { return CLIMVAE_KOKKOS_MATH_NS::sqrt(x); }

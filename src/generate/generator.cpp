@@ -65,8 +65,8 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
   const int64_t origin = floor_to_day(local_start);
   const int64_t skip = local_start - origin;
   const int64_t total_steps = (skip + r.hours + Vae::kHoursPerStep - 1) / Vae::kHoursPerStep;
-  // Latent steps [s0, s1) cover the chunk plus the margin; s0 is a multiple of the kernels' tile
-  // (4), so every position meets the same arithmetic as in a decode of the whole trace.
+  // Latent steps [s0, s1) are decoded: the chunk plus the margin; s0 is a multiple of 4 so that
+  // every position meets the same arithmetic as in a decode of the whole trace.
   const int64_t h0 = skip + first_hour, h1 = skip + first_hour + chunk_hours;  // decoded hours
   const int64_t s0 = std::max<int64_t>(0, (h0 / Vae::kHoursPerStep - kChunkMarginSteps) / 4 * 4);
   const int64_t s1 = std::min(total_steps, (h1 + Vae::kHoursPerStep - 1) / Vae::kHoursPerStep + kChunkMarginSteps);
@@ -74,22 +74,26 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
   const int64_t hours_decoded = int64_t(steps) * Vae::kHoursPerStep;
   const int64_t first_decoded = h0 - s0 * Vae::kHoursPerStep;  // chunk's first hour in the decoded piece
 
-  // Features of steps [0, s1) as the whole trace has them (the day advances 4 per step from origin).
+  // The prior is sampled over steps [p0, s1): the temporal prior's chains start at the trace's
+  // first step, so a chunk replays them from there (10 numbers a step) to continue exactly where
+  // the whole trace is; the seasonal prior's steps are independent.
+  const int64_t p0 = vae.config().prior == PriorKind::temporal ? 0 : s0;
+  const int sampled = static_cast<int>(s1 - p0);
   std::vector<float> features(size_t(s1) * kSeasonalFeatures);
   seasonal_features(origin, static_cast<int>(s1), features.data(), cell.season_shift_days);
   const int batch = std::min(r.members, generation_batch_size(vae.config(), steps));
-  View3 season("climvae::generate::season", batch, steps, kSeasonalFeatures);
+  View3 season("climvae::generate::season", batch, sampled, kSeasonalFeatures);
   {
     auto host = Kokkos::create_mirror_view(season);
     for (int b = 0; b < batch; ++b)
-      std::copy(features.begin() + s0 * kSeasonalFeatures, features.end(), &host(b, 0, 0));
+      std::copy(features.begin() + p0 * kSeasonalFeatures, features.end(), &host(b, 0, 0));
     Kokkos::deep_copy(season, host);
   }
   CellIndices cells("climvae::generate::cells", batch);  // every member samples this cell's prior
   Kokkos::deep_copy(cells, r.cell);
-  View3 prior_out("climvae::generate::prior", batch, steps, 2 * latent);
-  vae.prior(season, cells, prior_out);
-  View3 z("climvae::generate::z", batch, steps, latent);
+  View3 eps("climvae::generate::eps", batch, sampled, latent);
+  View3 z_sampled("climvae::generate::z_sampled", batch, sampled, latent);
+  View3 z = p0 == s0 ? z_sampled : View3("climvae::generate::z", batch, steps, latent);
   View3 decoded("climvae::generate::decoded", batch, hours_decoded, 1);
   auto decoded_host = Kokkos::create_mirror_view(decoded);
   float noise_sd = 0;
@@ -107,19 +111,19 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
     // latent + feature), then noise (hour of the trace).
     const uint64_t seed = r.seed, cell_id = static_cast<uint64_t>(r.cell);
     const uint64_t start_id = static_cast<uint64_t>(r.start_hour);
-    const uint64_t first_counter = static_cast<uint64_t>(s0) * latent;
+    const uint64_t first_counter = static_cast<uint64_t>(p0) * latent;
     const int member0 = r.first_member + m0;
-    const Real* p = prior_out.data();
-    Real* zz = z.data();
-    const int per_member = steps * latent;
+    Real* e = eps.data();
+    const int per_member = sampled * latent;
     Kokkos::parallel_for(
-        "climvae::generate::sample_prior", RangePolicy(0, nb * per_member), KOKKOS_LAMBDA(const int i) {
+        "climvae::generate::draw_eps", RangePolicy(0, batch * per_member), KOKKOS_LAMBDA(const int i) {
           const int b = i / per_member, j = i % per_member;
-          const int step = j / latent, f = j % latent;
           const uint64_t key = stream_key(stream_key(stream_key(seed, cell_id), start_id), uint64_t(member0 + b));
-          const int base = (b * steps + step) * 2 * latent;
-          zz[i] = p[base + f] + kx::exp(Real(0.5) * p[base + latent + f]) * standard_normal(key, first_counter + uint64_t(j));
+          e[i] = standard_normal(key, first_counter + uint64_t(j));
         });
+    vae.sample_prior(season, cells, eps, z_sampled);
+    if (p0 != s0)
+      Kokkos::deep_copy(z, Kokkos::subview(z_sampled, Kokkos::ALL, Kokkos::make_pair(int(s0 - p0), sampled), Kokkos::ALL));
     const auto zb = Kokkos::subview(z, Kokkos::make_pair(0, nb), Kokkos::ALL, Kokkos::ALL);
     const auto db = Kokkos::subview(decoded, Kokkos::make_pair(0, nb), Kokkos::ALL, Kokkos::ALL);
     const CellIndices cells_b = Kokkos::subview(cells, Kokkos::make_pair(0, nb));

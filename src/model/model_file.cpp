@@ -32,6 +32,7 @@ std::string header_of(const ModelFile& m, const ParamLayout& layout) {
   h << "embedding " << m.config.embedding << "\n";
   h << "condition_decoder " << (m.config.condition_decoder ? 1 : 0) << "\n";
   h << "prior_bias " << (m.config.prior_bias ? 1 : 0) << "\n";
+  h << "prior " << prior_name(m.config.prior) << "\n";
   h << "reference_year " << m.reference_year << "\n";
   for (const auto& p : m.provenance) {
     require(p.first.find_first_of(" \n") == std::string::npos && p.second.find('\n') == std::string::npos,
@@ -133,6 +134,10 @@ ModelFile load_model(const std::string& path) {
       ok = static_cast<bool>(f >> on) && (on == 0 || on == 1);
       m.config.prior_bias = on == 1;
       has_prior_bias = true;
+    } else if (key == "prior") {
+      std::string kind;
+      ok = static_cast<bool>(f >> kind) && (kind == "seasonal" || kind == "temporal");
+      if (ok) m.config.prior = parse_prior_kind(kind);
     } else if (key == "reference_year") {
       ok = static_cast<bool>(f >> m.reference_year);
     } else if (key == "info") {

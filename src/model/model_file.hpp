@@ -15,7 +15,8 @@ namespace climvae {
 // Version 2 added the cell embedding (`embedding E`) and each cell's season shift; version 1
 // files load as seed models (no embedding, no shift). Version 3 added `condition_decoder 0|1`
 // (the embedding also feeds the decoder); version 2 files load with it off (prior only).
-constexpr int kModelFormatVersion = 4;
+// Version 4 added `prior_bias`; version 5 `prior seasonal|temporal` (older files: seasonal).
+constexpr int kModelFormatVersion = 5;
 
 // What generation needs to turn standardised, detrended output back into temperatures.
 struct ModelCell {

@@ -33,6 +33,96 @@ View3 view3(const std::string& label, int a, int b, int c) {
   return View3(Kokkos::view_alloc(Kokkos::WithoutInitializing, label), a, b, c);
 }
 
+// The kernels of the parts below, as free functions: nvcc refuses device lambdas inside
+// private member functions.
+
+// z = mean + exp(logvar / 2) * eps; h: (rows, 2 nz) mean | logvar.
+void reparameterise(int rows, int nz, const Real* h, const Real* eps, Real* z) {
+  Kokkos::parallel_for(
+      "climvae::vae::sample", RangePolicy(0, rows * nz), KOKKOS_LAMBDA(const int i) {
+        const int r = i / nz, f = i % nz;
+        z[i] = h[r * 2 * nz + f] + kx::exp(Real(0.5) * h[r * 2 * nz + nz + f]) * eps[i];
+      });
+}
+
+// [z, e_cell] per latent step: a gather, one thread per value.
+void gather_decoder_input(int rows, int steps, int nz, int nd, int ne, const Real* z, const Real* emb,
+                          const CellIndices& cells, Real* out) {
+  const int* cell = cells.data();
+  const bool per_cell = cells.extent(0) > 0;
+  Kokkos::parallel_for(
+      "climvae::vae::decoder_input", RangePolicy(0, rows * nd), KOKKOS_LAMBDA(const int i) {
+        const int r = i / nd, c = i % nd;
+        out[i] = c < nz ? z[r * nz + c] : emb[(per_cell ? cell[r / steps] : 0) * ne + (c - nz)];
+      });
+}
+
+double squared_error(int n, const Real* x, const Real* x_hat) {
+  double sum = 0;
+  Kokkos::parallel_reduce(
+      "climvae::vae::squared_error", RangePolicy(0, n),
+      KOKKOS_LAMBDA(const int i, double& acc) {
+        const double d = static_cast<double>(x[i]) - x_hat[i];
+        acc += d * d;
+      },
+      sum);
+  return sum;
+}
+
+// sum KL(N(m, e^lv) || N(pm, e^plv)) over rows x features; h, p: (rows, 2 nz).
+double kl_divergence(int rows, int nz, const Real* h, const Real* p) {
+  double sum = 0;
+  Kokkos::parallel_reduce(
+      "climvae::vae::kl", RangePolicy(0, rows * nz),
+      KOKKOS_LAMBDA(const int i, double& acc) {
+        const int r = i / nz, f = i % nz;
+        const double m = h[r * 2 * nz + f], lv = h[r * 2 * nz + nz + f];
+        const double pm = p[r * 2 * nz + f], plv = p[r * 2 * nz + nz + f];
+        acc += 0.5 * (plv - lv + (kx::exp(lv) + (m - pm) * (m - pm)) * kx::exp(-plv) - 1.0);
+      },
+      sum);
+  return sum;
+}
+
+// g = (x_hat - x) * scale
+void reconstruction_grad(int n, const Real* x, const Real* x_hat, Real scale, Real* g) {
+  Kokkos::parallel_for(
+      "climvae::vae::grad_reconstruction", RangePolicy(0, n),
+      KOKKOS_LAMBDA(const int i) { g[i] = (x_hat[i] - x[i]) * scale; });
+}
+
+// d (s * KL) / d prior (mean | logvar), the prior p being what each step's KL is taken against.
+void kl_grad_prior(int rows, int nz, const Real* h, const Real* p, Real s, Real* gp) {
+  Kokkos::parallel_for(
+      "climvae::vae::grad_kl_prior", RangePolicy(0, rows * nz), KOKKOS_LAMBDA(const int i) {
+        const int r = i / nz, f = i % nz;
+        const int im = r * 2 * nz + f, iv = im + nz;
+        const Real inv_pvar = kx::exp(-p[iv]);
+        const Real diff = h[im] - p[im];
+        const Real var_ratio = kx::exp(h[iv] - p[iv]);
+        gp[im] = -diff * inv_pvar * s;
+        gp[iv] = Real(0.5) * (Real(1) - var_ratio - diff * diff * inv_pvar) * s;
+      });
+}
+
+// d loss / d encoder output (mean | logvar): through the sample z (decoder's dz, stride nd, plus
+// the prior's dz when it depends on z) and the KL (scaled by s).
+void latent_grad(int rows, int nz, int nd, const Real* h, const Real* p, const Real* eps, const Real* dz_dec,
+                 const Real* dz_prior, Real s, Real* gh) {
+  Kokkos::parallel_for(
+      "climvae::vae::grad_latent", RangePolicy(0, rows * nz), KOKKOS_LAMBDA(const int i) {
+        const int r = i / nz, f = i % nz;
+        const int im = r * 2 * nz + f, iv = im + nz;
+        const Real m = h[im], lv = h[iv], pm = p[im], plv = p[iv];
+        const Real inv_pvar = kx::exp(-plv);
+        const Real diff = m - pm;
+        const Real var_ratio = kx::exp(lv - plv);
+        const Real g = dz_prior ? dz_dec[r * nd + f] + dz_prior[i] : dz_dec[r * nd + f];
+        gh[im] = g + diff * inv_pvar * s;
+        gh[iv] = g * Real(0.5) * kx::exp(Real(0.5) * lv) * eps[i] + Real(0.5) * (var_ratio - Real(1)) * s;
+      });
+}
+
 }  // namespace
 
 Vae::Vae(const VaeConfig& config) : config_(config) {
@@ -54,11 +144,13 @@ Vae::Vae(const VaeConfig& config) : config_(config) {
   decoder_.push_back(make_layer(layout, "decoder.5", 5, 3, 1, f, false, 1));
   layout.add("prior.kernel", {config.prior_inputs(), 2 * z});
   layout.add("noise_log_var", {1});
-  // Last, so that a model without embedding has the seed's layout (and version 1 files load).
+  // New slices go last, so that a model without them has the seed's layout (and old files load).
+  if (config.prior == PriorKind::temporal) layout.add("prior_ar.kernel", {config.ar_inputs(), z});
   if (config.embedding > 0) layout.add("cell_embedding.embeddings", {config.cells, config.embedding});
-  prior_kernel_ = layout.find("prior.kernel");
+  prior_slices_.kernel = layout.find("prior.kernel");
+  if (config.prior == PriorKind::temporal) prior_slices_.ar_kernel = layout.find("prior_ar.kernel");
+  if (config.embedding > 0) prior_slices_.embedding = layout.find("cell_embedding.embeddings");
   noise_log_var_ = layout.find("noise_log_var");
-  if (config.embedding > 0) embedding_ = layout.find("cell_embedding.embeddings");
   params_.allocate();
 }
 
@@ -67,7 +159,8 @@ void Vae::initialize(uint64_t seed) {
   Kokkos::deep_copy(host, Real(0));
   for (size_t si = 0; si < params_.layout.slices().size(); ++si) {
     const ParamSlice& s = params_.layout.slices()[si];
-    if (s.shape.size() < 2) continue;  // biases and noise_log_var start at zero
+    if (s.shape.size() < 2) continue;             // biases and noise_log_var start at zero
+    if (s.name == "prior_ar.kernel") continue;    // ρ = 0: training starts from the seed's prior
     // Glorot uniform with Keras' fans: receptive field times the last two dimensions.
     double receptive = 1;
     for (size_t d = 0; d + 2 < s.shape.size(); ++d) receptive *= s.shape[d];
@@ -84,6 +177,7 @@ void Vae::initialize(uint64_t seed) {
 void Vae::allocate_workspace(int batch, int steps) {
   if (batch == ws_batch_ && steps == ws_steps_) return;
   const int z = config_.latent;
+  const bool temporal = config_.prior == PriorKind::temporal;
   enc_act_.clear();
   dec_act_.clear();
   int len = steps * kHoursPerStep;
@@ -98,12 +192,17 @@ void Vae::allocate_workspace(int batch, int steps) {
   z_ = view3("climvae::vae::z", batch, steps, z);
   if (config_.decoder_inputs() > z) dec_in_ = view3("climvae::vae::decoder_input", batch, steps, config_.decoder_inputs());
   prior_ = view3("climvae::vae::prior", batch, steps, 2 * z);
+  ar_pre_ = temporal ? view3("climvae::vae::prior_autoregression", batch, steps, z) : View3();
+  cond_ = temporal ? view3("climvae::vae::prior_conditional", batch, steps, 2 * z) : prior_;
   // Gradients flow through two ping-pong buffers big enough for any layer's activation.
   const int widest = steps * kHoursPerStep / 3 * config_.filters;
   grad_a_ = view3("climvae::vae::grad_a", batch, 1, std::max(widest, steps * kHoursPerStep));
   grad_b_ = view3("climvae::vae::grad_b", batch, 1, std::max(widest, steps * kHoursPerStep));
   grad_latent_ = view3("climvae::vae::grad_latent", batch, steps, 2 * z);
-  grad_prior_ = view3("climvae::vae::grad_prior", batch, steps, 2 * z);
+  grad_cond_ = view3("climvae::vae::grad_prior_conditional", batch, steps, 2 * z);
+  grad_prior_ = temporal ? view3("climvae::vae::grad_prior", batch, steps, 2 * z) : grad_cond_;
+  grad_ar_pre_ = temporal ? view3("climvae::vae::grad_prior_autoregression", batch, steps, z) : View3();
+  grad_z_ = temporal ? view3("climvae::vae::grad_z_prior", batch, steps, z) : View3();
   ws_batch_ = batch;
   ws_steps_ = steps;
 }
@@ -118,55 +217,37 @@ void Vae::check_cells(const CellIndices& cells, size_t batch) const {
 }
 
 void Vae::prior(const View3& season, const CellIndices& cells, const View3& out) const {
-  // season: (B, k, F), cells: (B), embedding: (C, E), kernel: (F (1 + E), 2z) -> out: (B, k, 2z)
-  // out[r, c] = sum_f s[r, f] (W[f, c] + sum_e emb[cell, e] W[F + f E + e, c])
-  //            + sum_e emb[cell, e] W[F (1 + E) + e, c]   (prior_bias)
-  const int steps = static_cast<int>(season.extent(1));
-  const int rows = static_cast<int>(season.extent(0)) * steps;
-  const int nf = config_.fourier_features, nc = 2 * config_.latent, ne = config_.embedding;
-  const int bias_row = nf * (1 + ne), nb = config_.prior_bias ? ne : 0;
   require(out.extent(0) == season.extent(0) && out.extent(1) == season.extent(1) &&
-              static_cast<int>(out.extent(2)) == nc && static_cast<int>(season.extent(2)) == nf,
+              static_cast<int>(out.extent(2)) == 2 * config_.latent &&
+              static_cast<int>(season.extent(2)) == config_.fourier_features,
           "prior: shape mismatch");
   check_cells(cells, season.extent(0));
-  const Real* s = season.data();
-  const Real* w = params_.values.data() + prior_kernel_.offset;
-  const Real* emb = params_.values.data() + embedding_.offset;
-  const int* cell = cells.data();
-  const bool per_cell = cells.extent(0) > 0;
-  Real* o = out.data();
-  Kokkos::parallel_for(
-      "climvae::vae::prior", RangePolicy(0, rows * nc), KOKKOS_LAMBDA(const int i) {
-        const int r = i / nc, c = i % nc;
-        const Real* e = emb + (per_cell ? cell[r / steps] : 0) * ne;
-        Real acc = 0;
-        for (int f = 0; f < nf; ++f) {
-          Real wf = w[f * nc + c];
-          for (int j = 0; j < ne; ++j) wf += e[j] * w[(nf + f * ne + j) * nc + c];
-          acc += s[r * nf + f] * wf;
-        }
-        for (int j = 0; j < nb; ++j) acc += e[j] * w[(bias_row + j) * nc + c];
-        o[i] = acc;
-      });
+  VaeConfig marginal = config_;  // the marginal of each step: the seasonal part alone
+  marginal.prior = PriorKind::seasonal;
+  prior_forward(marginal, prior_slices_, params_.values, season, cells, out, View3());
 }
 
-void Vae::decoder_forward(const View3& z, const CellIndices& cells, int batch, int steps, const View3& out) {
+void Vae::sample_prior(const View3& season, const CellIndices& cells, const View3& eps, const View3& z) const {
+  const int batch = static_cast<int>(season.extent(0)), steps = static_cast<int>(season.extent(1));
+  require(z.extent(0) == season.extent(0) && z.extent(1) == season.extent(1) &&
+              static_cast<int>(z.extent(2)) == config_.latent,
+          "sample_prior: z must be (batch, k, latent) like the seasonal features");
+  check_cells(cells, season.extent(0));
+  View3 marginal = view3("climvae::vae::sample_prior_marginal", batch, steps, 2 * config_.latent);
+  View3 ar_pre;
+  if (config_.prior == PriorKind::temporal) ar_pre = view3("climvae::vae::sample_prior_ar", batch, steps, config_.latent);
+  prior_forward(config_, prior_slices_, params_.values, season, cells, marginal, ar_pre);
+  prior_sample(marginal, ar_pre, eps, z);
+}
+
+void Vae::decoder_forward(const View3& z, const CellIndices& cells, const View3& out) {
+  const int batch = static_cast<int>(z.extent(0)), steps = static_cast<int>(z.extent(1));
   const Real* in = z.data();
   const int nz = config_.latent, nd = config_.decoder_inputs();
   if (nd > nz) {
-    // [z, e_cell] per latent step: a gather, one thread per value.
-    const Real* zz = z.data();
-    const Real* emb = params_.values.data() + embedding_.offset;
-    const int* cell = cells.data();
-    const bool per_cell = cells.extent(0) > 0;
-    const int ne = config_.embedding;
-    Real* d = dec_in_.data();
-    Kokkos::parallel_for(
-        "climvae::vae::decoder_input", RangePolicy(0, batch * steps * nd), KOKKOS_LAMBDA(const int i) {
-          const int r = i / nd, c = i % nd;
-          d[i] = c < nz ? zz[r * nz + c] : emb[(per_cell ? cell[r / steps] : 0) * ne + (c - nz)];
-        });
-    in = d;
+    gather_decoder_input(batch * steps, steps, nz, nd, config_.embedding, z.data(),
+                         params_.values.data() + prior_slices_.embedding.offset, cells, dec_in_.data());
+    in = dec_in_.data();
   }
   int len = steps;
   for (size_t i = 0; i < decoder_.size(); ++i) {
@@ -187,27 +268,13 @@ void Vae::decode(const View3& z, const CellIndices& cells, const View3& out) {
           "decode: output must be (batch, 96k, 1)");
   check_cells(cells, z.extent(0));
   allocate_workspace(batch, steps);
-  decoder_forward(z, cells, batch, steps, out);
+  decoder_forward(z, cells, out);
 }
 
-LossParts Vae::forward_backward(const View2& x, const View3& season, const CellIndices& cells, const View3& eps,
-                                bool compute_gradients) {
+void Vae::encoder_forward(const View2& x) {
   const int batch = static_cast<int>(x.extent(0));
-  const int hours = static_cast<int>(x.extent(1));
-  const int steps = hours / kHoursPerStep;
-  const int nz = config_.latent;
-  require(batch >= 1 && steps >= 1 && hours == steps * kHoursPerStep,
-          "VAE input must be (batch >= 1, 96k hours), got " + std::to_string(hours) + " hours");
-  require(season.extent(0) == x.extent(0) && static_cast<int>(season.extent(1)) == steps &&
-              static_cast<int>(season.extent(2)) == config_.fourier_features,
-          "seasonal features must be (batch, k, 6)");
-  require(eps.extent(0) == x.extent(0) && static_cast<int>(eps.extent(1)) == steps && static_cast<int>(eps.extent(2)) == nz,
-          "eps must be (batch, k, latent)");
-  allocate_workspace(batch, steps);
-
-  // Encoder.
   const Real* in = x.data();
-  int len = hours;
+  int len = static_cast<int>(x.extent(1));
   for (size_t i = 0; i < encoder_.size(); ++i) {
     const StridedLayer& l = encoder_[i];
     const StridedGeometry g = same_padding(len, l.kernel, l.stride);
@@ -216,71 +283,43 @@ LossParts Vae::forward_backward(const View2& x, const View3& season, const CellI
     in = enc_act_[i].data();
     len = g.short_len;
   }
-  // Reparameterised sample z = mean + exp(logvar / 2) * eps.
-  {
-    const Real* h = enc_act_.back().data();
-    const Real* e = eps.data();
-    Real* zz = z_.data();
-    Kokkos::parallel_for(
-        "climvae::vae::sample", RangePolicy(0, batch * steps * nz), KOKKOS_LAMBDA(const int i) {
-          const int r = i / nz, f = i % nz;
-          zz[i] = h[r * 2 * nz + f] + kx::exp(Real(0.5) * h[r * 2 * nz + nz + f]) * e[i];
-        });
-  }
-  check_cells(cells, x.extent(0));
-  decoder_forward(z_, cells, batch, steps, dec_act_.back());
-  prior(season, cells, prior_);
+}
 
-  // Loss.
-  const double inv_bl = 1.0 / (static_cast<double>(batch) * hours);
-  const Real* xv = x.data();
-  const Real* xh = dec_act_.back().data();
-  LossParts loss;
-  double sq_err = 0;
-  Kokkos::parallel_reduce(
-      "climvae::vae::squared_error", RangePolicy(0, batch * hours),
-      KOKKOS_LAMBDA(const int i, double& acc) {
-        const double d = static_cast<double>(xv[i]) - xh[i];
-        acc += d * d;
-      },
-      sq_err);
+double Vae::noise_log_var() const {
   Real nlv = 0;
   Kokkos::deep_copy(nlv, Kokkos::subview(params_.values, noise_log_var_.offset));
-  loss.reconstruction = 0.5 * (batch * static_cast<double>(hours) * (kLog2Pi + nlv) + sq_err * std::exp(-nlv)) * inv_bl;
-  {
-    const Real* h = enc_act_.back().data();
-    const Real* p = prior_.data();
-    Kokkos::parallel_reduce(
-        "climvae::vae::kl", RangePolicy(0, batch * steps * nz),
-        KOKKOS_LAMBDA(const int i, double& acc) {
-          const int r = i / nz, f = i % nz;
-          const double m = h[r * 2 * nz + f], lv = h[r * 2 * nz + nz + f];
-          const double pm = p[r * 2 * nz + f], plv = p[r * 2 * nz + nz + f];
-          acc += 0.5 * (plv - lv + (kx::exp(lv) + (m - pm) * (m - pm)) * kx::exp(-plv) - 1.0);
-        },
-        loss.kl);
-    loss.kl *= inv_bl;
-  }
-  if (!compute_gradients) return loss;
+  return nlv;
+}
 
+LossParts Vae::loss(const View2& x) {
+  const int batch = static_cast<int>(x.extent(0)), hours = static_cast<int>(x.extent(1));
+  const double inv_bl = 1.0 / (static_cast<double>(batch) * hours);
+  const double nlv = noise_log_var();
+  const double sq_err = squared_error(batch * hours, x.data(), dec_act_.back().data());
+  LossParts l;
+  l.reconstruction = 0.5 * (batch * static_cast<double>(hours) * (kLog2Pi + nlv) + sq_err * std::exp(-nlv)) * inv_bl;
+  l.kl = kl_divergence(batch * ws_steps_, config_.latent, enc_act_.back().data(), cond_.data()) * inv_bl;
+  squared_error_ = sq_err;
+  return l;
+}
+
+// From d loss / d x_hat back through the decoder: the layers' gradients, and d loss / d [z, e_cell].
+const Real* Vae::decoder_backward(const View2& x, double sq_err) {
+  const int batch = static_cast<int>(x.extent(0)), hours = static_cast<int>(x.extent(1));
+  const double inv_bl = 1.0 / (static_cast<double>(batch) * hours);
+  const double nlv = noise_log_var();
   // d recon / d x_hat = (x_hat - x) exp(-nlv) / (B L); d recon / d nlv = 0.5 (1 - sq_err exp(-nlv) / (B L)).
-  {
-    const Real scale = static_cast<Real>(std::exp(-nlv) * inv_bl);
-    Real* g = grad_a_.data();
-    Kokkos::parallel_for(
-        "climvae::vae::grad_reconstruction", RangePolicy(0, batch * hours),
-        KOKKOS_LAMBDA(const int i) { g[i] = (xh[i] - xv[i]) * scale; });
-    const Real dnlv = static_cast<Real>(0.5 * (1.0 - sq_err * std::exp(-nlv) * inv_bl));
-    Kokkos::deep_copy(Kokkos::subview(params_.grads, noise_log_var_.offset), dnlv);
-  }
-  // Decoder backward: gradient at each layer's output (long side) -> weights, bias, input.
+  reconstruction_grad(batch * hours, x.data(), dec_act_.back().data(), static_cast<Real>(std::exp(-nlv) * inv_bl),
+                      grad_a_.data());
+  const Real dnlv = static_cast<Real>(0.5 * (1.0 - sq_err * std::exp(-nlv) * inv_bl));
+  Kokkos::deep_copy(Kokkos::subview(params_.grads, noise_log_var_.offset), dnlv);
   Real* g_out = grad_a_.data();
   Real* g_in = grad_b_.data();
   for (int i = static_cast<int>(decoder_.size()) - 1; i >= 0; --i) {
     const StridedLayer& l = decoder_[i];
     const int long_len = static_cast<int>(dec_act_[i].extent(1));
     const StridedGeometry g = same_padding(long_len, l.kernel, l.stride);
-    const Real* input = i > 0 ? dec_act_[i - 1].data() : (config_.decoder_inputs() > nz ? dec_in_.data() : z_.data());
+    const Real* input = i > 0 ? dec_act_[i - 1].data() : (config_.decoder_inputs() > config_.latent ? dec_in_.data() : z_.data());
     if (l.relu) relu_backward(static_cast<size_t>(batch) * long_len * l.long_channels, dec_act_[i].data(), g_out);
     strided_weight_grad(g, batch, l.long_channels, l.short_channels, g_out, input, params_.grad(l.weight).data(),
                         scratch_partials_);
@@ -288,84 +327,26 @@ LossParts Vae::forward_backward(const View2& x, const View3& season, const CellI
     strided_down(g, batch, l.long_channels, l.short_channels, g_out, params_.value(l.weight).data(), nullptr, g_in, false);
     std::swap(g_out, g_in);
   }
-  // Latent: g_out now holds d loss / d [z, e_cell] (B, k, nd). Add the KL terms, split into mean/logvar.
-  const Real* dz_dec = g_out;
-  const int nd = config_.decoder_inputs();
-  {
-    const Real* dz = g_out;
-    const Real* h = enc_act_.back().data();
-    const Real* p = prior_.data();
-    const Real* e = eps.data();
-    Real* gh = grad_latent_.data();
-    Real* gp = grad_prior_.data();
-    const Real s = static_cast<Real>(inv_bl);
-    Kokkos::parallel_for(
-        "climvae::vae::grad_latent", RangePolicy(0, batch * steps * nz), KOKKOS_LAMBDA(const int i) {
-          const int r = i / nz, f = i % nz;
-          const int im = r * 2 * nz + f, iv = im + nz;
-          const Real m = h[im], lv = h[iv], pm = p[im], plv = p[iv];
-          const Real inv_pvar = kx::exp(-plv);
-          const Real diff = m - pm;
-          const Real var_ratio = kx::exp(lv - plv);
-          const Real g = dz[r * nd + f];
-          gh[im] = g + diff * inv_pvar * s;
-          gh[iv] = g * Real(0.5) * kx::exp(Real(0.5) * lv) * e[i] + Real(0.5) * (var_ratio - Real(1)) * s;
-          gp[im] = -diff * inv_pvar * s;
-          gp[iv] = Real(0.5) * (Real(1) - var_ratio - diff * diff * inv_pvar) * s;
-        });
-  }
-  // Prior kernel: dW[g, c] = sum_{b,j} input[b,j,g] * gp[b,j,c], input = (f, f ⊗ e_cell, e_cell).
-  // Embedding: de[q, e] = sum over rows of cell q of sum_{f,c} f * W[F + f E + e, c] * gp[c]
-  // + sum_c W[F (1 + E) + e, c] * gp[c] (prior bias) + d loss / d dec_in[latent + e] (decoder).
-  // One thread per output, looping over rows: no atomics, the same sums on every backend.
-  {
-    const int rows = batch * steps, nf = config_.fourier_features, nc = 2 * nz, ne = config_.embedding;
-    const int ni = config_.prior_inputs(), bias_row = nf * (1 + ne), nb = config_.prior_bias ? ne : 0;
-    const Real* sf = season.data();
-    const Real* gp = grad_prior_.data();
-    const Real* w = params_.values.data() + prior_kernel_.offset;
-    const Real* emb = params_.values.data() + embedding_.offset;
-    const int* cell = cells.data();
-    const bool per_cell = cells.extent(0) > 0;
-    Real* dw = params_.grads.data() + prior_kernel_.offset;
-    Kokkos::parallel_for(
-        "climvae::vae::grad_prior_kernel", RangePolicy(0, ni * nc), KOKKOS_LAMBDA(const int i) {
-          const int g = i / nc, c = i % nc;
-          Real acc = 0;
-          if (g >= bias_row) {  // input e_j of the per-cell offset
-            for (int r = 0; r < rows; ++r) acc += emb[(per_cell ? cell[r / steps] : 0) * ne + g - bias_row] * gp[r * nc + c];
-          } else {
-            const int f = g < nf ? g : (g - nf) / ne, e = g < nf ? -1 : (g - nf) % ne;
-            for (int r = 0; r < rows; ++r) {
-              const Real scale = e < 0 ? Real(1) : emb[(per_cell ? cell[r / steps] : 0) * ne + e];
-              acc += sf[r * nf + f] * scale * gp[r * nc + c];
-            }
-          }
-          dw[i] = acc;
-        });
-    if (ne > 0) {
-      Real* de = params_.grads.data() + embedding_.offset;
-      Kokkos::parallel_for(
-          "climvae::vae::grad_cell_embedding", RangePolicy(0, config_.cells * ne), KOKKOS_LAMBDA(const int i) {
-            const int q = i / ne, e = i % ne;
-            Real acc = 0;
-            for (int r = 0; r < rows; ++r) {
-              if ((per_cell ? cell[r / steps] : 0) != q) continue;
-              if (nd > nz) acc += dz_dec[r * nd + nz + e];
-              if (nb > 0)
-                for (int c = 0; c < nc; ++c) acc += w[(bias_row + e) * nc + c] * gp[r * nc + c];
-              for (int f = 0; f < nf; ++f) {
-                Real dot = 0;
-                for (int c = 0; c < nc; ++c) dot += w[(nf + f * ne + e) * nc + c] * gp[r * nc + c];
-                acc += sf[r * nf + f] * dot;
-              }
-            }
-            de[i] = acc;
-          });
-    }
-  }
-  // Encoder backward: gradient at each layer's output (short side) -> weights, bias, input.
-  g_out = grad_latent_.data();
+  return g_out;
+}
+
+// The latent step: d loss / d encoder output, through the sample and the KL, and the prior's own
+// gradients (the KL's other side, and for the temporal prior its dependence on the sample).
+void Vae::latent_backward(const View3& eps, const Real* grad_decoder_input) {
+  const int rows = ws_batch_ * ws_steps_, nz = config_.latent;
+  const Real s = static_cast<Real>(1.0 / (static_cast<double>(ws_batch_) * ws_steps_ * kHoursPerStep));
+  const Real* h = enc_act_.back().data();
+  kl_grad_prior(rows, nz, h, cond_.data(), s, grad_cond_.data());
+  const bool temporal = config_.prior == PriorKind::temporal;
+  if (temporal) prior_conditional_backward(prior_, ar_pre_, z_, grad_cond_, grad_prior_, grad_ar_pre_, grad_z_);
+  latent_grad(rows, nz, config_.decoder_inputs(), h, cond_.data(), eps.data(), grad_decoder_input,
+              temporal ? grad_z_.data() : nullptr, s, grad_latent_.data());
+}
+
+// From d loss / d encoder output back through the encoder to its weights (not to the data).
+void Vae::encoder_backward(const View2& x) {
+  const int batch = static_cast<int>(x.extent(0)), hours = static_cast<int>(x.extent(1));
+  Real* g_out = grad_latent_.data();
   Real* ping = grad_a_.data();
   Real* pong = grad_b_.data();
   for (int i = static_cast<int>(encoder_.size()) - 1; i >= 0; --i) {
@@ -383,7 +364,38 @@ LossParts Vae::forward_backward(const View2& x, const View3& season, const CellI
                false, scratch_transpose_);
     g_out = g_in_enc;
   }
-  return loss;
+}
+
+LossParts Vae::forward_backward(const View2& x, const View3& season, const CellIndices& cells, const View3& eps,
+                                bool compute_gradients) {
+  const int batch = static_cast<int>(x.extent(0));
+  const int hours = static_cast<int>(x.extent(1));
+  const int steps = hours / kHoursPerStep;
+  const int nz = config_.latent;
+  require(batch >= 1 && steps >= 1 && hours == steps * kHoursPerStep,
+          "VAE input must be (batch >= 1, 96k hours), got " + std::to_string(hours) + " hours");
+  require(season.extent(0) == x.extent(0) && static_cast<int>(season.extent(1)) == steps &&
+              static_cast<int>(season.extent(2)) == config_.fourier_features,
+          "seasonal features must be (batch, k, 6)");
+  require(eps.extent(0) == x.extent(0) && static_cast<int>(eps.extent(1)) == steps && static_cast<int>(eps.extent(2)) == nz,
+          "eps must be (batch, k, latent)");
+  check_cells(cells, x.extent(0));
+  allocate_workspace(batch, steps);
+
+  encoder_forward(x);
+  reparameterise(batch * steps, nz, enc_act_.back().data(), eps.data(), z_.data());
+  decoder_forward(z_, cells, dec_act_.back());
+  prior_forward(config_, prior_slices_, params_.values, season, cells, prior_, ar_pre_);
+  if (config_.prior == PriorKind::temporal) prior_conditional_forward(prior_, ar_pre_, z_, cond_);
+  const LossParts l = loss(x);
+  if (!compute_gradients) return l;
+
+  const Real* grad_decoder_input = decoder_backward(x, squared_error_);
+  latent_backward(eps, grad_decoder_input);
+  prior_backward(config_, prior_slices_, params_.values, season, cells, grad_prior_, grad_ar_pre_,
+                 config_.decoder_inputs() > nz ? grad_decoder_input : nullptr, params_.grads);
+  encoder_backward(x);
+  return l;
 }
 
 }  // namespace climvae

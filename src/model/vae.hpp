@@ -4,6 +4,7 @@
 // log-variance. Any number k >= 1 of 96-hour steps, in training and in generation.
 // Many cells, one network: the prior's input is the Fourier features f and, with an embedding
 // of E > 0 values per cell, also f ⊗ e_cell (docs/model.md); with E = 0 it is the seed's.
+// The prior itself (seasonal or temporal) lives in model/prior.*; this class assembles the parts.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -12,6 +13,7 @@
 #include "engine/param_buffer.hpp"
 #include "engine/strided_conv.hpp"
 #include "engine/types.hpp"
+#include "model/prior.hpp"
 
 namespace climvae {
 
@@ -29,16 +31,17 @@ struct VaeConfig {
   // Fourier terms alone average to zero over the year for every cell, so without it no cell's
   // latent codes can sit apart from the others' (model files before version 4 lack it).
   bool prior_bias = true;
+  // The seed's independent steps, or steps that follow a seasonal AR(1) (model/prior.hpp).
+  PriorKind prior = PriorKind::seasonal;
 
   // Inputs of the prior's Dense layer: f, then f_i * e_j at fourier + i * embedding + j, then
   // (with prior_bias) e_j at fourier * (1 + embedding) + j.
   int prior_inputs() const { return fourier_features * (1 + embedding) + (prior_bias ? embedding : 0); }
+  // Inputs of the temporal prior's autoregression: 1, f, then e_cell.
+  int ar_inputs() const { return 1 + fourier_features + embedding; }
   // Input channels of the decoder's first layer: z, then e_cell.
   int decoder_inputs() const { return latent + (condition_decoder ? embedding : 0); }
 };
-
-// Cell index (into the embedding) of each window of a batch: (B). An empty view means cell 0.
-using CellIndices = Kokkos::View<int*, MemSpace>;
 
 // One strided layer: w is (kernel, long_channels, short_channels) in Keras order.
 struct StridedLayer {
@@ -50,7 +53,7 @@ struct StridedLayer {
 
 struct LossParts {
   double reconstruction = 0;  // -sum log N(x | x_hat, exp(noise_log_var)) / (batch * L)
-  double kl = 0;              // sum KL(q(z|x) || seasonal prior) / (batch * L)
+  double kl = 0;              // sum KL(q(z|x) || prior) / (batch * L)
   double total() const { return reconstruction + kl; }
 };
 
@@ -83,31 +86,47 @@ class Vae {
   View3 encoder_output() const { return enc_act_.back(); }  // (B, k, 2*latent): z mean | z log-variance
   View3 latent_sample() const { return z_; }                // (B, k, latent)
   View3 reconstruction() const { return dec_act_.back(); }  // (B, 96k, 1)
-  View3 prior_output() const { return prior_; }             // (B, k, 2*latent): mean | log-variance
+  View3 prior_output() const { return prior_; }             // (B, k, 2*latent): marginal mean | log-variance
+  View3 prior_conditional() const { return cond_; }         // (B, k, 2*latent): given the previous step's z
+  View3 prior_autoregression() const { return ar_pre_; }    // (B, k, latent): pre-activation of ρ (temporal)
 
-  // Generation. season: (B, k, 6), cells: (B) or empty -> out: (B, k, 2*latent) prior mean | log-variance.
+  // Generation. season: (B, k, 6), cells: (B) or empty -> out: (B, k, 2*latent) prior mean | log-variance
+  // (the marginal of each step).
   void prior(const View3& season, const CellIndices& cells, const View3& out) const;
   void prior(const View3& season, const View3& out) const { prior(season, CellIndices(), out); }
+  // z: (B, k, latent) sampled from the prior along each trace's steps, given standard normals
+  // eps: (B, k, latent); season: (B, k, 6), cells: (B) or empty.
+  void sample_prior(const View3& season, const CellIndices& cells, const View3& eps, const View3& z) const;
   // z: (B, k, latent), cells: (B) or empty -> out: (B, 96k, 1). Uses internal workspace (not
   // thread-safe).
   void decode(const View3& z, const CellIndices& cells, const View3& out);
   void decode(const View3& z, const View3& out) { decode(z, CellIndices(), out); }
 
  private:
+  // The parts of forward_backward, in order (each a short forward or backward pass).
   void allocate_workspace(int batch, int steps);
-  void decoder_forward(const View3& z, const CellIndices& cells, int batch, int steps, const View3& out);
+  void encoder_forward(const View2& x);
+  void decoder_forward(const View3& z, const CellIndices& cells, const View3& out);
+  LossParts loss(const View2& x);
+  double noise_log_var() const;
+  const Real* decoder_backward(const View2& x, double sq_err);  // -> d loss / d [z, e_cell]
+  void latent_backward(const View3& eps, const Real* grad_decoder_input);
+  void encoder_backward(const View2& x);
+  void check_cells(const CellIndices& cells, size_t batch) const;
 
   VaeConfig config_;
   ParamBuffers params_;
   std::vector<StridedLayer> encoder_, decoder_;
-  ParamSlice prior_kernel_, noise_log_var_, embedding_;  // embedding_ empty when config_.embedding == 0
-  void check_cells(const CellIndices& cells, size_t batch) const;
+  PriorSlices prior_slices_;
+  ParamSlice noise_log_var_;
 
   // Workspace for one (batch, steps) shape.
   int ws_batch_ = 0, ws_steps_ = 0;
   std::vector<View3> enc_act_, dec_act_;  // outputs of each layer
-  View3 z_, dec_in_, prior_, grad_a_, grad_b_, grad_latent_, grad_prior_;  // dec_in_: [z, e_cell]
+  View3 z_, dec_in_, prior_, ar_pre_, cond_;  // dec_in_: [z, e_cell]; cond_ aliases prior_ (seasonal)
+  View3 grad_a_, grad_b_, grad_latent_, grad_cond_, grad_prior_, grad_ar_pre_, grad_z_;
   View1 scratch_transpose_, scratch_partials_;
+  double squared_error_ = 0;  // of the last loss(), for decoder_backward
 };
 
 }  // namespace climvae

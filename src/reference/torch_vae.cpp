@@ -117,6 +117,7 @@ TorchVae::TorchVae(const VaeConfig& config) : config_(config) {
   decoder_stride_ = {2, 2, 2, 2, 2, 3};
   prior_ = register_module("prior", DenseParams(config.prior_inputs(), 2 * z));
   noise_log_var_ = register_parameter("noise_log_var", torch::zeros({1}));
+  if (config.prior == PriorKind::temporal) prior_ar_ = register_module("prior_ar", DenseParams(config.ar_inputs(), z));
   if (config.embedding > 0)
     cell_embedding_ = register_module("cell_embedding", torch::nn::Embedding(config.cells, config.embedding));
 }
@@ -149,6 +150,17 @@ torch::Tensor TorchVae::prior(const torch::Tensor& season, const torch::Tensor& 
     if (config_.prior_bias) f = torch::cat({f, e.unsqueeze(1).expand({-1, f.size(1), -1})}, 2);  // + E
   }
   return torch::matmul(f, prior_->weight.t());
+}
+
+torch::Tensor TorchVae::autoregression(const torch::Tensor& season, const torch::Tensor& cells) {
+  require(config_.prior == PriorKind::temporal, "autoregression: the model's prior is seasonal");
+  const torch::Tensor f = season.to(noise_log_var_.dtype());              // (B, k, 6)
+  torch::Tensor in = torch::cat({torch::ones_like(f.narrow(2, 0, 1)), f}, 2);  // (B, k, 1 + 6)
+  if (config_.embedding > 0) {
+    const torch::Tensor e = cell_embedding_->forward(cells.to(torch::kLong));  // (B, E)
+    in = torch::cat({in, e.unsqueeze(1).expand({-1, f.size(1), -1})}, 2);     // + E
+  }
+  return torch::matmul(in, prior_ar_->weight.t());
 }
 
 torch::Tensor TorchVae::prior(const torch::Tensor& season) {
@@ -210,15 +222,25 @@ TorchVaeOutputs TorchVae::forward(const torch::Tensor& x, const torch::Tensor& s
   const torch::Tensor p = prior(season, cells);
   out.prior_mean = p.narrow(2, 0, nz);
   out.prior_log_var = p.narrow(2, nz, nz);
+  out.cond_mean = out.prior_mean;
+  out.cond_log_var = out.prior_log_var;
+  if (config_.prior == PriorKind::temporal && steps > 1) {
+    // Step t >= 1 given the sampled step t - 1: N(m_t + s_t ρ_t u_{t-1}, s_t² (1 - ρ_t²)).
+    const torch::Tensor rho = torch::tanh(autoregression(season, cells)).narrow(1, 1, steps - 1);
+    const torch::Tensor u = (out.z - out.prior_mean) * torch::exp(-0.5 * out.prior_log_var);
+    const torch::Tensor m = out.prior_mean.narrow(1, 1, steps - 1), lv = out.prior_log_var.narrow(1, 1, steps - 1);
+    out.cond_mean = torch::cat({out.prior_mean.narrow(1, 0, 1), m + torch::exp(0.5 * lv) * rho * u.narrow(1, 0, steps - 1)}, 1);
+    out.cond_log_var = torch::cat({out.prior_log_var.narrow(1, 0, 1), lv + torch::log1p(-rho.square())}, 1);
+  }
 
   const double inv_bl = 1.0 / (static_cast<double>(batch) * hours);
   const torch::Tensor nlv = noise_log_var_;
   out.reconstruction_loss =
       0.5 * ((kLog2Pi + nlv) * static_cast<double>(batch * hours) + (xs - out.x_hat).square().sum() * torch::exp(-nlv));
   out.reconstruction_loss = (out.reconstruction_loss * inv_bl).squeeze();
-  const torch::Tensor diff = out.z_mean - out.prior_mean;
-  out.kl_loss = 0.5 * (out.prior_log_var - out.z_log_var +
-                       (torch::exp(out.z_log_var) + diff.square()) * torch::exp(-out.prior_log_var) - 1.0);
+  const torch::Tensor diff = out.z_mean - out.cond_mean;
+  out.kl_loss = 0.5 * (out.cond_log_var - out.z_log_var +
+                       (torch::exp(out.z_log_var) + diff.square()) * torch::exp(-out.cond_log_var) - 1.0);
   out.kl_loss = out.kl_loss.sum() * inv_bl;
   out.total_loss = out.reconstruction_loss + out.kl_loss;
   return out;

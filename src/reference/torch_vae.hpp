@@ -17,6 +17,9 @@
 //   decoder.i.bias   (C_out)           = decoder.i.bias
 //   prior.weight     (2z, 6(1+E))      = prior.kernel (6(1+E), 2z).t()  -- torch.nn.Linear, no bias
 //   noise_log_var    (1)               = noise_log_var
+//   prior_ar.weight  (z, 1+6+E)        = prior_ar.kernel (1+6+E, z).t()  -- the temporal prior's
+//                                         autoregression, torch.nn.Linear, no bias; only when
+//                                         config.prior is temporal
 //   cell_embedding.weight (C, E)       = cell_embedding.embeddings (C, E)  -- torch.nn.Embedding,
 //                                         only when the model has an embedding (E > 0)
 // The prior's input is cat(f, (f[..., :, None] * e[cell][:, None, None, :]).flatten(-2)), f the
@@ -53,7 +56,8 @@ TORCH_MODULE(DenseParams);
 // divided by L).
 struct TorchVaeOutputs {
   torch::Tensor z_mean, z_log_var, z, x_hat;
-  torch::Tensor prior_mean, prior_log_var;
+  torch::Tensor prior_mean, prior_log_var;  // each step's marginal
+  torch::Tensor cond_mean, cond_log_var;    // what each step's KL is taken against (given z_{t-1})
   torch::Tensor reconstruction_loss, kl_loss, total_loss;
 };
 
@@ -81,12 +85,15 @@ class TorchVae : public torch::nn::Module {
   // season: (B, k, 6), cells: (B) int64 -> (B, k, 2*latent): prior mean | prior log-variance.
   torch::Tensor prior(const torch::Tensor& season, const torch::Tensor& cells);
   torch::Tensor prior(const torch::Tensor& season);
+  // Temporal prior: (B, k, latent) pre-activations a of ρ = tanh(a), inputs [1, f, e[cell]].
+  torch::Tensor autoregression(const torch::Tensor& season, const torch::Tensor& cells);
 
  private:
   VaeConfig config_;
   std::vector<int> encoder_kernel_, encoder_stride_, decoder_kernel_, decoder_stride_;
   torch::nn::ModuleList encoder_, decoder_;
   DenseParams prior_{nullptr};
+  DenseParams prior_ar_{nullptr};  // only for the temporal prior
   torch::nn::Embedding cell_embedding_{nullptr};  // only when config_.embedding > 0
   torch::Tensor noise_log_var_;
 };

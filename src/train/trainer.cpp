@@ -226,6 +226,7 @@ std::vector<std::pair<std::string, std::string>> run_settings(const Vae& vae, co
           {"filters", text(vae.config().filters)},
           {"latent", text(vae.config().latent)},
           {"fourier-features", text(vae.config().fourier_features)},
+          {"prior", prior_name(vae.config().prior)},
           {"parameters", text(vae.params().layout.total())},
           {"train-windows", text(rw.train_total)},
           {"validation-windows", text(rw.validation_total)}};
