@@ -227,6 +227,20 @@ int run(const Options& o) {
   const double train_macs = 3 * conv_macs(vae, kTrainSteps, true, true) - first_macs;
   report("(a) training: forward + backward + Adam, 64-day windows", "windows", kokkos_train, torch_train, train_macs,
          peak);
+  {  // The temporal prior (the default of `climvae train`) on the same windows, in the same run.
+    climvae::VaeConfig temporal;
+    temporal.prior = climvae::PriorKind::temporal;
+    Vae tvae(temporal);
+    tvae.initialize(1);
+    climvae::Adam tadam(tvae.params().layout.total());
+    const double temporal_train = kBatch * rate(o.seconds, [&] {
+                                    tvae.forward_backward(kx, kseason, keps, true);
+                                    tadam.step(tvae.params().values, tvae.params().grads);
+                                    climvae::kx::fence("bench::train_temporal");
+                                  });
+    std::printf("  Kokkos, temporal prior %10.1f windows/s   cost per window vs the seasonal prior: %+.1f%%\n\n",
+                temporal_train, 100 * (kokkos_train / temporal_train - 1));
+  }
 
   // (b) Generation of one-year traces, 32 at a time. Both draw their own normals.
   model.load_keras_flat(params, layout);  // same weights again after the training steps

@@ -219,13 +219,60 @@ std::string shell_quoted(const std::string& text) {
   return quoted + "'";
 }
 
-// --report DIR: extended statistics of the observed series, the VAE ensemble and a classical
-// generator fitted to the observed series (same members, hours and seed), their CSV files, the
-// provenance, and the HTML page with figures drawn by scripts/report.py.
+// The observed series, the VAE ensemble and a classical generator fitted to the observed series
+// (same members, hours and seed) with their extended statistics and the skill table.
+struct SkillRun {
+  climvae::eval::ClassicalGenerator classical_model;
+  std::vector<climvae::eval::HourlySeries> classical;
+  climvae::eval::SpellThresholds thresholds;
+  int observed_years = 0;
+  climvae::eval::ClimateStatistics obs, vae, cls;
+  std::vector<climvae::eval::SkillRow> skill;
+};
+
+SkillRun skill_run(const climvae::eval::HourlySeries& observed, const std::vector<climvae::eval::HourlySeries>& members,
+                   uint64_t seed) {
+  namespace ev = climvae::eval;
+  SkillRun r;
+  const auto& first = members.front();
+  r.classical_model = ev::fit_classical_generator(observed);
+  r.classical = ev::generate_classical(r.classical_model, first.start_hour, first.utc_offset_hours,
+                                       static_cast<int64_t>(first.values_c.size()), static_cast<int>(members.size()),
+                                       seed);
+  const auto observed_days = ev::daily_values(observed);
+  r.thresholds = ev::spell_thresholds(observed_days);
+  r.observed_years = static_cast<int>(ev::annual_extremes({observed_days}, true, 0).annual.size());
+  const auto climatology = ev::climatology_of(observed);
+  r.obs = ev::compute_climate_statistics({observed}, r.thresholds, climatology, 0);
+  r.vae = ev::compute_climate_statistics(members, r.thresholds, climatology, r.observed_years);
+  r.cls = ev::compute_climate_statistics(r.classical, r.thresholds, climatology, r.observed_years);
+  r.skill = ev::skill_summary(r.obs, r.vae, r.cls);
+  return r;
+}
+
+void print_skill(const SkillRun& r, size_t members) {
+  namespace ev = climvae::eval;
+  std::cout << "\nclassical generator: harmonic mean and sd, AR(1) anomalies with phi = " << r.classical_model.phi
+            << "; " << members << " members\n";
+  std::cout << "\nskill (error against the observed; lower is better)\n";
+  char line[160];
+  std::snprintf(line, sizeof line, "%-32s %12s %12s  %s\n", "statistic", "vae", "classical", "closer");
+  std::cout << line;
+  for (const auto& row : r.skill) {
+    std::snprintf(line, sizeof line, "%-32s %12s %12s  %s\n", row.statistic.c_str(),
+                  ev::number_text(row.vae_error).c_str(), ev::number_text(row.classical_error).c_str(),
+                  row.better().c_str());
+    std::cout << line;
+  }
+  std::cout << ev::closer_line(ev::count_closer(r.skill)) << "\n";
+}
+
+// --report DIR: the extended statistics of a SkillRun as CSV files, the provenance, and the HTML
+// page with figures drawn by scripts/report.py.
 void write_report(const std::string& dir, const std::string& python, const std::string& script,
                   const climvae::eval::HourlySeries& observed,
                   const std::vector<climvae::eval::HourlySeries>& members, const climvae::eval::Comparison& fidelity,
-                  uint64_t seed, const std::optional<Spatial>& spatial,
+                  const SkillRun& run, const std::optional<Spatial>& spatial,
                   const std::vector<std::pair<std::string, std::string>>& provenance) {
   namespace ev = climvae::eval;
   std::error_code error;
@@ -233,20 +280,7 @@ void write_report(const std::string& dir, const std::string& python, const std::
   climvae::require(!error && std::filesystem::is_directory(dir),
                    "cannot create --report directory '" + dir + "': " + error.message());
   const auto& first = members.front();
-  const auto classical_model = ev::fit_classical_generator(observed);
-  std::cout << "\nclassical generator: harmonic mean and sd, AR(1) anomalies with phi = " << classical_model.phi
-            << "; " << members.size() << " members\n";
-  const auto classical = ev::generate_classical(classical_model, first.start_hour, first.utc_offset_hours,
-                                                static_cast<int64_t>(first.values_c.size()),
-                                                static_cast<int>(members.size()), seed);
-
-  const auto observed_days = ev::daily_values(observed);
-  const auto thresholds = ev::spell_thresholds(observed_days);
-  const int observed_years = static_cast<int>(ev::annual_extremes({observed_days}, true, 0).annual.size());
-  const auto obs = ev::compute_climate_statistics({observed}, thresholds, 0);
-  const auto vae = ev::compute_climate_statistics(members, thresholds, observed_years);
-  const auto cls = ev::compute_climate_statistics(classical, thresholds, observed_years);
-  const auto skill = ev::skill_summary(obs, vae, cls);
+  const auto& [classical_model, classical, thresholds, observed_years, obs, vae, cls, skill] = run;
   const auto classical_fidelity = ev::compare(obs.basic, cls.basic);
 
   const auto in_dir = [&](const char* name) { return (std::filesystem::path(dir) / name).string(); };
@@ -276,13 +310,6 @@ void write_report(const std::string& dir, const std::string& python, const std::
         << "classical_fidelity: " << classical_fidelity.passed() << " of " << classical_fidelity.checks() << '\n';
   });
 
-  std::cout << "\nskill (error against the observed; lower is better)\n";
-  char line[160];
-  for (const auto& r : skill) {
-    std::snprintf(line, sizeof line, "%-32s %12s %12s  %s\n", r.statistic.c_str(),
-                  ev::number_text(r.vae_error).c_str(), ev::number_text(r.classical_error).c_str(), r.better().c_str());
-    std::cout << line;
-  }
   const std::string command = shell_quoted(python) + " " + shell_quoted(script) + " " + shell_quoted(dir);
   climvae::require(std::system(command.c_str()) == 0,
                    "--report: the figure script failed (" + command + "); the statistics files are in '" + dir + "'");
@@ -300,6 +327,8 @@ int run(int argc, char** argv) {
       ("json", po::value<std::string>(), "also write the comparison as JSON to this file")
       ("spatial-csv", po::value<std::string>(), "several cells: write the pair correlations as CSV to this file")
       ("spatial-json", po::value<std::string>(), "several cells: write the pair correlations and distance bins as JSON")
+      ("skill-csv", po::value<std::string>(),
+       "also run the classical generator and write the skill table (VAE and classical errors) as CSV to this file")
       ("cell", po::value<int>()->default_value(0),
        "store cell whose fidelity is evaluated (0-based; with several generated cells: default the first of them)")
       ("report", po::value<std::string>(),
@@ -368,7 +397,8 @@ int run(int argc, char** argv) {
   std::vector<climvae::eval::HourlySeries> members = generated.members[generated_index];
   for (auto& member : members) member.utc_offset_hours = observed_cell.utc_offset_hours;
   const auto observed = climvae::eval::compute_statistics(observed_hourly);
-  const auto generated_statistics = climvae::eval::compute_statistics(members);
+  const auto generated_statistics =
+      climvae::eval::compute_statistics(members, climvae::eval::climatology_of(observed_hourly));
   const auto comparison = climvae::eval::compare(observed, generated_statistics);
 
   std::cout << "observed:  " << store_path << " cell " << cell << " (" << observed_cell.latitude << " N, "
@@ -409,10 +439,15 @@ int run(int argc, char** argv) {
     write_file(vm["spatial-json"].as<std::string>(), "spatial-json",
                [&](std::ostream& out) { climvae::eval::write_spatial_json(out, spatial->pairs, spatial->bins); });
   const auto& meta = generated.meta;
+  if (!vm.count("report") && !vm.count("skill-csv")) return 0;
+  const SkillRun skill = skill_run(observed_hourly, members, meta.seed);
+  print_skill(skill, members.size());
+  if (vm.count("skill-csv"))
+    write_file(vm["skill-csv"].as<std::string>(), "skill-csv",
+               [&](std::ostream& out) { climvae::eval::write_skill_csv(out, skill.skill); });
   if (vm.count("report"))
     write_report(vm["report"].as<std::string>(), vm["python"].as<std::string>(), vm["report-script"].as<std::string>(),
-                 observed_hourly, members,
-                 comparison, meta.seed, spatial,
+                 observed_hourly, members, comparison, skill, spatial,
                  {{"model", meta.model_path},
                   {"generated", generated_text},
                   {"store", store_path},

@@ -1,5 +1,7 @@
 // climvae generate: sample an ensemble of synthetic hourly traces (members x cells, spread over
 // the MPI ranks) under a warming scenario into CF NetCDF.
+#include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <iostream>
 #include <sstream>
@@ -58,6 +60,35 @@ Scenario scenario_of(const ScenarioOptions& o, std::map<std::string, std::string
   attributes["climvae_warming_mode"] = o.transient ? "transient" : "time slice";
   if (o.offset_k != 0) attributes["climvae_warming_offset_K"] = std::to_string(o.offset_k);
   return s;
+}
+
+// A learned trend is a straight line through the training years; further than this from the
+// reference year it is an extrapolation, which is said aloud (issue 11: two years' -1.6 K/year
+// turned 2050 into -45 K).
+constexpr int kTrendReachYears = 10;
+
+// The note printed when the learned trend is extended beyond kTrendReachYears, "" otherwise.
+std::string trend_extrapolation_note(const Scenario& s, const ModelFile& model, const std::vector<int>& cells,
+                                     int64_t start_hour, int64_t hours) {
+  if (s.path != Scenario::Path::learned_trend || cells.empty()) return "";
+  const int first = civil_from_hours(start_hour).year, last = civil_from_hours(start_hour + hours - 1).year;
+  const int year = s.transient ? (std::abs(last - model.reference_year) > std::abs(first - model.reference_year) ? last
+                                                                                                                  : first)
+                               : s.slice_year;
+  if (std::abs(year - model.reference_year) <= kTrendReachYears) return "";
+  double low = 1e300, high = -1e300;
+  for (int c : cells) {
+    const double k = scenario_warming_k(s, model, c, year + 0.5) - s.offset_k;
+    low = std::min(low, k), high = std::max(high, k);
+  }
+  std::ostringstream note;
+  note.precision(3);
+  note << "note: the learned trend is extended linearly " << std::abs(year - model.reference_year)
+       << " years from the reference year " << model.reference_year << " to " << year << " (" << low;
+  if (high != low) note << " .. " << high;
+  note << " K); a straight line through the training years is not a projection: give --warming-rate or "
+       << "--warming-table for a scenario";
+  return note.str();
 }
 
 OutputLayout layout_of(const std::string& text) {
@@ -129,6 +160,8 @@ int run(int argc, char** argv) {
   job.cells = select_cells(model, cell.empty() ? cells : cell, bbox);
   job.model_path = model_path;
   job.history = command_line(argc, argv);
+  const std::string note = trend_extrapolation_note(job.scenario, model, job.cells, job.start_hour, job.hours);
+  if (is_root() && !note.empty()) std::cerr << note << std::endl;
   const EnsembleTiming t = run_ensemble(vae, model, job);
   if (is_root()) {
     std::cout << "wrote " << job.members << " member(s) x " << job.hours << " hours x " << job.cells.size()

@@ -57,6 +57,21 @@ std::ofstream open_log(const std::string& path, bool resumed, int first_epoch) {
   return log;
 }
 
+// Why the run ended and which weights the model holds, for the closing summary.
+std::string stop_text(const TrainResult& result, const TrainConfig& tc, const std::string& monitored) {
+  const std::string kept = tc.early_stop_patience > 0
+                               ? "; kept the weights of epoch " + std::to_string(result.best_epoch) + " (best " +
+                                     monitored + " loss)"
+                               : "; kept the last weights (--early-stop 0)";
+  if (result.stop_reason == StopReason::no_improvement)
+    return "no " + monitored + " improvement for " + std::to_string(tc.early_stop_patience) + " epochs" + kept;
+  return "reached the epoch ceiling " + std::to_string(result.epoch_ceiling) +
+         (tc.epochs > 0 ? " (--epochs)"
+                        : " (derived: about " + std::to_string(kCeilingSteps) + " optimiser steps, " +
+                              std::to_string(kMinCeilingEpochs) + ".." + std::to_string(kMaxCeilingEpochs) +
+                              " epochs)") + kept;
+}
+
 int run(int argc, char** argv) {
   po::options_description o("Options");
   std::string store_path, output, log_path, from, until;
@@ -67,7 +82,8 @@ int run(int argc, char** argv) {
   o.add_options()
       ("store", po::value(&store_path)->required(), "cell store written by 'climvae prepare'")
       ("output", po::value(&output)->required(), "model file to write")
-      ("epochs", po::value(&tc.epochs)->default_value(100), "passes over the training windows")
+      ("epochs", po::value(&tc.epochs)->default_value(0),
+       "most passes over the training windows (0: about 20,000 optimiser steps, 300..3000 epochs)")
       ("batch-size", po::value(&tc.batch_size)->default_value(32), "windows per optimiser step")
       ("learning-rate", real_value(&tc.adam.learning_rate, 1e-3), "Adam learning rate")
       ("seed", po::value(&tc.seed)->default_value(42), "seed of initial weights, shuffling, jitter and sampling")
@@ -78,8 +94,9 @@ int run(int argc, char** argv) {
       ("jitter-hours", po::value(&tc.windows.jitter_hours)->default_value(0),
        "extra shift of up to +-N hours (the seed used 12; it blurs the generated diurnal cycle)")
       ("validation-fraction", real_value(&tc.windows.validation_fraction, 0.2), "last part of the period held out")
-      ("early-stop", po::value(&tc.early_stop_patience)->default_value(0),
-       "stop after N epochs without validation improvement and keep the best weights (0: off)")
+      ("early-stop", po::value(&tc.early_stop_patience)->default_value(100),
+       "stop after N epochs without validation improvement (training loss without a validation split) "
+       "and keep the best weights (0: off, keep the last)")
       ("prior", po::value(&prior)->default_value(prior),
        "temporal: each 96-hour latent step follows the previous one (a seasonal AR(1)); seasonal: the seed's "
        "independent steps")
@@ -126,8 +143,15 @@ int run(int argc, char** argv) {
   vae.initialize(tc.seed);
   std::ofstream log;
   if (is_root())
-    std::cout << "training on " << cells.size() << " cell(s) of '" << store_path << "', " << tc.epochs << " epochs, batch "
-              << tc.batch_size << ", " << vae.params().layout.total() << " parameters"
+    std::cout << "training on " << cells.size() << " cell(s) of '" << store_path << "', "
+              << (tc.epochs > 0 ? "at most " + std::to_string(tc.epochs) : std::string("a data-derived ceiling of"))
+              << " epochs, "
+              << (tc.early_stop_patience > 0
+                      ? "early stop after " + std::to_string(tc.early_stop_patience) + " epochs without improvement of the " +
+                            (tc.windows.validation_fraction > 0 ? "validation loss"
+                                                                : "training loss (no validation split)")
+                      : std::string("no early stop"))
+              << ", batch " << tc.batch_size << ", " << vae.params().layout.total() << " parameters"
               << (tc.resume_from.empty() ? "" : ", resuming from '" + tc.resume_from + "'") << std::endl;
   const TrainResult result = train(vae, store, tc, [&](const EpochReport& r) {
     if (!is_root()) return;
@@ -147,7 +171,7 @@ int run(int argc, char** argv) {
   if (result.stopped) {
     if (is_root())
       std::cout << "stopped by SIGUSR1 after " << result.steps << " steps (epoch " << result.epochs_run + 1 << " of "
-                << tc.epochs << " in progress); "
+                << result.epoch_ceiling << " in progress); "
                 << (tc.checkpoint_path.empty() ? "no --checkpoint given, nothing saved"
                                                : "wrote checkpoint " + tc.checkpoint_path + " (continue with --resume " +
                                                      tc.checkpoint_path + ")")
@@ -194,16 +218,20 @@ int run(int argc, char** argv) {
                         {"epochs_run", std::to_string(result.epochs_run)},
                         {"best_epoch", std::to_string(result.best_epoch)},
                         {"best_validation_loss", std::to_string(result.best_validation)},
+                        {"monitored_loss", result.monitored_validation ? "validation" : "training"},
+                        {"stop_reason", stop_reason_name(result.stop_reason)},
                         {"seed", std::to_string(tc.seed)},
                         {"train_windows", std::to_string(result.train_windows)},
                         {"validation_windows", std::to_string(result.validation_windows)},
                         {"climvae_version", CLIMVAE_VERSION_STRING},
                         {"created", utc_now_text()}};
     save_model(model, output);
+    const std::string monitored = result.monitored_validation ? "validation" : "training";
     std::cout << "trained " << result.epochs_run << " epochs in " << clock_text(result.seconds) << " on "
               << result.train_windows << " training / " << result.validation_windows << " validation windows ("
-              << result.skipped_windows << " skipped for missing hours); best validation loss "
-              << result.best_validation << " at epoch " << result.best_epoch << "\nwrote " << output << std::endl;
+              << result.skipped_windows << " skipped for missing hours); best " << monitored << " loss "
+              << result.best_validation << " at epoch " << result.best_epoch << "\nstopped: "
+              << stop_text(result, tc, monitored) << "\nwrote " << output << std::endl;
   }
   return 0;
 }

@@ -115,16 +115,17 @@ def acf_figure(s, d):
     lags = np.arange(0, 721)
     days = np.arange(0, 31)
     for src in SOURCES:
-        axes[0].plot(lags / 24, s.series("acf", "all", lags, src), color=COLOURS[src], label=LABELS[src])
+        axes[0].plot(lags / 24, s.series("anomaly_acf", "all", lags, src), color=COLOURS[src], label=LABELS[src])
         axes[1].plot(days, s.series("daily_anomaly_acf", "all", days, src), color=COLOURS[src], marker=".",
                      label=LABELS[src])
-    for lag in (48, 168):
+    for lag in (24, 48, 168):
         axes[0].axvline(lag / 24, color="grey", lw=0.5, ls=":")
-    axes[0].set(title="Hourly values (dotted: 48 h, 168 h)", xlabel="lag (days)", ylabel="r")
-    axes[1].set(title="Daily-mean anomalies from the monthly mean", xlabel="lag (days)", ylabel="r")
+    axes[0].set(title="Hourly anomalies (dotted: 24, 48, 168 h)", xlabel="lag (days)", ylabel="r")
+    axes[0].axhline(0, color="grey", lw=0.5)
+    axes[1].set(title="Daily-mean anomalies", xlabel="lag (days)", ylabel="r")
     axes[1].axhline(0, color="grey", lw=0.5)
     axes[0].legend(fontsize=8)
-    fig.suptitle("Autocorrelation function")
+    fig.suptitle("Autocorrelation of anomalies from the observed (month × hour) climatology")
     return save(fig, d, "acf.png")
 
 
@@ -265,8 +266,10 @@ def td(value, ident=None):
 
 def skill_table(d):
     rows, wins = [], {"vae": 0, "classical": 0, "tie": 0}
+    compared = 0  # rows where both errors are numbers, as climvae evaluate counts them
     for r in read_rows(os.path.join(d, "skill.csv")):
         wins[r["better"]] += 1
+        compared += r["vae_error"] != "" and r["classical_error"] != ""
         name = r["statistic"]
         cells = [td(name), td(r["unit"])]
         for column in ("observed", "vae", "classical", "vae_error", "classical_error"):
@@ -274,8 +277,9 @@ def skill_table(d):
         better = r["better"]
         cells.append(f'<td class="{better}" id="skill-{name}-better">{html.escape(better)}</td>')
         rows.append(cells)
-    summary = (f"<p>The VAE is closer to the observed on <b id='wins-vae'>{wins['vae']}</b> statistics, the classical "
-               f"generator on <b id='wins-classical'>{wins['classical']}</b> (ties: {wins['tie']}).</p>")
+    summary = (f"<p><b>VAE closer on <span id='wins-vae'>{wins['vae']}</span> of <span id='skill-compared'>"
+               f"{compared}</span> statistics</b> (classical closer on <b id='wins-classical'>{wins['classical']}</b>; "
+               f"ties: {wins['tie'] - (len(rows) - compared)}).</p>")
     return summary + table(["statistic", "unit", "observed", "VAE", "classical", "VAE error", "classical error",
                             "better"], rows)
 

@@ -11,8 +11,9 @@ cd "$work"
 csv="$src/tests/data/openmeteo/open-meteo-48.82N2.29E46m_Paris.csv"
 source "$(dirname "$0")/check.sh"
 
-check prepare 0 "wrote paris.nc" -- "$climvae" prepare --input "$csv" --output paris.nc --from 2019-01-01 --until 2021-12-31
-check train 0 "wrote paris.model" -- "$climvae" train --store paris.nc --output paris.model --epochs 2 --log log.csv
+check trend-needs-5-years nonzero "only 3 year(s)" -- "$climvae" prepare --input "$csv" --output short.nc --from 2019-01-01 --until 2021-12-31
+check prepare 0 "wrote paris.nc" -- "$climvae" prepare --input "$csv" --output paris.nc --from 2019-01-01 --until 2021-12-31 --no-trend
+check train 0 "stopped: reached the epoch ceiling 2 (--epochs)" -- "$climvae" train --store paris.nc --output paris.model --epochs 2 --log log.csv
 check train-log 0 "epoch,train_reconstruction" -- head -1 log.csv
 check generate 0 "wrote 3 member(s) x 200 hours" -- "$climvae" generate --model paris.model --start 2022-06-01T05:00 \
   --hours 200 --members 3 --seed 7 --output gen.nc

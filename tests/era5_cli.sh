@@ -26,7 +26,7 @@ if grep -qF "built without netCDF-C" <<<"$probe"; then
   check netcdf4-refused nonzero "built without netCDF-C" -- "$climvae" prepare --input "$monthly" --output monthly.nc
 else
   check no-coordinates 0 "50.2500 N -74.2500 E" -- "$climvae" prepare --input "$era5/era5-hourly-lsj-raven/tas_pr_LSJ_20140520-20180615.nc" \
-    --output lsj.nc --lat 50.25 --lon -74.25
+    --output lsj.nc --lat 50.25 --lon -74.25 --no-trend
   check monthly nonzero "monthly means?" -- "${mpi2[@]}" "$climvae" prepare --input "$monthly" --output monthly.nc
   check too-short nonzero "only 140 hours have a value" -- "${mpi2[@]}" "$climvae" prepare --input "$era5/era5-grid-140h-reskit/2m_temperature.nc" --output short.nc --no-trend
 fi

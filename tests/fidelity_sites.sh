@@ -2,8 +2,10 @@
 # The acceptance run of one model for many cells: one model trained on Paris, Berlin, Sydney
 # and Melbourne together (2011-03 .. 2023-12, tests/data/four_sites.csv), 100 one-year members
 # generated per site, each compared with that site's own observations: monthly means within
-# 1.0 °C, monthly sd within 20 %, diurnal amplitude per season within 15 %, autocorrelation at
-# 1/24/48/168 h within 0.08. Fails on any failed check.
+# 1.0 °C, monthly sd within 20 %, diurnal amplitude per season within 15 %, anomaly
+# autocorrelation at 24/48/168 h within 0.20 and of daily means at 1/2/3/7 days within 0.25.
+# Fails on any failed check. Prints per site how often the VAE is closer to the observed than
+# the classical generator (skill table; informational for now).
 # Usage: fidelity_sites.sh CLIMVAE_BINARY SOURCE_DIR [WORK_DIR]   (EPOCHS=N to change the training)
 set -euo pipefail
 climvae="$1"
@@ -33,9 +35,12 @@ for cell in 0 1 2 3; do
   "$climvae" generate --model four_sites.model --cell "$cell" --start 2019-01-01 --hours 8760 --members 100 \
     --seed 2019 --output "ensemble_$cell.nc" --overwrite > /dev/null
   "$climvae" evaluate --store four_sites.nc --cell "$cell" --generated "ensemble_$cell.nc" --csv "fidelity_$cell.csv" \
-    | sed -n '1p;$p'
+    --skill-csv "skill_$cell.csv" | grep "^observed:\|checks within tolerance"
+  # skill.csv: statistic,unit,observed,vae,classical,vae_error,classical_error,better
+  awk -F, -v cell="$cell" 'NR > 1 && $6 != "" && $7 != "" { m++; n += $8 == "vae" }
+       END { printf "cell %d: VAE closer on %d of %d\n", cell, n, m }' "skill_$cell.csv"
   failed=$((failed + $(awk -F, 'NR > 1 && $7 == "false"' "fidelity_$cell.csv" | wc -l)))
   checked=$((checked + $(awk -F, 'NR > 1 && ($7 == "true" || $7 == "false")' "fidelity_$cell.csv" | wc -l)))
 done
 echo "fidelity_sites: $((checked - failed)) of $checked checks passed"
-[ "$checked" -ge 128 ] && [ "$failed" -eq 0 ]
+[ "$checked" -ge 140 ] && [ "$failed" -eq 0 ]

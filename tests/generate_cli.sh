@@ -74,6 +74,11 @@ check transient-attributes 0 'climvae_warming_table_K = "2020:0 2040:1 2060:2"' 
 check rate-attributes 0 'climvae_warming_rate_K_per_year = "0.030000"' -- bash -c "'$climvae' generate \
   --model paris.model --start 2040-01-01 --hours 48 --output rate.nc --warming-rate 0.3K/decade --target-year 2040 &&
   ncdump -h rate.nc"
+# A learned trend extended far beyond the data is said aloud (the trend of Paris 2016-2021).
+check far-target-year 0 "extended linearly 29 years" -- gen --start 2050-01-01 --hours 48 --output far.nc \
+  --target-year 2050
+check near-target-year 0 "wrote 1 member" -- gen --start 2030-01-01 --hours 48 --output near.nc --target-year 2030
+check near-target-year-quiet 0 "" -- bash -c '! grep -q "extended linearly" <<<"$1"' _ "$check_output"
 check cdo-grid 0 "realization" -- bash -c "cdo -s sinfon base.nc 2>&1; ncdump -h base.nc | grep 'tas(time, realization'"
 check cdo-member 0 "points=1" -- cdo sinfon tas_1hr_r1i1p1f1_2022010100-2022123123.nc
 

@@ -17,7 +17,7 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 paris="$src/tests/data/openmeteo/open-meteo-48.82N2.29E46m_Paris.csv"
 berlin="$src/tests/data/openmeteo/open-meteo-52.55N13.41E38m_Berlin.csv"
-"$climvae" prepare --input "$paris" --input "$berlin" --output sites.nc --from 2019-01-01 --until 2021-12-31 > /dev/null
+"$climvae" prepare --input "$paris" --input "$berlin" --output sites.nc --from 2019-01-01 --until 2021-12-31 --no-trend > /dev/null
 "$climvae" train --store sites.nc --output sites.model --epochs 2 > /dev/null
 "$climvae" generate --model sites.model --start 2022-01-01 --hours 8760 --members 4 --seed 7 --layout members \
   --output gen.nc > /dev/null

@@ -19,7 +19,7 @@ check() {  # check NAME COMMAND...: passes when the command succeeds
 }
 run="$work/run"
 SBATCH_SHIM_SIGNAL_AFTER=3 LINKS=3 ARRAY=2 MEMBERS=2 HOURS=200 START=2022-06-01 \
-  PREPARE_OPTIONS="--from 2019-01-01 --until 2021-12-31" \
+  PREPARE_OPTIONS="--from 2019-01-01 --until 2021-12-31 --no-trend" \
   "$src/jobscripts/slurm/submit.sh" "$src/tests/data/openmeteo/open-meteo-48.82N2.29E46m_Paris.csv" "$run" \
   --epochs 100 --seed 3 > "$work/submit.out" 2>&1
 check "submit.sh ran" grep -q "generate: job array" "$work/submit.out"

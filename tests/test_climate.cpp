@@ -1,6 +1,7 @@
 // Extended statistics and the classical generator against series whose answers are known.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -77,23 +78,24 @@ TEST(Climate, RunLengthsAndSpellsInAConstructedSeries) {
   SpellThresholds t;
   t.heat_tmax.fill(30);
   t.cold_tmin.fill(-5);
-  // Member 1: a 3-day heat wave, a cold day, a 2-day heat wave broken by a missing day, then 1.
-  // Member 2: one 20-day heat wave (the last histogram bin) and a 2-day cold spell.
+  // Member 1: a 3-day heat wave, a cold day, a 2-day run broken by a missing day, then 1 day:
+  // only the first counts (a spell lasts at least 3 days). Member 2: one 20-day heat wave (the
+  // last histogram bin) and a 3-day cold spell.
   std::vector<DailyValues> a{day(7, 31, 10), day(7, 32, 10), day(7, 33, 10), day(7, 20, -6), day(7, 31, 10),
                              day(7, 31, 10), day(7, kNaN, kNaN),   day(7, 35, 10), day(7, 29, 10)};
   std::vector<DailyValues> b(20, day(7, 31, 10));
-  b.push_back(day(1, 0, -6));
-  b.push_back(day(1, 0, -7));
+  for (double tmin : {-6, -7, -8}) b.push_back(day(1, 0, tmin));
   const SpellSummary heat = heat_waves({a, b}, t);
-  EXPECT_EQ(heat.lengths_sorted, (std::vector<double>{1, 2, 3, 20}));
-  EXPECT_DOUBLE_EQ(heat.mean_length_days, 6.5);
+  EXPECT_EQ(heat.lengths_sorted, (std::vector<double>{3, 20}));
+  EXPECT_DOUBLE_EQ(heat.mean_length_days, 11.5);
   EXPECT_EQ(heat.max_length_days, 20);
-  EXPECT_DOUBLE_EQ(heat.length_fraction[0], 0.25);
-  EXPECT_DOUBLE_EQ(heat.length_fraction[kMaxSpellLengthBin - 1], 0.25);
-  EXPECT_DOUBLE_EQ(heat.day_fraction, 26.0 / 30.0);  // 30 valid days
-  EXPECT_NEAR(heat.per_year, 4 / (30 / 365.25), 1e-9);
+  EXPECT_DOUBLE_EQ(heat.length_fraction[0], 0.0);
+  EXPECT_DOUBLE_EQ(heat.length_fraction[2], 0.5);
+  EXPECT_DOUBLE_EQ(heat.length_fraction[kMaxSpellLengthBin - 1], 0.5);
+  EXPECT_DOUBLE_EQ(heat.day_fraction, 23.0 / 31.0);  // 31 valid days
+  EXPECT_NEAR(heat.per_year, 2 / (31 / 365.25), 1e-9);
   const SpellSummary cold = cold_spells({a, b}, t);
-  EXPECT_EQ(cold.lengths_sorted, (std::vector<double>{1, 2}));
+  EXPECT_EQ(cold.lengths_sorted, (std::vector<double>{3}));
 
   // Thresholds: the 90th percentile of July's daily maxima 1..10 is 9.1 (type 7).
   std::vector<DailyValues> july;
@@ -213,12 +215,14 @@ TEST(Climate, StatisticsAndSkillFiles) {
   const auto obs_series = generate_classical(observed, parse_iso_hour("2015-01-01"), 0, 24 * 365 * 3, 1, 1);
   const auto days = daily_values(obs_series[0]);
   const auto thresholds = spell_thresholds(days);
-  const auto o = compute_climate_statistics(obs_series, thresholds, 0);
-  const auto same = compute_climate_statistics(obs_series, thresholds, 3);
+  const Climatology climatology = climatology_of(obs_series[0]);
+  const auto o = compute_climate_statistics(obs_series, thresholds, climatology, 0);
+  const auto same = compute_climate_statistics(obs_series, thresholds, climatology, 3);
   const auto other = compute_climate_statistics(
-      generate_classical(observed, parse_iso_hour("2022-01-01"), 0, 24 * 365, 4, 2), thresholds, 3);
+      generate_classical(observed, parse_iso_hour("2022-01-01"), 0, 24 * 365, 4, 2), thresholds, climatology, 3);
   EXPECT_EQ(o.annual_max.annual.size(), 3u);
   EXPECT_EQ(o.acf.size(), static_cast<size_t>(kAcfMaxLagHours + 1));
+  EXPECT_EQ(o.anomaly_acf.size(), static_cast<size_t>(kAcfMaxLagHours + 1));
   ASSERT_EQ(o.daily_anomaly_acf.size(), static_cast<size_t>(kAcfMaxLagDays + 1));
   // Hourly AR(1): adjacent 24-hour means correlate as sum phi^(j-i) over the two blocks over the
   // variance of one block (plus a little from the seasonal drift left inside each month).
@@ -230,19 +234,39 @@ TEST(Climate, StatisticsAndSkillFiles) {
   EXPECT_LT(std::abs(o.daily_anomaly_acf[10]), 0.15);
 
   const auto rows = skill_summary(o, same, other);
+  int classical_errors = 0;
   for (const auto& r : rows) {
     EXPECT_NEAR(r.vae_error, 0, 1e-12) << r.statistic << ": identical series score zero";
     EXPECT_EQ(r.better(), r.classical_error > 0 ? "vae" : "tie") << r.statistic;
+    classical_errors += r.classical_error > 0;
   }
+  const SkillCount count = count_closer(rows);
+  EXPECT_EQ(count.compared, static_cast<int>(rows.size()));
+  EXPECT_EQ(count.vae, classical_errors);
+  EXPECT_EQ(count.classical, 0);
+  EXPECT_EQ(closer_line(count), "VAE closer on " + std::to_string(classical_errors) + " of " +
+                                    std::to_string(rows.size()) + " statistics (classical closer on 0)");
+  // Swapped, the classical generator wins the same rows.
+  EXPECT_EQ(count_closer(skill_summary(o, other, same)).classical, classical_errors);
+  // The rows the issue names: persistence, spells, extremes, monthly mean and sd.
+  for (const char* name : {"anomaly_acf_lag_24h", "anomaly_acf_lag_48h", "anomaly_acf_lag_168h",
+                           "daily_anomaly_acf_lag_1d", "daily_anomaly_acf_lag_2d", "daily_anomaly_acf_lag_3d",
+                           "daily_anomaly_acf_lag_7d", "heatwave_per_year", "heatwave_mean_length",
+                           "coldspell_per_year", "coldspell_mean_length", "annual_max_mean", "annual_min_mean",
+                           "annual_max_rl10", "annual_min_rl10", "monthly_mean_mae", "monthly_sd_relative_mae"})
+    EXPECT_EQ(std::count_if(rows.begin(), rows.end(), [&](const SkillRow& r) { return r.statistic == name; }), 1)
+        << name;
   std::ostringstream skill, statistics;
   write_skill_csv(skill, rows);
   EXPECT_EQ(skill.str().substr(0, skill.str().find('\n')),
             "statistic,unit,observed,vae,classical,vae_error,classical_error,better");
-  EXPECT_NE(skill.str().find("\nacf_lag_48h,1,"), std::string::npos);
+  EXPECT_NE(skill.str().find("\nanomaly_acf_lag_48h,1,"), std::string::npos);
+  EXPECT_EQ(skill.str().find("\nacf_lag_48h,1,"), std::string::npos);  // the raw ACF only at 1 h
   write_statistics_csv(statistics, {{"observed", &o}, {"vae", &other}}, thresholds);
   const std::string text = statistics.str();
   EXPECT_EQ(text.substr(0, text.find('\n')), "statistic,period,index,source,value");
   EXPECT_NE(text.find("\nacf,all,720,vae,"), std::string::npos);
+  EXPECT_NE(text.find("\nanomaly_acf,all,720,vae,"), std::string::npos);
   EXPECT_NE(text.find("\ndaily_anomaly_acf,all,30,observed,"), std::string::npos);
   EXPECT_NE(text.find("\nannual_max_return_level_c,all,50,vae_high,"), std::string::npos);
   EXPECT_NE(text.find("\ndaily_range_quantile_c,JJA,99,observed,"), std::string::npos);

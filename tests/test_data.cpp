@@ -208,20 +208,24 @@ TEST(Preprocess, RecoversAKnownTrendAndSkipsIncompleteYears) {
   EXPECT_DOUBLE_EQ(means[0].coverage, 1.0);
   EXPECT_EQ(last_year_with_data(series.start_hour, series.values_k), 2010);
 
-  HourlySeries two_years = synthetic_series(2001, 2001, 0.05);
-  EXPECT_CONTAINS(error_message([&] { estimate_trend_k_per_year(two_years.start_hour, two_years.values_k); }),
-                  "--no-trend");
+  // Four complete years are refused, five are enough.
+  const HourlySeries four_years = synthetic_series(2001, 2004, 0.05);
+  const std::string refused = error_message([&] { estimate_trend_k_per_year(four_years.start_hour, four_years.values_k); });
+  EXPECT_CONTAINS(refused, "only 4 year(s)");
+  EXPECT_CONTAINS(refused, "--no-trend");
+  const HourlySeries five_years = synthetic_series(2001, 2005, 0.05);
+  EXPECT_NEAR(estimate_trend_k_per_year(five_years.start_hour, five_years.values_k), 0.05, 5e-3);
 }
 
 TEST(Preprocess, DetrendingFollowsTheFormula) {
-  const HourlySeries series = synthetic_series(2001, 2004, 0.1);
+  const HourlySeries series = synthetic_series(2001, 2005, 0.1);
   PreprocessOptions options;
   options.reference_year = 2024;
   const Store store = make_cell_store(series, {40.0, -75.2}, options);
   EXPECT_EQ(store.reference_year, 2024);
   const CellSeries& cell = store.cells[0];
   EXPECT_EQ(cell.utc_offset_hours, -5);
-  EXPECT_NEAR(cell.trend_k_per_year, 0.1, 5e-3);  // four noisy years only
+  EXPECT_NEAR(cell.trend_k_per_year, 0.1, 5e-3);  // five noisy years only
   for (int64_t i : {int64_t(0), int64_t(1234), store.num_hours - 1}) {
     const int64_t h = store.start_hour + i;
     EXPECT_DOUBLE_EQ(store.detrended_k(0, i), cell.tas_k[i] - cell.trend_k_per_year * (fractional_year(h) - 2024));

@@ -61,9 +61,70 @@ TEST(Statistics, Ar1AutocorrelationMatchesPhiToTheLag) {
   // Members: per-member values averaged; missing values are skipped pairwise.
   HourlySeries a{0, 0, ar1(0.9, 200000, 1)}, b{0, 0, ar1(0.9, 200000, 2)};
   for (size_t t = 0; t < a.values_c.size(); t += 97) a.values_c[t] = std::numeric_limits<double>::quiet_NaN();
-  const SeriesStatistics s = compute_statistics({a, b});
-  EXPECT_NEAR(s.autocorrelation[0], 0.9, 0.01);
-  EXPECT_NEAR(s.autocorrelation[1], std::pow(0.9, 24), 0.02);
+  const SeriesStatistics s = compute_statistics({a, b}, climatology_of(b));
+  EXPECT_NEAR(s.raw_autocorrelation, 0.9, 0.01);
+  EXPECT_NEAR(s.anomaly_autocorrelation[0], std::pow(0.9, 24), 0.02);
+}
+
+// Daily means of an hourly AR(1) with coefficient phi: for lags of L >= 1 days
+//   r(L) = phi^(24 L) * (sum_j phi^j)(sum_i phi^-i) / sum_ij phi^|i-j|   (i, j = 0..23).
+double daily_mean_ar1_autocorrelation(double phi, int lag_days) {
+  double ahead = 0, behind = 0, variance = 0;
+  for (int i = 0; i < 24; ++i) {
+    ahead += std::pow(phi, i), behind += std::pow(phi, -i);
+    for (int j = 0; j < 24; ++j) variance += std::pow(phi, std::abs(i - j));
+  }
+  return std::pow(phi, 24 * lag_days) * ahead * behind / variance;
+}
+
+TEST(Statistics, AnomalyAutocorrelationSeesThroughTheDiurnalAndSeasonalCycles) {
+  // An AR(1) (phi 0.98, sd 5 °C) on top of a seasonal step of +-12 °C per month and a diurnal
+  // sine of 2 x 6 °C whose phase changes with the month: the raw autocorrelation is the cycles',
+  // the anomaly autocorrelation (month x hour climatology removed) the AR(1)'s.
+  const double phi = 0.98;
+  const auto noise = ar1(phi, 24 * 365 * 40, 11);
+  const auto cycle = [](int64_t local) {
+    const CivilDate d = civil_from_hours(local);
+    return 10 + 12 * std::sin(2 * kPi * (d.month - 4) / 12.0) + 6 * std::cos(2 * kPi * (d.hour - 14 - d.month % 3) / 24.0);
+  };
+  const int64_t start = hour_of("1990-01-01");
+  HourlySeries observed = series_of(start, static_cast<int64_t>(noise.size()), 1, cycle);
+  for (size_t t = 0; t < noise.size(); ++t) observed.values_c[t] += noise[t];
+  const SeriesStatistics s = compute_statistics(observed);
+
+  // The raw autocorrelation is the cycles' (about 0.92 and 0.79), not the weather's (0.62, 0.03).
+  EXPECT_GT(autocorrelation(observed.values_c, 24), std::pow(phi, 24) + 0.25);
+  EXPECT_GT(autocorrelation(observed.values_c, 168), 0.7);
+  for (size_t k = 0; k < kAnomalyLagsHours.size(); ++k)
+    EXPECT_NEAR(s.anomaly_autocorrelation[k], std::pow(phi, kAnomalyLagsHours[k]), 0.03)
+        << "lag " << kAnomalyLagsHours[k] << " h";
+  for (size_t k = 0; k < kDailyAnomalyLagsDays.size(); ++k)
+    EXPECT_NEAR(s.daily_anomaly_autocorrelation[k], daily_mean_ar1_autocorrelation(phi, kDailyAnomalyLagsDays[k]),
+                0.03)
+        << "lag " << kDailyAnomalyLagsDays[k] << " d";
+  EXPECT_GT(s.raw_autocorrelation, 0.98);
+
+  // Generated members are measured against the OBSERVED climatology: a member with the same
+  // weather but no diurnal cycle keeps the observed cycle as a (persistent) anomaly, so its
+  // 24-hour anomaly autocorrelation rises towards 1 instead of matching.
+  HourlySeries flat = observed;
+  for (size_t t = 0; t < noise.size(); ++t) {
+    const CivilDate d = civil_from_hours(start + static_cast<int64_t>(t) + 1);
+    flat.values_c[t] = 10 + 12 * std::sin(2 * kPi * (d.month - 4) / 12.0) + noise[t];
+  }
+  const Climatology reference = climatology_of(observed);
+  EXPECT_GT(compute_statistics({flat}, reference).anomaly_autocorrelation[0], s.anomaly_autocorrelation[0] + 0.1);
+  EXPECT_NEAR(compute_statistics({observed}, reference).anomaly_autocorrelation[0], s.anomaly_autocorrelation[0], 1e-12);
+
+  // Daily means: local days, and NaN unless all 24 hours are there.
+  HourlySeries two_days{hour_of("2021-03-01") - 1, 1, std::vector<double>(48, 0.0)};  // local midnight start
+  two_days.values_c[30] = std::numeric_limits<double>::quiet_NaN();
+  const Climatology zero;  // all means 0
+  for (int h = 0; h < 24; ++h) two_days.values_c[h] = h;
+  const auto days = daily_mean_anomalies(two_days, zero);
+  ASSERT_EQ(days.size(), 2u);
+  EXPECT_DOUBLE_EQ(days[0], 11.5);
+  EXPECT_TRUE(std::isnan(days[1]));
 }
 
 TEST(Statistics, DiurnalAmplitudeAndHourOfMaximumInLocalTime) {
@@ -118,22 +179,29 @@ TEST(Statistics, WassersteinOfShiftedAndIdenticalSamples) {
   EXPECT_TRUE(std::isnan(wasserstein1_sorted({}, a)));
 }
 
+// The persistence of a pure diurnal sine has no anomalies (NaN): these tests give it numbers.
+SeriesStatistics with_persistence(SeriesStatistics s) {
+  s.anomaly_autocorrelation = {0.69, 0.47, 0.10};
+  s.daily_anomaly_autocorrelation = {0.80, 0.56, 0.40, 0.11};
+  return s;
+}
+
 TEST(Statistics, ComparisonFlipsAtTheTolerances) {
   const HourlySeries observed =
       series_of(hour_of("2021-01-01"), 24 * 365, 0, [](int64_t local) { return 20 + diurnal_sine(local, 4.0); });
-  const SeriesStatistics o = compute_statistics(observed);
+  const SeriesStatistics o = with_persistence(compute_statistics(observed));
 
   const auto shifted_by = [&](double shift, double scale) {
     HourlySeries g = observed;
     for (double& v : g.values_c) v = 20 + (v - 20) * scale + shift;
-    return compute_statistics(std::vector<HourlySeries>{g, g});
+    return with_persistence(compute_statistics(std::vector<HourlySeries>{g, g}, climatology_of(observed)));
   };
   const Tolerances tol;
   {
     const Comparison c = compare(o, shifted_by(0.99, 1.0), tol);
     EXPECT_TRUE(row_of(c, "monthly_mean_c", "07").pass);
     EXPECT_NEAR(row_of(c, "wasserstein1_c", "07").difference, 0.99, 1e-9);
-    EXPECT_EQ(c.checks(), 12 + 12 + 4 + 4);
+    EXPECT_EQ(c.checks(), 12 + 12 + 4 + 3 + 4);
     EXPECT_EQ(c.passed(), c.checks());
   }
   EXPECT_FALSE(row_of(compare(o, shifted_by(1.01, 1.0), tol), "monthly_mean_c", "07").pass);
@@ -154,14 +222,20 @@ TEST(Statistics, ComparisonFlipsAtTheTolerances) {
   EXPECT_FALSE(row_of(compare(o, shifted_by(0, 1.21), tol), "monthly_sd_c", "03").pass);
   EXPECT_FALSE(row_of(compare(o, shifted_by(0, 0.79), tol), "monthly_sd_c", "03").pass);
 
-  // Autocorrelation: set the generated values directly around the 0.08 bound.
+  // Persistence: set the generated values directly around the 0.20 and 0.25 bounds.
   SeriesStatistics g = o;
-  g.autocorrelation[1] = o.autocorrelation[1] + 0.079;
-  g.autocorrelation[2] = o.autocorrelation[2] - 0.081;
+  g.anomaly_autocorrelation[0] = o.anomaly_autocorrelation[0] + 0.199;
+  g.anomaly_autocorrelation[1] = o.anomaly_autocorrelation[1] - 0.201;
+  g.daily_anomaly_autocorrelation[2] = o.daily_anomaly_autocorrelation[2] - 0.249;
+  g.daily_anomaly_autocorrelation[3] = o.daily_anomaly_autocorrelation[3] + 0.251;
+  g.raw_autocorrelation = o.raw_autocorrelation + 0.5;  // information only
   const Comparison c = compare(o, g, tol);
-  EXPECT_TRUE(row_of(c, "autocorrelation", "lag_24h").pass);
-  EXPECT_FALSE(row_of(c, "autocorrelation", "lag_48h").pass);
-  EXPECT_EQ(c.passed(), c.checks() - 1);
+  EXPECT_TRUE(row_of(c, "anomaly_autocorrelation", "lag_24h").pass);
+  EXPECT_FALSE(row_of(c, "anomaly_autocorrelation", "lag_48h").pass);
+  EXPECT_TRUE(row_of(c, "daily_anomaly_autocorrelation", "lag_3d").pass);
+  EXPECT_FALSE(row_of(c, "daily_anomaly_autocorrelation", "lag_7d").pass);
+  EXPECT_FALSE(row_of(c, "autocorrelation", "lag_1h").checked);
+  EXPECT_EQ(c.passed(), c.checks() - 2);
 
   // A missing statistic never passes.
   SeriesStatistics empty_month = o;
@@ -172,16 +246,16 @@ TEST(Statistics, ComparisonFlipsAtTheTolerances) {
 TEST(Statistics, TableCsvAndJsonOutputs) {
   const HourlySeries observed =
       series_of(hour_of("2021-01-01"), 24 * 365, 0, [](int64_t local) { return 20 + diurnal_sine(local, 4.0); });
-  const SeriesStatistics o = compute_statistics(observed);
+  const SeriesStatistics o = with_persistence(compute_statistics(observed));
   SeriesStatistics g = o;
-  g.autocorrelation[0] += 0.5;
+  g.anomaly_autocorrelation[0] += 0.5;
   const Comparison c = compare(o, g);
 
   std::ostringstream table, csv, json;
   print_table(table, c);
   write_csv(csv, c);
   write_json(json, c);
-  EXPECT_NE(table.str().find("fidelity: 31 of 32 checks within tolerance"), std::string::npos) << table.str();
+  EXPECT_NE(table.str().find("fidelity: 34 of 35 checks within tolerance"), std::string::npos) << table.str();
 
   std::istringstream lines(csv.str());
   std::string header, line;
@@ -194,11 +268,13 @@ TEST(Statistics, TableCsvAndJsonOutputs) {
   }
   EXPECT_EQ(count, c.rows.size());
   EXPECT_NE(csv.str().find("monthly_mean_c,01,20,20,0,1,true"), std::string::npos) << csv.str();
-  EXPECT_NE(csv.str().find("autocorrelation,lag_1h,"), std::string::npos);
+  EXPECT_NE(csv.str().find("\nautocorrelation,lag_1h,"), std::string::npos);
+  EXPECT_NE(csv.str().find("\nanomaly_autocorrelation,lag_168h,"), std::string::npos);
+  EXPECT_NE(csv.str().find("\ndaily_anomaly_autocorrelation,lag_7d,"), std::string::npos);
   EXPECT_NE(csv.str().find(",false\n"), std::string::npos);
 
-  EXPECT_NE(json.str().find("\"checks\": 32"), std::string::npos) << json.str();
-  EXPECT_NE(json.str().find("\"passed\": 31"), std::string::npos);
+  EXPECT_NE(json.str().find("\"checks\": 35"), std::string::npos) << json.str();
+  EXPECT_NE(json.str().find("\"passed\": 34"), std::string::npos);
   EXPECT_NE(json.str().find("\"pass\": null"), std::string::npos);  // informational rows
   EXPECT_EQ(json.str().find("nan"), std::string::npos);
 }

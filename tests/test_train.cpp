@@ -252,9 +252,13 @@ TEST(Trainer, LossFallsAndEarlyStoppingKeepsTheBestEpoch) {
   std::vector<double> losses, validation;
   Vae vae;
   vae.initialize(1);
-  train(vae, s, tc, [&](const EpochReport& e) { losses.push_back(e.train.total()); }, MPI_COMM_SELF);
+  const TrainResult full = train(vae, s, tc, [&](const EpochReport& e) { losses.push_back(e.train.total()); },
+                                 MPI_COMM_SELF);
   ASSERT_EQ(losses.size(), 30u);
   EXPECT_LT(losses.back(), losses.front() - 0.1);
+  EXPECT_EQ(full.stop_reason, StopReason::ceiling);
+  EXPECT_EQ(full.epoch_ceiling, 30);
+  EXPECT_TRUE(full.monitored_validation);
 
   // Patience 2 on a learning rate so high that validation stops improving: the run ends two
   // epochs after its best one and the best parameters are restored (their loss is the best).
@@ -266,6 +270,42 @@ TEST(Trainer, LossFallsAndEarlyStoppingKeepsTheBestEpoch) {
   const TrainResult r = train(fast, s, tc, [&](const EpochReport& e) { validation.push_back(e.validation.total()); },
                               MPI_COMM_SELF);
   ASSERT_LT(r.epochs_run, 50);
+  EXPECT_EQ(r.stop_reason, StopReason::no_improvement);
+  EXPECT_STREQ(stop_reason_name(r.stop_reason), "no_improvement");
   EXPECT_EQ(r.epochs_run - r.best_epoch, 2);
   EXPECT_DOUBLE_EQ(r.best_validation, *std::min_element(validation.begin(), validation.end()));
+
+  // Without validation windows the training loss is watched instead.
+  tc.windows.validation_fraction = 0;
+  Vae no_split;
+  no_split.initialize(1);
+  std::vector<double> train_losses;
+  const TrainResult t = train(no_split, s, tc, [&](const EpochReport& e) { train_losses.push_back(e.train.total()); },
+                              MPI_COMM_SELF);
+  EXPECT_FALSE(t.monitored_validation);
+  EXPECT_EQ(t.validation_windows, 0);
+  EXPECT_DOUBLE_EQ(t.best_validation, *std::min_element(train_losses.begin(), train_losses.end()));
+}
+
+TEST(Trainer, DefaultEpochCeilingFollowsTheNumberOfSteps) {
+  // About 20,000 optimiser steps, at least 300 and at most 3,000 epochs.
+  EXPECT_EQ(default_epoch_ceiling(142, 32), 3000);  // Paris 2014-2021: 5 steps an epoch -> 4,000, capped
+  EXPECT_EQ(default_epoch_ceiling(597, 32), 1053);  // four sites: 19 steps -> ceil(20000 / 19)
+  EXPECT_EQ(default_epoch_ceiling(1600, 32), 400);  // 50 steps
+  EXPECT_EQ(default_epoch_ceiling(100000, 32), 300);
+  EXPECT_EQ(default_epoch_ceiling(0, 32), 3000);    // no windows: the ceiling does not matter
+
+  // epochs = 0 stands for the derived ceiling, which the progress reports carry.
+  const Store s = synthetic_store(400);
+  TrainConfig tc;
+  tc.early_stop_patience = 1;
+  tc.adam.learning_rate = 0.05;  // validation soon stops improving, so the run is short
+  int reported_ceiling = 0;
+  Vae vae;
+  vae.initialize(1);
+  const TrainResult r =
+      train(vae, s, tc, [&](const EpochReport& e) { reported_ceiling = e.epochs; }, MPI_COMM_SELF);
+  EXPECT_EQ(r.epoch_ceiling, default_epoch_ceiling(r.train_windows, tc.batch_size));
+  EXPECT_EQ(reported_ceiling, r.epoch_ceiling);
+  EXPECT_EQ(r.stop_reason, StopReason::no_improvement);
 }

@@ -63,8 +63,10 @@ double estimate_trend_k_per_year(int64_t start_hour, const std::vector<double>& 
   std::vector<AnnualMean> used;
   for (const AnnualMean& m : annual_means(start_hour, values_k))
     if (m.coverage >= min_year_coverage_for_trend) used.push_back(m);
-  require(used.size() >= 2, "cannot estimate the trend: only " + std::to_string(used.size()) +
-                                " year(s) have at least 90 % of their hours; give --trend RATE or --no-trend");
+  require(used.size() >= static_cast<size_t>(min_years_for_trend),
+          "cannot estimate the trend: only " + std::to_string(used.size()) +
+              " year(s) have at least 90 % of their hours and a trend needs " + std::to_string(min_years_for_trend) +
+              " (a shorter record's slope is mostly weather); give --trend RATE or --no-trend, or use more years");
   for (const AnnualMean& m : used) {
     n += 1;
     sum_x += m.year;

@@ -12,6 +12,9 @@ namespace climvae {
 
 // Years whose hours are at least this fraction present count towards the trend estimate.
 constexpr double min_year_coverage_for_trend = 0.9;
+// Fewer such years are refused: the slope of 2-4 annual means is mostly weather (two Paris
+// years gave -1.6 K/year, which a target year 28 years on turns into -45 K).
+constexpr int min_years_for_trend = 5;
 // Standardisation needs at least one 64-day training window of present hours.
 constexpr int64_t min_present_hours = 64 * 24;
 
@@ -44,7 +47,7 @@ HourlySeries select_period(const HourlySeries& series, std::optional<int64_t> fr
 // Mean of the present values in each calendar year touched by the series.
 std::vector<AnnualMean> annual_means(int64_t start_hour, const std::vector<double>& values_k);
 // Least-squares slope of annual means on year over years with coverage >= min_year_coverage_for_trend;
-// Error (suggesting --trend or --no-trend) if fewer than two such years.
+// Error (suggesting --trend, --no-trend or more years) if fewer than min_years_for_trend such years.
 double estimate_trend_k_per_year(int64_t start_hour, const std::vector<double>& values_k);
 // Calendar year of the last present sample; Error if none is present.
 int last_year_with_data(int64_t start_hour, const std::vector<double>& values_k);

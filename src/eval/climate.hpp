@@ -16,8 +16,10 @@ namespace climvae::eval {
 
 constexpr int kAcfMaxLagHours = 720;   // 30 days
 constexpr int kAcfMaxLagDays = 30;
+constexpr int kMinSpellDays = 3;        // a heat wave or cold spell lasts at least 3 days
 constexpr int kMaxSpellLengthBin = 15;  // length histograms: 1..14 days, then ">= 15"
 constexpr std::array<double, 2> kReturnPeriodsYears{10, 50};
+constexpr size_t kTenYearReturnLevel = 0;  // index of 10 in kReturnPeriodsYears
 
 // One local day. A day counts only when all 24 of its hours are valid; otherwise NaN.
 struct DailyValues {
@@ -32,7 +34,9 @@ double quantile_sorted(const std::vector<double>& sorted, double p);
 double skewness(const std::vector<double>& values);
 
 // Heat-wave and cold-spell thresholds: per calendar month (index month - 1) the 90th
-// percentile of the observed daily maximum and the 10th percentile of the daily minimum.
+// percentile of the observed daily maximum and the 10th percentile of the daily minimum. A heat
+// wave is a run of at least kMinSpellDays days whose maximum is above the month's threshold; a
+// cold spell one of days whose minimum is below it.
 struct SpellThresholds {
   std::array<double, 12> heat_tmax{};
   std::array<double, 12> cold_tmin{};
@@ -43,11 +47,12 @@ SpellThresholds spell_thresholds(const std::vector<DailyValues>& observed_days);
 std::vector<int> run_lengths(const std::vector<int>& flags);
 
 struct SpellSummary {
+  // Only runs of at least kMinSpellDays count.
   double per_year = 0;          // runs per 365.25 valid days
   double day_fraction = 0;      // fraction of valid days inside a run
   double mean_length_days = 0;  // NaN without runs
   int max_length_days = 0;
-  std::array<double, kMaxSpellLengthBin> length_fraction{};  // [i]: share of runs i+1 days long (last: >=)
+  std::array<double, kMaxSpellLengthBin> length_fraction{};  // [i]: share of runs i+1 days long (last: >=; 0 below kMinSpellDays)
   std::vector<double> lengths_sorted;                          // every run length (days), sorted
 };
 // Runs of `days` of each member (members end runs) where exceed(day) holds.
@@ -86,17 +91,20 @@ struct ClimateStatistics {
   SeriesStatistics basic;                                // monthly, diurnal, fidelity lags
   std::array<double, 12> skewness{};                     // per month, hourly values
   std::vector<double> acf;                               // lags 0..kAcfMaxLagHours, per member then averaged
-  // Daily means minus the source's own monthly mean, lags 0..kAcfMaxLagDays: the day-to-day
-  // (synoptic) persistence that heat-wave lengths depend on, without the seasonal cycle that
-  // dominates the hourly ACF.
+  // The same of the anomalies from the observed (month x hour) climatology: the persistence of
+  // the weather, without the diurnal and seasonal cycles that dominate the raw ACF.
+  std::vector<double> anomaly_acf;
+  // Daily means of those anomalies, lags 0..kAcfMaxLagDays: the day-to-day (synoptic)
+  // persistence that heat-wave lengths depend on.
   std::vector<double> daily_anomaly_acf;
   std::array<std::vector<double>, kSeasons> hourly_sorted, tmax_sorted, tmin_sorted, range_sorted;
   SpellSummary heat, cold;
   Extremes annual_max, annual_min;
 };
-// `interval_sample`: record length (years) for the return-level ranges; 0 for the observed.
+// `reference`: the observed climatology (statistics.hpp); `interval_sample`: record length
+// (years) for the return-level ranges, 0 for the observed.
 ClimateStatistics compute_climate_statistics(const std::vector<HourlySeries>& members, const SpellThresholds& t,
-                                             int interval_sample);
+                                             const Climatology& reference, int interval_sample);
 
 // statistics.csv: long format `statistic,period,index,source,value` (docs/evaluation.md).
 struct NamedStatistics {
@@ -115,8 +123,19 @@ struct SkillRow {
   double vae_error = 0, classical_error = 0;
   std::string better() const;  // "vae", "classical" or "tie"
 };
+// The rows: monthly mean and sd (and skewness, distribution), diurnal cycle, raw ACF at 1 h,
+// persistence (anomaly ACF at kAnomalyLagsHours, daily-mean anomaly ACF at kDailyAnomalyLagsDays),
+// daily max/min/range distributions, heat waves and cold spells (per year, mean length, length
+// distribution), annual maximum and minimum (mean, 10-year return level).
 std::vector<SkillRow> skill_summary(const ClimateStatistics& observed, const ClimateStatistics& vae,
                                     const ClimateStatistics& classical);
+// How many rows each generator wins; `compared` counts the rows where both errors are numbers.
+struct SkillCount {
+  int vae = 0, classical = 0, compared = 0;
+};
+SkillCount count_closer(const std::vector<SkillRow>& rows);
+// "VAE closer on N of M statistics (classical closer on K)".
+std::string closer_line(const SkillCount& count);
 // skill.csv: `statistic,unit,observed,vae,classical,vae_error,classical_error,better`.
 void write_skill_csv(std::ostream& out, const std::vector<SkillRow>& rows);
 

@@ -77,6 +77,19 @@ SeriesStatistics finish(Accumulator& acc) {
   return s;
 }
 
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// Mean over members of each member's autocorrelation at `lag` (NaN ones skipped).
+double mean_autocorrelation(const std::vector<std::vector<double>>& members, int lag) {
+  double sum = 0;
+  int used = 0;
+  for (const auto& x : members) {
+    const double r = autocorrelation(x, lag);
+    if (!std::isnan(r)) sum += r, ++used;
+  }
+  return used > 0 ? sum / used : kNaN;
+}
+
 double relative_difference(double observed, double generated) { return generated / observed - 1.0; }
 
 // Hours of the maximum differ on a circle: 23 and 1 are 2 hours apart. Result in -12..11.
@@ -132,6 +145,51 @@ const char* season_name(int season) {
 
 int season_of_month(int month) { return (month % 12) / 3; }  // Dec, Jan, Feb -> 0; Mar..May -> 1; ...
 
+Climatology climatology_of(const HourlySeries& series) {
+  std::array<std::array<double, 24>, 12> sums{};
+  std::array<std::array<int64_t, 24>, 12> counts{};
+  for (size_t t = 0; t < series.values_c.size(); ++t) {
+    const double v = series.values_c[t];
+    if (std::isnan(v)) continue;
+    const CivilDate local = civil_from_hours(series.start_hour + static_cast<int64_t>(t) + series.utc_offset_hours);
+    sums[local.month - 1][local.hour] += v;
+    counts[local.month - 1][local.hour] += 1;
+  }
+  Climatology c;
+  for (int m = 0; m < 12; ++m)
+    for (int h = 0; h < 24; ++h) c.mean[m][h] = counts[m][h] > 0 ? sums[m][h] / counts[m][h] : kNaN;
+  return c;
+}
+
+std::vector<double> hourly_anomalies(const HourlySeries& series, const Climatology& climatology) {
+  std::vector<double> anomalies(series.values_c.size());
+  for (size_t t = 0; t < anomalies.size(); ++t) {
+    const CivilDate local = civil_from_hours(series.start_hour + static_cast<int64_t>(t) + series.utc_offset_hours);
+    anomalies[t] = series.values_c[t] - climatology.mean[local.month - 1][local.hour];
+  }
+  return anomalies;
+}
+
+std::vector<double> daily_mean_anomalies(const HourlySeries& series, const Climatology& climatology) {
+  const std::vector<double> hourly = hourly_anomalies(series, climatology);
+  if (hourly.empty()) return {};
+  const int64_t first_local = series.start_hour + series.utc_offset_hours;
+  const int64_t first_day = floor_div(first_local, 24);
+  const int64_t last_day = floor_div(first_local + static_cast<int64_t>(hourly.size()) - 1, 24);
+  std::vector<double> days(static_cast<size_t>(last_day - first_day + 1), kNaN);
+  for (int64_t day = first_day; day <= last_day; ++day) {
+    double sum = 0;
+    int valid = 0;
+    for (int h = 0; h < 24; ++h) {
+      const int64_t t = day * 24 + h - first_local;
+      if (t < 0 || t >= static_cast<int64_t>(hourly.size()) || std::isnan(hourly[t])) continue;
+      sum += hourly[t], ++valid;
+    }
+    if (valid == 24) days[day - first_day] = sum / 24;
+  }
+  return days;
+}
+
 double autocorrelation(const std::vector<double>& values, int lag) {
   if (lag < 0) return kNaN;
   return autocorrelation_function(values, lag).back();
@@ -183,23 +241,25 @@ double wasserstein1_sorted(const std::vector<double>& a, const std::vector<doubl
   return distance;
 }
 
-SeriesStatistics compute_statistics(const HourlySeries& series) {
-  return compute_statistics(std::vector<HourlySeries>{series});
+SeriesStatistics compute_statistics(const HourlySeries& observed) {
+  return compute_statistics(std::vector<HourlySeries>{observed}, climatology_of(observed));
 }
 
-SeriesStatistics compute_statistics(const std::vector<HourlySeries>& members) {
+SeriesStatistics compute_statistics(const std::vector<HourlySeries>& members, const Climatology& reference) {
   Accumulator acc;
   for (const auto& member : members) accumulate(member, acc);
   SeriesStatistics s = finish(acc);
-  for (size_t k = 0; k < kAutocorrelationLags.size(); ++k) {
-    double sum = 0;
-    int used = 0;
-    for (const auto& member : members) {
-      const double r = autocorrelation(member.values_c, kAutocorrelationLags[k]);
-      if (!std::isnan(r)) sum += r, ++used;
-    }
-    s.autocorrelation[k] = used > 0 ? sum / used : kNaN;
+  std::vector<std::vector<double>> raw, hourly, daily;
+  for (const auto& member : members) {
+    raw.push_back(member.values_c);
+    hourly.push_back(hourly_anomalies(member, reference));
+    daily.push_back(daily_mean_anomalies(member, reference));
   }
+  s.raw_autocorrelation = mean_autocorrelation(raw, kRawAutocorrelationLagHours);
+  for (size_t k = 0; k < kAnomalyLagsHours.size(); ++k)
+    s.anomaly_autocorrelation[k] = mean_autocorrelation(hourly, kAnomalyLagsHours[k]);
+  for (size_t k = 0; k < kDailyAnomalyLagsDays.size(); ++k)
+    s.daily_anomaly_autocorrelation[k] = mean_autocorrelation(daily, kDailyAnomalyLagsDays[k]);
   return s;
 }
 
@@ -232,22 +292,30 @@ Comparison compare(const SeriesStatistics& observed, const SeriesStatistics& gen
                                  g.hour_of_max < 0 ? kNaN : g.hour_of_max,
                                  circular_hour_difference(o.hour_of_max, g.hour_of_max)));
   }
-  for (size_t k = 0; k < kAutocorrelationLags.size(); ++k) {
-    const double o = observed.autocorrelation[k], g = generated.autocorrelation[k];
-    c.rows.push_back(check("autocorrelation", "lag_" + std::to_string(kAutocorrelationLags[k]) + "h", o, g, g - o,
-                           tol.autocorrelation));
+  c.rows.push_back(information("autocorrelation", "lag_" + std::to_string(kRawAutocorrelationLagHours) + "h",
+                               observed.raw_autocorrelation, generated.raw_autocorrelation,
+                               generated.raw_autocorrelation - observed.raw_autocorrelation));
+  for (size_t k = 0; k < kAnomalyLagsHours.size(); ++k) {
+    const double o = observed.anomaly_autocorrelation[k], g = generated.anomaly_autocorrelation[k];
+    c.rows.push_back(check("anomaly_autocorrelation", "lag_" + std::to_string(kAnomalyLagsHours[k]) + "h", o, g, g - o,
+                           tol.anomaly_autocorrelation));
+  }
+  for (size_t k = 0; k < kDailyAnomalyLagsDays.size(); ++k) {
+    const double o = observed.daily_anomaly_autocorrelation[k], g = generated.daily_anomaly_autocorrelation[k];
+    c.rows.push_back(check("daily_anomaly_autocorrelation", "lag_" + std::to_string(kDailyAnomalyLagsDays[k]) + "d", o,
+                           g, g - o, tol.daily_anomaly_autocorrelation));
   }
   return c;
 }
 
 void print_table(std::ostream& out, const Comparison& comparison) {
   char line[160];
-  std::snprintf(line, sizeof line, "%-20s %-8s %10s %10s %11s %10s  %s\n", "statistic", "period", "observed",
+  std::snprintf(line, sizeof line, "%-30s %-8s %10s %10s %11s %10s  %s\n", "statistic", "period", "observed",
                 "generated", "difference", "tolerance", "verdict");
   out << line;
   const auto cell = [](double v) { return std::isnan(v) ? std::string("-") : number_text(v); };
   for (const auto& r : comparison.rows) {
-    std::snprintf(line, sizeof line, "%-20s %-8s %10s %10s %11s %10s  %s\n", r.statistic.c_str(), r.period.c_str(),
+    std::snprintf(line, sizeof line, "%-30s %-8s %10s %10s %11s %10s  %s\n", r.statistic.c_str(), r.period.c_str(),
                   cell(r.observed).c_str(), cell(r.generated).c_str(), cell(r.difference).c_str(),
                   cell(r.tolerance).c_str(), r.checked ? (r.pass ? "ok" : "FAIL") : "");
     out << line;

@@ -284,14 +284,32 @@ void resume(const std::string& path, const std::vector<std::pair<std::string, st
 
 }  // namespace
 
-TrainResult train(Vae& vae, const Store& store, const TrainConfig& config,
+int default_epoch_ceiling(int64_t train_windows, int batch_size) {
+  const int64_t steps_per_epoch = std::max<int64_t>(1, (train_windows + batch_size - 1) / batch_size);
+  const int64_t epochs = (kCeilingSteps + steps_per_epoch - 1) / steps_per_epoch;
+  return static_cast<int>(std::clamp<int64_t>(epochs, kMinCeilingEpochs, kMaxCeilingEpochs));
+}
+
+const char* stop_reason_name(StopReason reason) {
+  switch (reason) {
+    case StopReason::ceiling: return "ceiling";
+    case StopReason::no_improvement: return "no_improvement";
+    case StopReason::signal: return "signal";
+  }
+  return "";
+}
+
+TrainResult train(Vae& vae, const Store& store, const TrainConfig& given,
                   const std::function<void(const EpochReport&)>& on_epoch, MPI_Comm comm) {
-  require(config.epochs >= 1, "epochs must be at least 1");
-  require(config.batch_size >= 1, "batch size must be at least 1");
-  require(config.checkpoint_every >= 0, "checkpoint interval must not be negative");
+  require(given.epochs >= 0, "epochs must not be negative (0: derived from the number of windows)");
+  require(given.batch_size >= 1, "batch size must be at least 1");
+  require(given.checkpoint_every >= 0, "checkpoint interval must not be negative");
+  require(given.early_stop_patience >= 0, "early-stopping patience must not be negative (0: off)");
   int size = 1;
   MPI_Comm_size(comm, &size);
-  const RankWindows rw = rank_windows(store, config.windows, comm);
+  const RankWindows rw = rank_windows(store, given.windows, comm);
+  TrainConfig config = given;
+  if (config.epochs == 0) config.epochs = default_epoch_ceiling(rw.train_total, config.batch_size);
   const int steps = config.windows.window_days / 4;
   const int num_params = static_cast<int>(vae.params().layout.total());
 
@@ -312,6 +330,8 @@ TrainResult train(Vae& vae, const Store& store, const TrainConfig& config,
   result.validation_windows = static_cast<int>(rw.validation_total);
   result.skipped_windows = static_cast<int>(rw.skipped_total);
   result.first_epoch = state.epoch;
+  result.epoch_ceiling = config.epochs;
+  result.monitored_validation = rw.validation_total > 0;
   const double seconds_before = state.seconds;
   const auto t0 = Clock::now();
   auto finish = [&] {
@@ -384,6 +404,7 @@ TrainResult train(Vae& vae, const Store& store, const TrainConfig& config,
       ++result.steps_this_run;
       if (step_sums[4] > 0) {
         result.stopped = true;
+        result.stop_reason = StopReason::signal;
         finish();
         if (!config.checkpoint_path.empty()) write_checkpoint(config.checkpoint_path, settings, trainee, comm);
         return result;
@@ -423,6 +444,7 @@ TrainResult train(Vae& vae, const Store& store, const TrainConfig& config,
     }
   }
   finish();
+  result.stop_reason = early_stopped() ? StopReason::no_improvement : StopReason::ceiling;
   // The last state, so that a finished run can be extended with more epochs.
   if (!config.checkpoint_path.empty()) write_checkpoint(config.checkpoint_path, settings, trainee, comm);
   if (config.early_stop_patience > 0) Kokkos::deep_copy(vae.params().values, trainee.best_params);

@@ -19,13 +19,25 @@
 
 namespace climvae {
 
+// The epoch ceiling when none is given: about kCeilingSteps optimiser steps, so that fewer
+// windows get more epochs (Paris 2014-2021: 142 windows, 5 steps per epoch, needs about 1,000
+// epochs; four sites: 597 windows, 19 steps, about 900), but at least kMinCeilingEpochs and at
+// most kMaxCeilingEpochs. Early stopping usually ends the run well before.
+constexpr int64_t kCeilingSteps = 20000;
+constexpr int kMinCeilingEpochs = 300;
+constexpr int kMaxCeilingEpochs = 3000;
+int default_epoch_ceiling(int64_t train_windows, int batch_size);
+
 struct TrainConfig {
-  int epochs = 100;
+  int epochs = 0;  // the ceiling; 0 = default_epoch_ceiling of the training windows
   int batch_size = 32;
   uint64_t seed = 42;
   AdamConfig adam;
   WindowConfig windows;
-  int early_stop_patience = 0;  // epochs without validation improvement; 0 = never stop early
+  // Epochs without improvement of the validation loss (of the training loss when there are no
+  // validation windows) after which training stops; the best epoch's weights are kept whenever
+  // this is > 0. 0 = never stop early and keep the last weights.
+  int early_stop_patience = 0;
   double max_loss = 1e3;        // a step whose loss on any rank's windows is above this (or not finite) stops the run
   std::string checkpoint_path;  // where checkpoints are written ("" = none)
   int checkpoint_every = 0;     // epochs between periodic checkpoints (0: only on stop and at the end)
@@ -47,8 +59,19 @@ struct EpochReport {
   bool best_so_far = false;
 };
 
+// Why a run ended.
+enum class StopReason {
+  ceiling,         // the last allowed epoch was run
+  no_improvement,  // early stopping: early_stop_patience epochs without a better monitored loss
+  signal,          // stop_requested (SIGUSR1) between steps
+};
+const char* stop_reason_name(StopReason reason);  // "ceiling", "no_improvement", "signal"
+
 struct TrainResult {
   int epochs_run = 0;
+  int epoch_ceiling = 0;         // config.epochs, or the default_epoch_ceiling it stood for
+  StopReason stop_reason = StopReason::ceiling;
+  bool monitored_validation = false;  // best/early stopping on the validation loss (else the training loss)
   int best_epoch = 0;
   double best_validation = 0;
   int train_windows = 0;
@@ -65,8 +88,8 @@ struct TrainResult {
 
 // Trains vae (already initialised; rank 0's parameters are used) on the store, which holds this
 // rank's share of the cells (or all of them on one rank). on_epoch is called on every rank
-// after each epoch. With early stopping, the parameters of the best validation epoch are
-// restored. Errors (bad data on one rank, a diverging loss with the step and cells involved,
+// after each epoch. With early stopping, the parameters of the best epoch (validation loss, or
+// training loss without validation windows) are restored. Errors (bad data on one rank, a diverging loss with the step and cells involved,
 // an unreadable or mismatched checkpoint) are thrown as Error on every rank.
 TrainResult train(Vae& vae, const Store& store, const TrainConfig& config,
                   const std::function<void(const EpochReport&)>& on_epoch, MPI_Comm comm = MPI_COMM_WORLD);
