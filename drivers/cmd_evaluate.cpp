@@ -3,17 +3,20 @@
 // --report the extended statistics beside a classical generator, as CSV files and an HTML page.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "cli.hpp"
 #include "common/error.hpp"
+#include "common/file_io.hpp"
 #include "data/store.hpp"
 #include "common/calendar.hpp"
 #include "eval/classical_generator.hpp"
@@ -54,17 +57,11 @@ std::vector<climvae::eval::HourlySeries> generated_members(const climvae::Ensemb
   return members;
 }
 
-// Atomic write: PATH.tmp-<pid>, then renamed, so an interrupted run leaves no half file.
-template <typename Write>
-void write_file(const std::string& path, const std::string& option, Write write) {
-  const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
-  std::ofstream out(temporary);
-  climvae::require(out.good(), "cannot write --" + option + " file '" + path + "'");
-  write(out);
-  out.close();
-  const bool written = !out.fail() && std::rename(temporary.c_str(), path.c_str()) == 0;
-  if (!written) std::remove(temporary.c_str());
-  climvae::require(written, "writing --" + option + " file '" + path + "' failed");
+// Atomic write (PATH.tmp-<pid>, then commit_file): an interrupted run leaves no half file, and
+// an existing file is replaced only with --overwrite.
+void write_file(const std::string& path, const std::string& option, bool overwrite,
+                const std::function<void(std::ostream&)>& write) {
+  climvae::write_file_atomically(path, "--" + option + " file", overwrite, write);
 }
 
 // The last `length` values of `series` that start at local midnight on month/day (the first
@@ -109,7 +106,7 @@ std::string shell_quoted(const std::string& text) {
 // --report DIR: extended statistics of the observed series, the VAE ensemble and a classical
 // generator fitted to the observed series (same members, hours and seed), their CSV files, the
 // provenance, and the HTML page with figures drawn by scripts/report.py.
-void write_report(const std::string& dir, const std::string& python, const std::string& script,
+void write_report(const std::string& dir, bool overwrite, const std::string& python, const std::string& script,
                   const climvae::eval::HourlySeries& observed,
                   const std::vector<climvae::eval::HourlySeries>& members, const climvae::eval::Comparison& fidelity,
                   uint64_t seed, const std::vector<std::pair<std::string, std::string>>& provenance) {
@@ -118,6 +115,12 @@ void write_report(const std::string& dir, const std::string& python, const std::
   std::filesystem::create_directories(dir, error);
   climvae::require(!error && std::filesystem::is_directory(dir),
                    "cannot create --report directory '" + dir + "': " + error.message());
+  const auto in_dir = [&](const char* name) { return (std::filesystem::path(dir) / name).string(); };
+  // Refused before anything is written, so that a report is never half old, half new.
+  for (const char* name : {"statistics.csv", "skill.csv", "fidelity.csv", "fidelity_classical.csv", "hourly_sample.csv",
+                           "daily_sample.csv", "provenance.txt", "index.html"})
+    climvae::require(overwrite || !std::filesystem::exists(in_dir(name)),
+                     "--report: '" + in_dir(name) + "' exists (give --overwrite to replace the report)");
   const auto& first = members.front();
   const auto classical_model = ev::fit_classical_generator(observed);
   std::cout << "\nclassical generator: harmonic mean and sd, AR(1) anomalies with phi = " << classical_model.phi
@@ -135,23 +138,22 @@ void write_report(const std::string& dir, const std::string& python, const std::
   const auto skill = ev::skill_summary(obs, vae, cls);
   const auto classical_fidelity = ev::compare(obs.basic, cls.basic);
 
-  const auto in_dir = [&](const char* name) { return (std::filesystem::path(dir) / name).string(); };
-  write_file(in_dir("statistics.csv"), "report", [&](std::ostream& out) {
+  write_file(in_dir("statistics.csv"), "report", overwrite, [&](std::ostream& out) {
     ev::write_statistics_csv(out, {{"observed", &obs}, {"vae", &vae}, {"classical", &cls}}, thresholds);
   });
-  write_file(in_dir("skill.csv"), "report", [&](std::ostream& out) { ev::write_skill_csv(out, skill); });
-  write_file(in_dir("fidelity.csv"), "report", [&](std::ostream& out) { ev::write_csv(out, fidelity); });
-  write_file(in_dir("fidelity_classical.csv"), "report",
+  write_file(in_dir("skill.csv"), "report", overwrite, [&](std::ostream& out) { ev::write_skill_csv(out, skill); });
+  write_file(in_dir("fidelity.csv"), "report", overwrite, [&](std::ostream& out) { ev::write_csv(out, fidelity); });
+  write_file(in_dir("fidelity_classical.csv"), "report", overwrite,
              [&](std::ostream& out) { ev::write_csv(out, classical_fidelity); });
   const std::vector<std::vector<double>> hourly{sample_window(observed, 7, 1, kSampleHours),
                                                 sample_window(first, 7, 1, kSampleHours),
                                                 sample_window(classical.front(), 7, 1, kSampleHours)};
-  write_file(in_dir("hourly_sample.csv"), "report", [&](std::ostream& out) { write_samples(out, "hour", hourly); });
+  write_file(in_dir("hourly_sample.csv"), "report", overwrite, [&](std::ostream& out) { write_samples(out, "hour", hourly); });
   std::vector<std::vector<double>> daily;
   for (const auto* s : {&observed, &first, &classical.front()})
     daily.push_back(daily_means(sample_window(*s, 1, 1, kSampleDays * 24)));
-  write_file(in_dir("daily_sample.csv"), "report", [&](std::ostream& out) { write_samples(out, "day", daily); });
-  write_file(in_dir("provenance.txt"), "report", [&](std::ostream& out) {
+  write_file(in_dir("daily_sample.csv"), "report", overwrite, [&](std::ostream& out) { write_samples(out, "day", daily); });
+  write_file(in_dir("provenance.txt"), "report", overwrite, [&](std::ostream& out) {
     for (const auto& [key, value] : provenance) out << key << ": " << value << '\n';
     out << "observed_years: " << observed_years << "\nclassical_phi: " << classical_model.phi << '\n'
         << "classical_fidelity: " << classical_fidelity.passed() << " of " << classical_fidelity.checks() << '\n';
@@ -184,19 +186,28 @@ int run(int argc, char** argv) {
       ("report-script", po::value<std::string>()->default_value(CLIMVAE_REPORT_SCRIPT),
        "the Python script that draws the report's figures and page")
       ("python", po::value<std::string>()->default_value("/usr/bin/python3"),
-       "Python with matplotlib that runs --report-script (Debian: python3-matplotlib)");
+       "Python with matplotlib that runs --report-script (Debian: python3-matplotlib)")
+      ("overwrite", "replace existing --csv, --json and --report files");
   po::variables_map vm;
   if (!climvae::cli::parse("evaluate", kSummary, options, argc, argv, vm)) return 0;
 
   const std::string store_path = vm["store"].as<std::string>();
   const std::string generated_path = vm["generated"].as<std::string>();
   const int cell = vm["cell"].as<int>();
+  const bool overwrite = vm.count("overwrite") > 0;
 
   const climvae::Store store = climvae::read_store(store_path);
   climvae::require(cell >= 0 && cell < static_cast<int>(store.cells.size()),
                    "--cell " + std::to_string(cell) + " is outside store '" + store_path + "', which has " +
                        std::to_string(store.cells.size()) + " cells");
+  // A writer's temporary (PATH.tmp-<pid>) may be incomplete even when it reads as NetCDF.
+  const size_t tmp = generated_path.rfind(".tmp-");
+  climvae::require(tmp == std::string::npos || generated_path.find_first_not_of("0123456789", tmp + 5) != std::string::npos,
+                   "--generated '" + generated_path + "' is the temporary file of a run that was writing it (" +
+                       "complete files have no .tmp-<pid> suffix)");
   const climvae::Ensemble ensemble = climvae::read_ensemble(generated_path);
+  climvae::require(std::any_of(ensemble.tas_k.begin(), ensemble.tas_k.end(), [](float v) { return std::isfinite(v); }),
+                   "--generated '" + generated_path + "' holds no values (every value is missing or not finite)");
   if (!climvae::cli::is_root()) return 0;  // the statistics are cheap: rank 0 does them alone
 
   // Files from other tools may carry no target year: compare with the store's own climate then.
@@ -222,13 +233,13 @@ int run(int argc, char** argv) {
   climvae::eval::print_table(std::cout, comparison);
 
   if (vm.count("csv"))
-    write_file(vm["csv"].as<std::string>(), "csv",
+    write_file(vm["csv"].as<std::string>(), "csv", overwrite,
                [&](std::ostream& out) { climvae::eval::write_csv(out, comparison); });
   if (vm.count("json"))
-    write_file(vm["json"].as<std::string>(), "json",
+    write_file(vm["json"].as<std::string>(), "json", overwrite,
                [&](std::ostream& out) { climvae::eval::write_json(out, comparison); });
   if (vm.count("report"))
-    write_report(vm["report"].as<std::string>(), vm["python"].as<std::string>(), vm["report-script"].as<std::string>(),
+    write_report(vm["report"].as<std::string>(), overwrite, vm["python"].as<std::string>(), vm["report-script"].as<std::string>(),
                  observed_hourly, members,
                  comparison, ensemble.meta.seed,
                  {{"model", ensemble.meta.model_path},

@@ -115,7 +115,7 @@ TEST(Windows, StartAtLocalMidnightSplitByTimeAndSkipMissingHours) {
 // ends with the same parameters as training alone on the whole store.
 TEST(Trainer, SameParametersWhateverTheNumberOfRanks) {
   const std::string path = scratch_path("three_cells.nc");
-  write_store(synthetic_store(500, 3), path);
+  write_store(synthetic_store(500, 3), path, true);
   TrainConfig tc;
   tc.epochs = 2;
   tc.batch_size = 5;  // odd, so that ranks hold different shares and one may hold none
