@@ -5,13 +5,13 @@
 # directory, a negative --seed, evaluate on an all-missing or partial file, an existing export.
 # Usage: hostile_cli.sh CLIMVAE_BINARY SOURCE_DIR
 set -uo pipefail
-climvae="$1"
-src="$2"
+climvae="$(realpath "$1")"
+src="$(realpath "$2")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 csv="$src/tests/data/openmeteo/open-meteo-48.82N2.29E46m_Paris.csv"
-source "$(dirname "$0")/check.sh"
+source "$src/tests/check.sh"
 gen() { "$climvae" generate --model paris.model --start 2022-01-01 "$@"; }
 absent() {  # absent NAME FILE...: none of the files exists
   local name="$1" f
@@ -22,7 +22,7 @@ absent() {  # absent NAME FILE...: none of the files exists
   echo "ok   $name"
 }
 
-check prepare 0 "wrote paris.nc" -- "$climvae" prepare --input "$csv" --output paris.nc --from 2020-01-01 --until 2021-12-31
+check prepare 0 "wrote paris.nc" -- "$climvae" prepare --input "$csv" --output paris.nc --from 2019-01-01 --until 2021-12-31
 check train 0 "wrote paris.model" -- "$climvae" train --store paris.nc --output paris.model --epochs 1
 
 # Two real processes race for one output: one wins, the other fails saying the file exists, and
@@ -36,7 +36,7 @@ if [ $((s1 == 0)) -eq $((s2 == 0)) ]; then
 else
   winner=$([ $s1 -eq 0 ] && echo 1 || echo 2); loser=$((3 - winner))
   check race-loser-message 0 "race.nc' exists" -- cat "race$loser.log"
-  check race-file-is-the-winners 0 "complete" -- python3 -c "
+  check race-file-is-the-winners 0 "complete" -- /usr/bin/python3 -c "
 import netCDF4, numpy as np
 f = netCDF4.Dataset('race.nc')
 assert f.climvae_seed == '$winner', 'seed ' + f.climvae_seed + ', winner $winner'
@@ -85,7 +85,7 @@ gen --hours 200 --seed 3 --output ok.nc > /dev/null
 cp ok.nc "ok.nc.tmp-12345"
 check evaluate-partial nonzero "is the temporary file of a run" -- "$climvae" evaluate --store paris.nc --generated ok.nc.tmp-12345
 cp ok.nc nan.nc
-python3 -c "
+/usr/bin/python3 -c "
 import netCDF4
 f = netCDF4.Dataset('nan.nc', 'r+'); f['tas'][:] = float('nan'); f.close()"
 check evaluate-all-nan nonzero "holds no values" -- "$climvae" evaluate --store paris.nc --generated nan.nc

@@ -131,7 +131,7 @@ TEST(ModelFile, RefusesMeaninglessValuesNamingTheField) {
   refused([](ModelFile& m) { m.cells[0].latitude = 1000; }, "cell 0 latitude 1000 is outside -90..90");
   refused([](ModelFile& m) { m.cells[0].longitude = -400; }, "cell 0 longitude -400");
   refused([](ModelFile& m) { m.cells[0].offset_k = 0; }, "cell 0 offset_k 0 is outside 170..340");
-  refused([](ModelFile& m) { m.cells[0].trend_k_per_year = 5; }, "cell 0 trend_k_per_year 5");
+  refused([](ModelFile& m) { m.cells[0].trend_k_per_year = -13; }, "cell 0 trend_k_per_year -13");
   std::remove(path.c_str());
 }
 

@@ -56,7 +56,7 @@ void validate_for_writing(const Store& header, const std::vector<CellSeries>& ce
     };
     plausible(cell.offset_k, kMinAirTemperatureK, kMaxAirTemperatureK, "mean temperature (offset, K)");
     plausible(cell.scale_k, 0.01, 50, "standard deviation (scale, K)");
-    plausible(cell.trend_k_per_year, -1, 1, "trend (K/year)");
+    plausible(cell.trend_k_per_year, -10, 10, "trend (K/year)");  // short records fit a few K/year
   }
 }
 

@@ -71,7 +71,7 @@ void validate_model(const ModelFile& m, const std::string& where) {
     require_in(c.latitude, -90, 90, where, cell + "latitude");
     require_in(c.longitude, -360, 360, where, cell + "longitude");
     require_in(c.utc_offset_hours, -14, 14, where, cell + "utc_offset_hours");
-    require_in(c.trend_k_per_year, -1, 1, where, cell + "trend_k_per_year");
+    require_in(c.trend_k_per_year, -10, 10, where, cell + "trend_k_per_year");  // as write_store
     require_in(c.offset_k, 170, 340, where, cell + "offset_k");
     require_in(c.scale_k, 0.01, 50, where, cell + "scale_k");
     require_in(c.season_shift_days, -366, 366, where, cell + "season_shift_days");

@@ -45,7 +45,7 @@ ModelFile load_model(const std::string& path);
 
 // Refuses a model whose values are meaningless even with a valid checksum, naming the field:
 // weights not finite or beyond +-1e4, a cell's latitude outside +-90 or longitude outside +-360,
-// UTC offset outside +-14 h, trend beyond +-1 K/year, offset outside 170..340 K, scale outside
+// UTC offset outside +-14 h, trend beyond +-10 K/year, offset outside 170..340 K, scale outside
 // 0.01..50 K, season shift beyond +-366 days, reference year outside 1..9999. load_model calls it.
 void validate_model(const ModelFile& model, const std::string& where);
 
