@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "climvae.h"
+#include "climvae_bmi.h"
 
 static void expect(const char* what, climvae_status got, climvae_status want, const climvae_model* h,
                    const char* text) {
@@ -130,6 +131,33 @@ int main(int argc, char** argv) {
   r.target_year = 9000;
   refused("plausible output only", h, &r, "outside 150..350 K");
   climvae_close(h);
+
+  /* BMI reaches the same checks through its configuration file. */
+  const char* bmi_cases[][2] = {{"warming_offset_k = 1e300", "warming offset 1e+300 K is outside -30..30 K"},
+                                {"scenario = rate\nwarming_rate_k_per_year = 1e308", "warming rate 1e+308 K/year"},
+                                {"scenario = trend\ntarget_year = 99999", "target year 99999"},
+                                {"seed = -1", "'seed' must not be negative, got '-1'"}};
+  for (size_t i = 0; i < sizeof bmi_cases / sizeof bmi_cases[0]; ++i) {
+    char ini[4096];
+    snprintf(ini, sizeof ini, "%s/hostile_bmi_%zu.ini", argv[2], i);
+    FILE* f = fopen(ini, "w");
+    CHECK(f != NULL);
+    if (!f) return 1;
+    fprintf(f, "model = %s\nstart = 2022-01-01T00\nhours = 24\ncells = 0\n%s\n", path, bmi_cases[i][0]);
+    fclose(f);
+    Bmi bmi;
+    memset(&bmi, 0, sizeof bmi);
+    register_bmi_climvae(&bmi);
+    const int status = bmi.initialize(&bmi, ini);
+    const char* message = climvae_bmi_last_error(&bmi);
+    if (status != BMI_FAILURE || strstr(message, bmi_cases[i][1]) == NULL) {
+      fprintf(stderr, "FAIL BMI '%s': status %d, message '%s'\n", bmi_cases[i][0], status, message);
+      ++check_failures;
+    } else {
+      printf("ok   BMI %-30s %s\n", bmi_cases[i][0], message);
+    }
+    bmi.finalize(&bmi);
+  }
 
   /* Model files with a valid checksum but values no model has. */
   struct {

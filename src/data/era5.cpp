@@ -230,7 +230,7 @@ std::vector<float> read_era5_block(const NcInput& file, const Era5File& layout, 
     }
     const double unpacked = stored * layout.scale + layout.offset;
     const double kelvin = to_kelvin(unpacked, layout.unit);
-    if (!(kelvin >= kMinAirTemperatureK && kelvin <= kMaxAirTemperatureK))  // also NaN-free infinities
+    if (!(kelvin >= kMinAirTemperatureK && kelvin <= kMaxAirTemperatureK))  // infinities too
       require_air_temperature(unpacked, layout.unit,
                               file.path() + ": " + layout.variable + "[" + element_index(i, start, count) + "]");
     values[i] = static_cast<float>(kelvin);
