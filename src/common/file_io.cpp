@@ -70,9 +70,18 @@ int rename_no_replace(const char* from, const char* to) {
   if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) return -1;
   // The file system has no RENAME_NOREPLACE (some network file systems): link() refuses an
   // existing name as atomically; the temporary name is then dropped.
-  if (::link(from, to) != 0) return -1;
-  ::unlink(from);
-  return 0;
+  if (::link(from, to) == 0) {
+    ::unlink(from);
+    return 0;
+  }
+  if (errno != EPERM && errno != ENOTSUP && errno != ENOSYS) return -1;
+  // Nor hard links (FAT, some FUSE mounts): check, then rename -- the one window left open.
+  struct stat info {};
+  if (::stat(to, &info) == 0) {
+    errno = EEXIST;
+    return -1;
+  }
+  return std::rename(from, to);
 }
 
 }  // namespace

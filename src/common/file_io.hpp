@@ -24,7 +24,8 @@ std::vector<std::string> remove_stale_temporaries(const std::string& path);
 
 // Moves the finished `temporary` to `path`. Unless `replace`, an existing `path` is refused at
 // the moment of the move (renameat2 RENAME_NOREPLACE; link + unlink where the file system lacks
-// it): Error says so and `path` keeps its content. On any failure the temporary is removed.
+// it; check + rename where it has no hard links either): Error says so and `path` keeps its
+// content. On any failure the temporary is removed.
 void commit_file(const std::string& temporary, const std::string& path, bool replace);
 
 // Removes stale temporaries, writes PATH.tmp-<pid> with `write`, then commit_file()s it. On any
