@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
     double prepare_cpu = std::clock();
     climvae::Store share;
     const double region_seconds = timed([&] { share = climvae::prepare_region(options, MPI_COMM_WORLD); });
-    const double write_seconds = timed([&] { climvae::write_store_share(share, store, MPI_COMM_WORLD); });
+    const double write_seconds = timed([&] { climvae::write_store_share(share, store, true, MPI_COMM_WORLD); });
     const double prepare_seconds = region_seconds + write_seconds;
     share = climvae::Store{};
     prepare_cpu = (std::clock() - prepare_cpu) / CLOCKS_PER_SEC;

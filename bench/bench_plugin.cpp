@@ -56,7 +56,7 @@ int run(double seconds) {
   model.reference_year = 2022;
   model.cells.push_back({48.82, 2.29, 0, 0.05, 285.0, 6.5});
   const std::string path = "/tmp/bench_plugin_" + std::to_string(::getpid()) + ".model";
-  climvae::save_model(model, path);
+  climvae::save_model(model, path, true);
   climvae_model* h = nullptr;
   check(climvae_open(path.c_str(), CLIMVAE_ABI_VERSION, &h), nullptr);
   std::remove(path.c_str());

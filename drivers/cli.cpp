@@ -2,7 +2,10 @@
 
 #include <mpi.h>
 
+#include <sys/stat.h>
+
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +27,25 @@ Registration::Registration(std::string name, int (*run)(int, char**), std::strin
 
 const std::vector<Command>& registered_commands() { return command_table(); }
 
+namespace {
+
+// Boost reads "-1" into an unsigned option as 2^64 - 1 (--seed -1 would silently be another seed).
+void refuse_negative_unsigned(const po::parsed_options& parsed, const po::options_description& options) {
+  for (const auto& option : parsed.options) {
+    const po::option_description* known = options.find_nothrow(option.string_key, false);
+    if (known == nullptr) continue;
+    const auto* semantic = known->semantic().get();
+    const bool is_unsigned = dynamic_cast<const po::typed_value<unsigned long>*>(semantic) != nullptr ||
+                             dynamic_cast<const po::typed_value<unsigned long long>*>(semantic) != nullptr ||
+                             dynamic_cast<const po::typed_value<unsigned>*>(semantic) != nullptr;
+    for (const std::string& value : option.value)
+      require(!is_unsigned || value.find('-') == std::string::npos,
+              "--" + option.string_key + " must not be negative, got '" + value + "'");
+  }
+}
+
+}  // namespace
+
 bool parse(const std::string& command, const std::string& summary, po::options_description& options,
            int argc, char** argv, po::variables_map& vm) {
   po::options_description general("General");
@@ -34,16 +56,24 @@ bool parse(const std::string& command, const std::string& summary, po::options_d
   try {
     // No guessing of abbreviated names: a typo must be an error, not another option.
     const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-    po::store(po::command_line_parser(argc, argv).options(all).style(style).run(), vm);
+    const po::parsed_options parsed = po::command_line_parser(argc, argv).options(all).style(style).run();
+    refuse_negative_unsigned(parsed, all);
+    po::store(parsed, vm);
     if (vm.count("help")) {
       if (is_root()) std::cout << "Usage: climvae " << command << " [options]\n" << summary << "\n\n" << all << "\n";
       return false;
     }
     if (vm.count("config")) {
       const std::string path = vm["config"].as<std::string>();
+      struct stat info {};
+      require(::stat(path.c_str(), &info) == 0, "cannot open config file '" + path + "': no such file");
+      require(S_ISREG(info.st_mode), "config file '" + path + "' is not a regular file (a directory?)");
       std::ifstream in(path);
-      require(in.good(), "cannot open config file '" + path + "'");
-      po::store(po::parse_config_file(in, options), vm);
+      require(in.good(), "cannot open config file '" + path + "' (permissions?)");
+      const po::parsed_options from_file = po::parse_config_file(in, options);
+      require(!in.bad(), "cannot read config file '" + path + "'");
+      refuse_negative_unsigned(from_file, options);
+      po::store(from_file, vm);
     }
     po::notify(vm);
   } catch (const po::error& e) {

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -19,6 +20,7 @@
 
 #include "cli.hpp"
 #include "common/error.hpp"
+#include "common/file_io.hpp"
 #include "data/store.hpp"
 #include "common/calendar.hpp"
 #include "eval/classical_generator.hpp"
@@ -167,17 +169,11 @@ struct Spatial {
   std::vector<double> lats, lons;
 };
 
-// Atomic write: PATH.tmp-<pid>, then renamed, so an interrupted run leaves no half file.
-template <typename Write>
-void write_file(const std::string& path, const std::string& option, Write write) {
-  const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
-  std::ofstream out(temporary);
-  climvae::require(out.good(), "cannot write --" + option + " file '" + path + "'");
-  write(out);
-  out.close();
-  const bool written = !out.fail() && std::rename(temporary.c_str(), path.c_str()) == 0;
-  if (!written) std::remove(temporary.c_str());
-  climvae::require(written, "writing --" + option + " file '" + path + "' failed");
+// Atomic write (PATH.tmp-<pid>, then commit_file): an interrupted run leaves no half file, and
+// an existing file is replaced only with --overwrite.
+void write_file(const std::string& path, const std::string& option, bool overwrite,
+                const std::function<void(std::ostream&)>& write) {
+  climvae::write_file_atomically(path, "--" + option + " file", overwrite, write);
 }
 
 // The last `length` values of `series` that start at local midnight on month/day (the first
@@ -269,7 +265,7 @@ void print_skill(const SkillRun& r, size_t members) {
 
 // --report DIR: the extended statistics of a SkillRun as CSV files, the provenance, and the HTML
 // page with figures drawn by scripts/report.py.
-void write_report(const std::string& dir, const std::string& python, const std::string& script,
+void write_report(const std::string& dir, bool overwrite, const std::string& python, const std::string& script,
                   const climvae::eval::HourlySeries& observed,
                   const std::vector<climvae::eval::HourlySeries>& members, const climvae::eval::Comparison& fidelity,
                   const SkillRun& run, const std::optional<Spatial>& spatial,
@@ -279,32 +275,37 @@ void write_report(const std::string& dir, const std::string& python, const std::
   std::filesystem::create_directories(dir, error);
   climvae::require(!error && std::filesystem::is_directory(dir),
                    "cannot create --report directory '" + dir + "': " + error.message());
+  const auto in_dir = [&](const char* name) { return (std::filesystem::path(dir) / name).string(); };
+  // Refused before anything is written, so that a report is never half old, half new.
+  for (const char* name : {"statistics.csv", "skill.csv", "fidelity.csv", "fidelity_classical.csv", "hourly_sample.csv",
+                           "daily_sample.csv", "spatial_pairs.csv", "spatial_bins.csv", "provenance.txt", "index.html"})
+    climvae::require(overwrite || !std::filesystem::exists(in_dir(name)),
+                     "--report: '" + in_dir(name) + "' exists (give --overwrite to replace the report)");
   const auto& first = members.front();
   const auto& [classical_model, classical, thresholds, observed_years, obs, vae, cls, skill] = run;
   const auto classical_fidelity = ev::compare(obs.basic, cls.basic);
 
-  const auto in_dir = [&](const char* name) { return (std::filesystem::path(dir) / name).string(); };
-  write_file(in_dir("statistics.csv"), "report", [&](std::ostream& out) {
+  write_file(in_dir("statistics.csv"), "report", overwrite, [&](std::ostream& out) {
     ev::write_statistics_csv(out, {{"observed", &obs}, {"vae", &vae}, {"classical", &cls}}, thresholds);
   });
-  write_file(in_dir("skill.csv"), "report", [&](std::ostream& out) { ev::write_skill_csv(out, skill); });
-  write_file(in_dir("fidelity.csv"), "report", [&](std::ostream& out) { ev::write_csv(out, fidelity); });
-  write_file(in_dir("fidelity_classical.csv"), "report",
+  write_file(in_dir("skill.csv"), "report", overwrite, [&](std::ostream& out) { ev::write_skill_csv(out, skill); });
+  write_file(in_dir("fidelity.csv"), "report", overwrite, [&](std::ostream& out) { ev::write_csv(out, fidelity); });
+  write_file(in_dir("fidelity_classical.csv"), "report", overwrite,
              [&](std::ostream& out) { ev::write_csv(out, classical_fidelity); });
   const std::vector<std::vector<double>> hourly{sample_window(observed, 7, 1, kSampleHours),
                                                 sample_window(first, 7, 1, kSampleHours),
                                                 sample_window(classical.front(), 7, 1, kSampleHours)};
-  write_file(in_dir("hourly_sample.csv"), "report", [&](std::ostream& out) { write_samples(out, "hour", hourly); });
+  write_file(in_dir("hourly_sample.csv"), "report", overwrite, [&](std::ostream& out) { write_samples(out, "hour", hourly); });
   std::vector<std::vector<double>> daily;
   for (const auto* s : {&observed, &first, &classical.front()})
     daily.push_back(daily_means(sample_window(*s, 1, 1, kSampleDays * 24)));
-  write_file(in_dir("daily_sample.csv"), "report", [&](std::ostream& out) { write_samples(out, "day", daily); });
+  write_file(in_dir("daily_sample.csv"), "report", overwrite, [&](std::ostream& out) { write_samples(out, "day", daily); });
   if (spatial) {
-    write_file(in_dir("spatial_pairs.csv"), "report",
+    write_file(in_dir("spatial_pairs.csv"), "report", overwrite,
                [&](std::ostream& out) { ev::write_pairs_csv(out, spatial->pairs, spatial->lats, spatial->lons); });
-    write_file(in_dir("spatial_bins.csv"), "report", [&](std::ostream& out) { ev::write_bins_csv(out, spatial->bins); });
+    write_file(in_dir("spatial_bins.csv"), "report", overwrite, [&](std::ostream& out) { ev::write_bins_csv(out, spatial->bins); });
   }
-  write_file(in_dir("provenance.txt"), "report", [&](std::ostream& out) {
+  write_file(in_dir("provenance.txt"), "report", overwrite, [&](std::ostream& out) {
     for (const auto& [key, value] : provenance) out << key << ": " << value << '\n';
     out << "observed_years: " << observed_years << "\nclassical_phi: " << classical_model.phi << '\n'
         << "classical_fidelity: " << classical_fidelity.passed() << " of " << classical_fidelity.checks() << '\n';
@@ -336,7 +337,8 @@ int run(int argc, char** argv) {
       ("report-script", po::value<std::string>()->default_value(CLIMVAE_REPORT_SCRIPT),
        "the Python script that draws the report's figures and page")
       ("python", po::value<std::string>()->default_value("/usr/bin/python3"),
-       "Python with matplotlib that runs --report-script (Debian: python3-matplotlib)");
+       "Python with matplotlib that runs --report-script (Debian: python3-matplotlib)")
+      ("overwrite", "replace existing --csv, --json, --skill-csv, --spatial-csv, --spatial-json and --report files");
   po::variables_map vm;
   if (!climvae::cli::parse("evaluate", kSummary, options, argc, argv, vm)) return 0;
 
@@ -345,8 +347,21 @@ int run(int argc, char** argv) {
   std::string generated_text;
   for (const std::string& path : generated_paths) generated_text += (generated_text.empty() ? "" : " ") + path;
 
+  const bool overwrite = vm.count("overwrite") > 0;
+  // A writer's temporary (PATH.tmp-<pid>) may be incomplete even when it reads as NetCDF.
+  for (const std::string& path : generated_paths) {
+    const size_t tmp = path.rfind(".tmp-");
+    climvae::require(tmp == std::string::npos || path.find_first_not_of("0123456789", tmp + 5) != std::string::npos,
+                     "--generated '" + path + "' is the temporary file of a run that was writing it (" +
+                         "complete files have no .tmp-<pid> suffix)");
+  }
   const climvae::Store store = climvae::read_store(store_path);
   GeneratedCells generated = read_generated(generated_paths);
+  bool any_value = false;
+  for (const auto& cell : generated.members)
+    for (const auto& member : cell)
+      any_value = any_value || std::any_of(member.values_c.begin(), member.values_c.end(), [](double v) { return std::isfinite(v); });
+  climvae::require(any_value, "--generated '" + generated_text + "' holds no values (every value is missing or not finite)");
   if (!climvae::cli::is_root()) return 0;  // the statistics are cheap: rank 0 does them alone
   climvae::require(generated.meta.members > 0, "--generated '" + generated_text + "' holds no members");
   const bool several = generated.lats.size() > 1;
@@ -427,26 +442,26 @@ int run(int argc, char** argv) {
   }
 
   if (vm.count("csv"))
-    write_file(vm["csv"].as<std::string>(), "csv",
+    write_file(vm["csv"].as<std::string>(), "csv", overwrite,
                [&](std::ostream& out) { climvae::eval::write_csv(out, comparison); });
   if (vm.count("json"))
-    write_file(vm["json"].as<std::string>(), "json",
+    write_file(vm["json"].as<std::string>(), "json", overwrite,
                [&](std::ostream& out) { climvae::eval::write_json(out, comparison); });
   if (vm.count("spatial-csv"))
-    write_file(vm["spatial-csv"].as<std::string>(), "spatial-csv",
+    write_file(vm["spatial-csv"].as<std::string>(), "spatial-csv", overwrite,
                [&](std::ostream& out) { climvae::eval::write_pairs_csv(out, spatial->pairs, spatial->lats, spatial->lons); });
   if (vm.count("spatial-json"))
-    write_file(vm["spatial-json"].as<std::string>(), "spatial-json",
+    write_file(vm["spatial-json"].as<std::string>(), "spatial-json", overwrite,
                [&](std::ostream& out) { climvae::eval::write_spatial_json(out, spatial->pairs, spatial->bins); });
   const auto& meta = generated.meta;
   if (!vm.count("report") && !vm.count("skill-csv")) return 0;
   const SkillRun skill = skill_run(observed_hourly, members, meta.seed);
   print_skill(skill, members.size());
   if (vm.count("skill-csv"))
-    write_file(vm["skill-csv"].as<std::string>(), "skill-csv",
+    write_file(vm["skill-csv"].as<std::string>(), "skill-csv", overwrite,
                [&](std::ostream& out) { climvae::eval::write_skill_csv(out, skill.skill); });
   if (vm.count("report"))
-    write_report(vm["report"].as<std::string>(), vm["python"].as<std::string>(), vm["report-script"].as<std::string>(),
+    write_report(vm["report"].as<std::string>(), overwrite, vm["python"].as<std::string>(), vm["report-script"].as<std::string>(),
                  observed_hourly, members, comparison, skill, spatial,
                  {{"model", meta.model_path},
                   {"generated", generated_text},

@@ -59,6 +59,7 @@ Scenario scenario_of(const ScenarioOptions& o, std::map<std::string, std::string
   attributes["climvae_warming_path"] = path;
   attributes["climvae_warming_mode"] = o.transient ? "transient" : "time slice";
   if (o.offset_k != 0) attributes["climvae_warming_offset_K"] = std::to_string(o.offset_k);
+  validate_scenario(s);
   return s;
 }
 

@@ -200,7 +200,7 @@ int run_region(const po::variables_map& vm, const std::vector<std::string>& inpu
   std::vector<std::string> notes;
   climvae::Store share = climvae::prepare_region(region, MPI_COMM_WORLD, &notes);
   share.history = history;
-  climvae::write_store_share(share, output, MPI_COMM_WORLD);
+  climvae::write_store_share(share, output, vm["overwrite"].as<bool>(), MPI_COMM_WORLD);
   if (!climvae::cli::is_root()) return 0;
   for (const std::string& note : notes) std::cout << "note: " << note << "\n";
   if (share.total_cells == 1) {
@@ -279,7 +279,7 @@ int run(int argc, char** argv) {
     store.source = source;
     store.history = climvae::cli::command_line(argc, argv);
   });
-  climvae::write_store(store, output, MPI_COMM_WORLD);
+  climvae::write_store(store, output, vm["overwrite"].as<bool>(), MPI_COMM_WORLD);
   if (climvae::cli::is_root()) print_summary(store, output);
   return 0;
 }

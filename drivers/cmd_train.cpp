@@ -16,6 +16,7 @@
 #include "common/collective.hpp"
 #include "train/calibration_fit.hpp"
 #include "train/spatial_factors.hpp"
+#include "train/checkpoint.hpp"
 #include "train/trainer.hpp"
 
 namespace climvae::cli {
@@ -117,11 +118,18 @@ int run(int argc, char** argv) {
       ("resume", po::value(&tc.resume_from), "continue the run saved in this checkpoint (same options and store)")
       ("max-loss", real_value(&tc.max_loss, 1e3),
        "stop with an error naming the step and cells when a batch's loss exceeds this or is not finite")
-      ("overwrite", "replace an existing model file");
+      ("overwrite", "replace an existing model file and --checkpoint file");
   po::variables_map vm;
   if (!parse("train", "Train the VAE on a cell store (64-day windows, Adam) and save a model file.", o, argc, argv, vm))
     return 0;
   require(vm.count("overwrite") || !file_exists(output), "output '" + output + "' exists (use --overwrite to replace it)");
+  if (!tc.checkpoint_path.empty()) {
+    // The checkpoint of the run being continued may be replaced; any other existing file only with --overwrite.
+    const bool continues = tc.checkpoint_path == tc.resume_from;
+    require(vm.count("overwrite") || continues || !file_exists(tc.checkpoint_path),
+            "--checkpoint '" + tc.checkpoint_path + "' exists (use --overwrite to replace it, or --resume it)");
+    if (vm.count("overwrite") || continues) allow_checkpoint_replacement(tc.checkpoint_path);
+  }
   if (!from.empty()) tc.windows.first_hour = parse_iso_hour(from);
   if (!until.empty()) tc.windows.last_hour = parse_iso_hour(until) + 23;
 
@@ -225,7 +233,7 @@ int run(int argc, char** argv) {
                         {"validation_windows", std::to_string(result.validation_windows)},
                         {"climvae_version", CLIMVAE_VERSION_STRING},
                         {"created", utc_now_text()}};
-    save_model(model, output);
+    save_model(model, output, vm.count("overwrite") > 0);
     const std::string monitored = result.monitored_validation ? "validation" : "training";
     std::cout << "trained " << result.epochs_run << " epochs in " << clock_text(result.seconds) << " on "
               << result.train_windows << " training / " << result.validation_windows << " validation windows ("

@@ -6,14 +6,14 @@ jobscripts/build.sh
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 ctest --test-dir "${CLIMVAE_BUILD_DIR:-build}" --output-on-failure --timeout 1200
 
-# The plugin suite again under AddressSanitizer + UndefinedBehaviorSanitizer: a second build
-# without LibTorch that makes only the plugin library, its tests and examples, and reuses the
-# test model that the run above trained.
+# The plugin suite and the fuzz tests again under AddressSanitizer + UndefinedBehaviorSanitizer:
+# a second build without LibTorch that makes only the plugin library, its tests and examples and
+# the fuzzer, and reuses the test model that the run above trained.
 san_dir="${CLIMVAE_SANITIZE_BUILD_DIR:-build-sanitize}"
 san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 cmake -S . -B "$san_dir" -DCMAKE_BUILD_TYPE=Release -DCLIMVAE_WITH_TORCH=OFF -DCLIMVAE_BUILD_BENCH=OFF \
   -DCLIMVAE_PLUGIN_TEST_MODEL_DIR="$PWD/${CLIMVAE_BUILD_DIR:-build}/plugin/tests" \
   -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" -DCMAKE_Fortran_FLAGS="$san" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined"
-cmake --build "$san_dir" --target climvae_plugin_tests -j "${CLIMVAE_JOBS:-2}"
-ctest --test-dir "$san_dir" -L plugin --output-on-failure --timeout 600
+cmake --build "$san_dir" --target climvae_plugin_tests fuzz_loaders -j "${CLIMVAE_JOBS:-2}"
+ctest --test-dir "$san_dir" -L 'plugin|fuzz' --output-on-failure --timeout 600

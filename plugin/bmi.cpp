@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "climvae_bmi.h"
@@ -112,6 +113,9 @@ T number(const std::map<std::string, std::string>& kv, const std::string& key, T
   std::istringstream s(it->second);
   T v{};
   need(static_cast<bool>(s >> v) && (s >> std::ws).eof(), path + ": '" + key + "' is not a number: '" + it->second + "'");
+  // An unsigned value reads "-1" as its maximum: refuse it rather than use another seed.
+  need(std::is_signed<T>::value || it->second.find('-') == std::string::npos,
+       path + ": '" + key + "' must not be negative, got '" + it->second + "'");
   return v;
 }
 

@@ -66,14 +66,14 @@ typedef struct climvae_request {
   double latitude;          /* used when cell < 0: the nearest trained cell ... */
   double longitude;         /* ... degrees north / east */
   double max_distance_km;   /* ... within this great-circle distance (default 50) */
-  double warming_rate_k_per_year; /* CLIMVAE_SCENARIO_RATE */
-  double warming_offset_k;  /* constant warming added on top of any scenario */
+  double warming_rate_k_per_year; /* CLIMVAE_SCENARIO_RATE; within +-1 K/year */
+  double warming_offset_k;  /* constant warming added on top of any scenario; within +-30 K */
   int32_t cell;             /* >= 0: cell index; -1 (default): nearest to latitude/longitude */
   int32_t members;          /* >= 1 (default 1) */
   int32_t units;            /* CLIMVAE_UNITS_* of the output (and of conditioning input) */
   int32_t time_base;        /* CLIMVAE_TIME_UTC (default) or CLIMVAE_TIME_LOCAL */
   int32_t scenario;         /* CLIMVAE_SCENARIO_* */
-  int32_t target_year;      /* scenario time slice; 0: the reference year */
+  int32_t target_year;      /* scenario time slice, 1..9999; 0: the reference year */
   int32_t transient;        /* nonzero: warming follows each hour's own date */
   int32_t add_noise;        /* nonzero: add the learned observation noise */
   int32_t condition_iterations; /* climvae_condition: encode/decode rounds (default 8) */

@@ -254,10 +254,6 @@ climvae::TraceRequest checked_request(const climvae_model& h, const climvae_requ
   r.members = q.members;
   r.seed = q.seed;
   r.add_noise = q.add_noise != 0;
-  if (q.target_year != 0 && (q.target_year < 1 || q.target_year > 9999))
-    fail(CLIMVAE_ERR_BAD_ARGUMENT, "target_year " + std::to_string(q.target_year) + " is not a year (or 0)");
-  if (!std::isfinite(q.warming_offset_k) || !std::isfinite(q.warming_rate_k_per_year))
-    fail(CLIMVAE_ERR_BAD_ARGUMENT, "warming_offset_k and warming_rate_k_per_year must be finite");
   r.scenario.offset_k = q.warming_offset_k;
   r.scenario.transient = q.transient != 0;
   r.scenario.slice_year = q.target_year;
@@ -277,6 +273,14 @@ climvae::TraceRequest checked_request(const climvae_model& h, const climvae_requ
       break;
     default:
       fail(CLIMVAE_ERR_BAD_ARGUMENT, "scenario " + std::to_string(q.scenario) + " is not a CLIMVAE_SCENARIO_* value");
+  }
+  // The bounds the command line also applies (a rate is checked even when the scenario ignores it).
+  climvae::Scenario bounds = r.scenario;
+  bounds.rate_k_per_year = q.warming_rate_k_per_year;
+  try {
+    climvae::validate_scenario(bounds);
+  } catch (const Error& e) {
+    fail(CLIMVAE_ERR_BAD_ARGUMENT, e.what());
   }
   return r;
 }
@@ -539,7 +543,9 @@ climvae_status climvae_generate(climvae_model* h, const climvae_request* request
     const UnitMap units(request->units);
     log_request(*h, "generate", r);
     Lease lease(*h);
-    deliver(climvae::generate_traces(lease.vae(), h->model, r), r, units, out);
+    const std::vector<float> tas_k = climvae::generate_traces(lease.vae(), h->model, r);
+    climvae::check_generated_values(tas_k.data(), tas_k.size(), "cell " + std::to_string(r.cell));
+    deliver(tas_k, r, units, out);
   });
 }
 
@@ -566,9 +572,10 @@ climvae_status climvae_condition(climvae_model* h, const climvae_request* reques
     }
     log_request(*h, "condition", r);
     Lease lease(*h);
-    deliver(climvae::plugin::condition_traces(lease.vae(), h->model, r, known_k, request->condition_iterations,
-                                              encoder_lock()),
-            r, units, out);
+    const std::vector<float> tas_k = climvae::plugin::condition_traces(lease.vae(), h->model, r, known_k,
+                                                                       request->condition_iterations, encoder_lock());
+    climvae::check_generated_values(tas_k.data(), tas_k.size(), "cell " + std::to_string(r.cell));
+    deliver(tas_k, r, units, out);
     // Known hours come back exactly as given, not through a unit round trip.
     for (int m = 0; m < r.members; ++m)
       for (int64_t t = 0; t < known_hours; ++t)

@@ -193,7 +193,7 @@ TEST(SeasonShift, SouthernCellsSeeTheSeasonHalfAYearOn) {
 TEST(ModelFileCells, EmbeddingAndSeasonShiftRoundTrip) {
   const ModelFile m = two_cell_model(3);
   const std::string path = temp_path("two.model");
-  save_model(m, path);
+  save_model(m, path, true);
   const ModelFile back = load_model(path);
   EXPECT_EQ(back.config.embedding, 4);
   EXPECT_EQ(back.config.cells, 2);
@@ -241,7 +241,7 @@ TEST(ModelFileCells, Version2FilesLoadWithPriorOnlyConditioning) {
   vae.initialize(3);
   m.parameters = parameters_of(vae);
   const std::string path = temp_path("v2.model");
-  save_model(m, path);
+  save_model(m, path, true);
   rewrite_as_version(path, 2);
   const ModelFile v2 = load_model(path);
   EXPECT_EQ(v2.config.embedding, 4);
@@ -262,7 +262,7 @@ TEST(ModelFileCells, Version1FilesLoadAsSeedModels) {
   m.reference_year = 2022;
   m.cells.push_back({48.82, 2.29, 0, 0.05, 285.0, 6.5, 0.0});
   const std::string path = temp_path("v1.model");
-  save_model(m, path);
+  save_model(m, path, true);
   rewrite_as_version(path, 1);
   const ModelFile v1 = load_model(path);
   EXPECT_EQ(v1.config.embedding, 0);

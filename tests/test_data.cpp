@@ -151,6 +151,34 @@ TEST(CsvSeries, BadInputsNameTheProblem) {
   EXPECT_CONTAINS(error_message([&] { read_csv_series(bad + "does_not_exist.csv"); }), "cannot open");
 }
 
+TEST(CsvSeries, ImpossibleTemperaturesNameFileLineAndValue) {
+  SharedDirectory dir("climvae-csv");
+  // Each file: two good rows, then the bad value on line 4.
+  const auto file = [&](const std::string& name, const std::string& unit, const std::string& bad) {
+    const std::string path = dir / (name + ".csv");
+    if (world_rank() == 0)
+      std::ofstream(path) << "time,temperature_2m (" << unit << ")\n2020-01-01T00:00," << (unit == "K" ? "280" : "7")
+                          << "\n2020-01-01T01:00," << (unit == "K" ? "281" : "8") << "\n2020-01-01T02:00," << bad << "\n";
+    MPI_Barrier(MPI_COMM_WORLD);
+    return path;
+  };
+  const std::vector<std::vector<std::string>> cases = {
+      {"minus290K", "K", "-290", "minus290K.csv:4: temperature -290 K (-290 K)"},
+      {"typo", "\xC2\xB0" "C", "99999", "typo.csv:4: temperature 99999 degC (100272.15 K)"},
+      {"huge", "K", "1e20", "huge.csv:4: temperature 1e+20 K"},
+      {"below_zero", "degC", "-274", "below_zero.csv:4: temperature -274 degC (-0.85 K)"},
+      {"kelvin_as_celsius", "degC", "285.5", "kelvin_as_celsius.csv:4: temperature 285.5 degC (558.65 K)"},
+      {"max_double", "K", "1e308", "max_double.csv:4: temperature 1e+308 K"},
+  };
+  for (const auto& c : cases) {
+    const std::string message = error_message([&] { read_csv_series(file(c[0], c[1], c[2])); });
+    EXPECT_CONTAINS(message, c[3]);
+    EXPECT_CONTAINS(message, "outside 170..340 K");
+  }
+  // Beyond double range is not a number at all, and says so with the text.
+  EXPECT_CONTAINS(error_message([&] { read_csv_series(file("overflow", "K", "1e309")); }), "non-numeric value '1e309'");
+}
+
 TEST(CsvSeries, LocationFromOpenMeteoFileName) {
   const auto paris = location_from_openmeteo_filename(paris_csv);
   ASSERT_TRUE(paris.has_value());
@@ -366,14 +394,31 @@ void write_store_without_lat(const std::string& path) {
 TEST(Store, WriteReadRoundTrip) {
   const Store store = two_cell_store();
   const std::string path = (scratch_dir() / "round_trip.nc").string();
-  write_store(store, path);
+  write_store(store, path, true);
   expect_same_store(store, read_store(path));
   EXPECT_FALSE(any_temporary_left(scratch_dir()));
-  // Rewriting replaces the file in place.
+  // Rewriting replaces the file in place, but only when allowed: otherwise nothing is lost.
   Store changed = store;
   changed.reference_year = 2030;
-  write_store(changed, path);
+  EXPECT_CONTAINS(error_message([&] { write_store(changed, path, false); }), "exists");
+  expect_same_store(store, read_store(path));
+  EXPECT_FALSE(any_temporary_left(scratch_dir()));
+  write_store(changed, path, true);
   EXPECT_EQ(read_store(path).reference_year, 2030);
+}
+
+TEST(Store, ImplausibleCellStatisticsAreNeverWritten) {
+  SharedDirectory dir("climvae-store");
+  const std::string path = dir / "implausible.nc";
+  Store kelvin_as_celsius = two_cell_store();
+  kelvin_as_celsius.cells[1].offset_k = 556.6;  // Kelvin values read as degC
+  EXPECT_CONTAINS(error_message([&] { write_store(kelvin_as_celsius, path, false); }),
+                  "cell 1: mean temperature (offset, K) 556.600000 is outside 170");
+  Store typo = two_cell_store();
+  typo.cells[0].scale_k = 754;  // one 99999 degC value
+  typo.cells[0].trend_k_per_year = -13;
+  EXPECT_CONTAINS(error_message([&] { write_store(typo, path, false); }), "cell 0: standard deviation (scale, K) 754");
+  EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 TEST(Store, FailedWriteLeavesNoFile) {
@@ -384,12 +429,12 @@ TEST(Store, FailedWriteLeavesNoFile) {
   Store broken = two_cell_store();
   broken.cells[1].tas_k.pop_back();
   const std::string path = (dir / "broken.nc").string();
-  EXPECT_CONTAINS(error_message([&] { write_store(broken, path); }), "cell 1");
+  EXPECT_CONTAINS(error_message([&] { write_store(broken, path, false); }), "cell 1");
   EXPECT_FALSE(fs::exists(path));
 
   // The final rename fails (a directory is in the way): the finished temporary must go too.
   const std::string occupied = (dir / "occupied.nc").string();
-  EXPECT_CONTAINS(error_message([&] { write_store(two_cell_store(), occupied); }), "cannot move");
+  EXPECT_CONTAINS(error_message([&] { write_store(two_cell_store(), occupied, false); }), "cannot move");
   EXPECT_TRUE(fs::is_directory(occupied));
   EXPECT_FALSE(any_temporary_left(dir));
 }
@@ -406,7 +451,7 @@ TEST(Store, BadStoresNameTheFileAndProblem) {
   const std::string whole = (scratch_dir() / "whole.nc").string();
   const std::string truncated = (scratch_dir() / "truncated.nc").string();
   const std::string without_lat = (scratch_dir() / "without_lat.nc").string();
-  write_store(two_cell_store(), whole);
+  write_store(two_cell_store(), whole, true);
   if (world_rank() == 0) {
     fs::copy_file(whole, truncated, fs::copy_options::overwrite_existing);
     fs::resize_file(truncated, fs::file_size(whole) - 1000);

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "common/calendar.hpp"
@@ -329,7 +330,7 @@ TEST(Era5Store, BerlinGridHoldsSixCellsWithTheirSeries) {
   EXPECT_EQ(share.first_cell, mine.first);
   EXPECT_EQ(static_cast<int>(share.cells.size()), mine.count);
   const std::string path = (scratch() / "berlin_store.nc").string();
-  write_store_share(share, path, MPI_COMM_WORLD);
+  write_store_share(share, path, true, MPI_COMM_WORLD);
 
   const std::vector<double> raw = ncdump_numbers(berlin_grid, "t2m");
   const double scale = *ncdump_attribute(berlin_grid, "t2m", "scale_factor");
@@ -365,7 +366,8 @@ TEST(Era5Store, OldStoresWithoutLandFlagStillRead) {
   store.num_hours = 2;
   store.cells.resize(1);
   store.cells[0].tas_k = {280, 281};
-  write_store(store, path, MPI_COMM_WORLD);
+  store.cells[0].offset_k = 280.5;  // statistics a climate can have (write_store refuses others)
+  write_store(store, path, true, MPI_COMM_WORLD);
   if (world_rank() == 0)  // a store as written before the land flag existed
     ASSERT_EQ(std::system(("ncdump " + path + " | grep -v land | ncgen -k cdf5 -o " + path + ".old && mv " + path +
                            ".old " + path).c_str()), 0);
@@ -436,4 +438,60 @@ TEST(Era5BadInput, AllMissingCellAndMissingCoordinatesAreRefusedOnEveryRank) {
   EXPECT_CONTAINS(error_message([&] { prepare_region(options, MPI_COMM_WORLD); }),
                   lsj + (netcdf4_built_in ? ": the file gives no latitude/longitude; give --lat and --lon"
                                           : ": is netCDF-4/HDF5, and this climvae was built without netCDF-C"));
+}
+
+// ---- attributes and values read as they say, or refused naming them ----------------------------
+
+namespace {
+
+// A one-cell, three-hour file from CDL with the given time units, t2m declaration and values.
+std::string one_cell_file(const std::string& name, const std::string& time_units, const std::string& t2m,
+                          const std::string& values) {
+  const std::string cdl = my_file(name + ".cdl"), path = my_file(name + ".nc");
+  std::ofstream(cdl) << "netcdf x {\ndimensions: time = 3 ; latitude = 1 ; longitude = 1 ;\nvariables:\n"
+                     << "  int time(time) ; time:units = \"" << time_units << "\" ;\n"
+                     << "  float latitude(latitude) ; latitude:units = \"degrees_north\" ;\n"
+                     << "  float longitude(longitude) ; longitude:units = \"degrees_east\" ;\n  " << t2m << "\n"
+                     << "data:\n  time = 0, 1, 2 ; latitude = 48.5 ; longitude = 2.25 ;\n  t2m = " << values << " ;\n}\n";
+  EXPECT_EQ(std::system(("ncgen -o " + path + " " + cdl).c_str()), 0);
+  return path;
+}
+
+std::vector<float> all_values(const std::string& path) {
+  const std::unique_ptr<NcInput> file = open_nc_input(path);
+  const Era5File layout = describe_era5_file(*file);
+  return read_era5_block(*file, layout, 0, static_cast<int64_t>(layout.hours.size()), 0, 1, 0, 1);
+}
+
+}  // namespace
+
+TEST(Era5BadInput, TimeZonesPackingTypesAndImpossibleValues) {
+  const std::string kelvin = "double t2m(time, latitude, longitude) ; t2m:units = \"K\" ;";
+  // A UTC offset in the time units moves the axis: 00:00 at +05:00 is 19:00 UTC the day before.
+  const std::string plus5 = one_cell_file("plus5", "hours since 1900-01-01 00:00:00 +05:00", kelvin, "280, 281, 282");
+  EXPECT_EQ(describe_era5_file(plus5).hours.front(), parse_iso_hour("1899-12-31T19:00"));
+  const std::string zulu = one_cell_file("zulu", "hours since 2000-01-01T06:00:00Z", kelvin, "280, 281, 282");
+  EXPECT_EQ(describe_era5_file(zulu).hours.front(), parse_iso_hour("2000-01-01T06:00"));
+  const std::string half = one_cell_file("half", "hours since 2000-01-01 00:00 +05:30", kelvin, "280, 281, 282");
+  EXPECT_CONTAINS(error_message([&] { describe_era5_file(half); }), "not a whole number of hours from UTC");
+  const std::string garbled = one_cell_file("garbled", "hours since 2000-01-01 00:00 tomorrow", kelvin, "280, 281, 282");
+  EXPECT_CONTAINS(error_message([&] { describe_era5_file(garbled); }), "cannot read its time zone 'tomorrow'");
+
+  // A packing attribute stored as text is refused, not ignored.
+  const std::string text_scale = one_cell_file(
+      "text_scale", "hours since 2000-01-01",
+      "short t2m(time, latitude, longitude) ; t2m:units = \"K\" ; t2m:scale_factor = \"0.01\" ; t2m:add_offset = 250. ;",
+      "3000, 3001, 3002");
+  EXPECT_CONTAINS(error_message([&] { describe_era5_file(text_scale); }),
+                  text_scale + ": attribute 't2m:scale_factor' is text, not a number");
+
+  // Values no air has: named with their element and value, never "the series is constant".
+  const std::string infinite = one_cell_file("infinite", "hours since 2000-01-01", kelvin, "280, Infinity, 282");
+  std::string message = error_message([&] { all_values(infinite); });
+  EXPECT_CONTAINS(message, infinite + ": t2m[1,0,0]: temperature inf K");
+  EXPECT_CONTAINS(message, "outside 170..340 K");
+  const std::string typo = one_cell_file("typo", "hours since 2000-01-01",
+                                         "double t2m(time, latitude, longitude) ; t2m:units = \"degC\" ;", "10, 11, 99999");
+  EXPECT_CONTAINS(error_message([&] { all_values(typo); }), typo + ": t2m[2,0,0]: temperature 99999 degC (100272.15 K)");
+  EXPECT_EQ(all_values(plus5), (std::vector<float>{280, 281, 282}));
 }

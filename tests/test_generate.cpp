@@ -343,6 +343,33 @@ TEST(Scenario, PathsSlicesAndTables) {
   EXPECT_LT(tas[2 * 24 * 365], tas[2 * 24 * 365 * 3]);
 }
 
+TEST(Scenario, OneValidationOfPhysicalBoundsAndOfTheOutput) {
+  const auto refused = [](const Scenario& s, const std::string& needle) {
+    EXPECT_NE(error_message([&] { validate_scenario(s); }).find(needle), std::string::npos) << needle;
+  };
+  Scenario s;
+  validate_scenario(s);  // the reference year's climate
+  s.path = Scenario::Path::table;
+  s.table_k = {{2030, 1.0}, {2040, 45.0}};
+  refused(s, "warming table offset of 2040 45 K is outside -30..30 K");
+  s.table_k = {{0, 1.0}};
+  refused(s, "warming table year 0 is outside 1..9999");
+  s.table_k = {{2030, 1.0}};
+  s.table_pattern_rate_k_per_year = 1e-9;
+  refused(s, "pattern rate 1e-09 K/year is outside 0.001..1 K/year");
+  s.table_pattern_rate_k_per_year = 0.02;
+  validate_scenario(s);
+
+  const std::vector<float> fine = {150, 288.5f, 350}, cold = {280, 100}, missing = {280, NAN};
+  check_generated_values(fine.data(), fine.size(), "cell 3");
+  EXPECT_NE(error_message([&] { check_generated_values(cold.data(), cold.size(), "cell 3"); })
+                .find("cell 3: generated value 1 is 100 K, outside 150..350 K"),
+            std::string::npos);
+  EXPECT_NE(error_message([&] { check_generated_values(missing.data(), missing.size(), "cell 3"); })
+                .find("generated value 1 is nan K"),
+            std::string::npos);
+}
+
 TEST(Scenario, ReadsWarmingTables) {
   if (world_rank() != 0) return;
   const std::string path = "/tmp/climvae_test_table_" + std::to_string(::getpid()) + ".csv";

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "common/calendar.hpp"
@@ -95,7 +96,7 @@ TEST(Random, CounterBasedNormalsHaveUnitMomentsAndDifferByKey) {
 TEST(ModelFile, RoundTripsExactly) {
   const ModelFile m = small_model(3);
   const std::string path = temp_path("roundtrip.model");
-  save_model(m, path);
+  save_model(m, path, true);
   const ModelFile back = load_model(path);
   EXPECT_EQ(back.parameters, m.parameters);
   EXPECT_EQ(back.reference_year, 2022);
@@ -146,7 +147,7 @@ TEST(ModelFile, RoundTripsPriorLoadingsAndCalibration) {
   EXPECT_NEAR(quantile_mapped(k, 5.0, mid_july), 5.0 + (0.12 * 14 - 0.8) - (0.1 * 14 - 0.7), 1e-3);
   // Loadings that would give a cell more than unit variance are refused.
   m.loadings[0] = 1.5f;
-  save_model(m, path);
+  save_model(m, path, true);
   EXPECT_THROW(load_model(path), Error);
   std::remove(path.c_str());
 }
@@ -176,10 +177,38 @@ TEST(Calibration, NoiseHasUnitVarianceAndPersistenceAndChunksMatch) {
   EXPECT_NEAR(after - before, 0.0, 0.01);
 }
 
+TEST(ModelFile, RefusesMeaninglessValuesNamingTheField) {
+  const std::string path = temp_path("meaningless.model");
+  const auto refused = [&](const std::function<void(ModelFile&)>& damage, const std::string& needle) {
+    ModelFile m = small_model(6);
+    damage(m);
+    save_model(m, path, true);  // the checksum is valid: only the values are wrong
+    try {
+      load_model(path);
+      ADD_FAILURE() << "no error for " << needle;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  refused([](ModelFile& m) { m.parameters[7] = NAN; }, "weight 7 nan is outside");
+  refused([](ModelFile& m) { m.parameters[2] = 1e30f; }, "weight 2 1.0000000150474662e+30");
+  refused([](ModelFile& m) { m.cells[0].scale_k = 0; }, "cell 0 scale_k 0 is outside 0.01..50");
+  refused([](ModelFile& m) { m.cells[0].scale_k = -7; }, "cell 0 scale_k -7");
+  refused([](ModelFile& m) { m.cells[0].scale_k = 1e308; }, "cell 0 scale_k 1e+308");
+  refused([](ModelFile& m) { m.reference_year = -5; }, "reference_year -5 is outside 1..9999");
+  refused([](ModelFile& m) { m.reference_year = 2147483647; }, "reference_year 2147483647");
+  refused([](ModelFile& m) { m.cells[0].utc_offset_hours = 2000000000; }, "cell 0 utc_offset_hours 2000000000");
+  refused([](ModelFile& m) { m.cells[0].latitude = 1000; }, "cell 0 latitude 1000 is outside -90..90");
+  refused([](ModelFile& m) { m.cells[0].longitude = -400; }, "cell 0 longitude -400");
+  refused([](ModelFile& m) { m.cells[0].offset_k = 0; }, "cell 0 offset_k 0 is outside 170..340");
+  refused([](ModelFile& m) { m.cells[0].trend_k_per_year = -13; }, "cell 0 trend_k_per_year -13");
+  std::remove(path.c_str());
+}
+
 TEST(ModelFile, RejectsCorruptTruncatedAndForeignFiles) {
   const ModelFile m = small_model(4);
   const std::string path = temp_path("bad.model");
-  save_model(m, path);
+  save_model(m, path, true);
   std::string bytes;
   {
     std::ifstream in(path, std::ios::binary);

@@ -52,7 +52,7 @@ int run(int argc, char** argv) {
   m.cells = {cell_of(paris.cells[0]), cell_of(berlin.cells[0])};
   m.provenance["store"] = "paris-2016-2021";
   m.provenance["epochs"] = std::to_string(result.epochs_run);
-  save_model(m, argv[1]);
+  save_model(m, argv[1], true);
 
   std::ofstream obs(argv[2]);
   const int64_t first = parse_iso_hour("2021-07-01T00") - paris.start_hour;

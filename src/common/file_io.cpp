@@ -1,12 +1,18 @@
 #include "common/file_io.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 
 #include "common/error.hpp"
 
@@ -28,9 +34,74 @@ uint32_t crc32(const void* data, size_t size, uint32_t crc) {
   return ~crc;
 }
 
-void write_file_atomically(const std::string& path, const std::string& what,
+std::string temporary_path(const std::string& path, long long pid) { return path + ".tmp-" + std::to_string(pid); }
+
+std::vector<std::string> remove_stale_temporaries(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const std::string prefix = (slash == std::string::npos ? path : path.substr(slash + 1)) + ".tmp-";
+  std::vector<std::string> removed;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return removed;  // the writer itself reports an unusable directory
+  while (const dirent* entry = ::readdir(d)) {
+    const std::string name = entry->d_name;
+    if (name.compare(0, prefix.size(), prefix) != 0 || name.size() == prefix.size()) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+    const long pid = std::strtol(digits.c_str(), nullptr, 10);
+    // kill(pid, 0) fails with ESRCH only when no such process exists (EPERM: alive, not ours).
+    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    const std::string stale = (slash == std::string::npos ? "" : dir) + name;
+    if (std::remove(stale.c_str()) == 0) {
+      std::cerr << "climvae: removed '" << stale << "', a partial file left by a stopped run (pid " << pid << ")"
+                << std::endl;
+      removed.push_back(stale);
+    }
+  }
+  ::closedir(d);
+  return removed;
+}
+
+namespace {
+
+// rename() that fails with EEXIST instead of replacing an existing `to`.
+int rename_no_replace(const char* from, const char* to) {
+  if (::renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) return -1;
+  // The file system has no RENAME_NOREPLACE (some network file systems): link() refuses an
+  // existing name as atomically; the temporary name is then dropped.
+  if (::link(from, to) == 0) {
+    ::unlink(from);
+    return 0;
+  }
+  if (errno != EPERM && errno != ENOTSUP && errno != ENOSYS) return -1;
+  // Nor hard links (FAT, some FUSE mounts): check, then rename -- the one window left open.
+  struct stat info {};
+  if (::stat(to, &info) == 0) {
+    errno = EEXIST;
+    return -1;
+  }
+  return std::rename(from, to);
+}
+
+}  // namespace
+
+void commit_file(const std::string& temporary, const std::string& path, bool replace) {
+  const int moved = replace ? std::rename(temporary.c_str(), path.c_str())
+                            : rename_no_replace(temporary.c_str(), path.c_str());
+  if (moved == 0) return;
+  const int error = errno;
+  std::remove(temporary.c_str());
+  if (error == EEXIST)
+    throw Error("'" + path + "' exists (another run wrote it while this one worked?); it was left as it is and " +
+                "this run's result was discarded (give --overwrite to replace it)");
+  throw Error("cannot move '" + temporary + "' to '" + path + "': " + std::strerror(error));
+}
+
+void write_file_atomically(const std::string& path, const std::string& what, bool replace,
                            const std::function<void(std::ostream&)>& write) {
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  remove_stale_temporaries(path);
+  const std::string tmp = temporary_path(path, ::getpid());
   try {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     require(out.good(), "cannot write " + what + " '" + tmp + "'");
@@ -41,10 +112,10 @@ void write_file_atomically(const std::string& path, const std::string& what,
     std::remove(tmp.c_str());
     throw;
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw Error("cannot rename '" + tmp + "' to '" + path + "': " + reason);
+  try {
+    commit_file(tmp, path, replace);
+  } catch (const Error& e) {
+    throw Error(what + ": " + e.what());
   }
 }
 

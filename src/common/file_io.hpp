@@ -1,20 +1,36 @@
-// What the files climvae writes itself (model, checkpoint) share: a CRC-32 over their bytes and
-// an atomic replacement, so that an interrupted write never leaves a file that looks complete.
+// What the files climvae writes share: a CRC-32 over their bytes, and one way to put a finished
+// file in place. Every writer builds PATH.tmp-<pid> and then commits it to PATH with
+// commit_file(): without permission to replace, a PATH that exists at the moment of the rename
+// (another run finished first) is never replaced, so no result is ever silently lost.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace climvae {
 
 // CRC-32 (IEEE, as zlib): crc32(b, n, crc32(a, m)) is the CRC of a followed by b.
 uint32_t crc32(const void* data, size_t size, uint32_t crc = 0);
 
-// Writes PATH.tmp-<pid> with `write`, then renames it to PATH. On any failure the temporary is
-// removed and Error names `what` (e.g. "model file") and the path.
-void write_file_atomically(const std::string& path, const std::string& what,
+// PATH.tmp-<pid>: where the process `pid` builds PATH (MPI writers pass rank 0's pid).
+std::string temporary_path(const std::string& path, long long pid);
+
+// Removes PATH.tmp-<pid> files whose process is gone (left by a killed run) and names each on
+// stderr; returns their names. Files of live processes (a concurrent run) are left alone.
+std::vector<std::string> remove_stale_temporaries(const std::string& path);
+
+// Moves the finished `temporary` to `path`. Unless `replace`, an existing `path` is refused at
+// the moment of the move (renameat2 RENAME_NOREPLACE; link + unlink where the file system lacks
+// it; check + rename where it has no hard links either): Error says so and `path` keeps its
+// content. On any failure the temporary is removed.
+void commit_file(const std::string& temporary, const std::string& path, bool replace);
+
+// Removes stale temporaries, writes PATH.tmp-<pid> with `write`, then commit_file()s it. On any
+// failure the temporary is removed and Error names `what` (e.g. "model file") and the path.
+void write_file_atomically(const std::string& path, const std::string& what, bool replace,
                            const std::function<void(std::ostream&)>& write);
 
 }  // namespace climvae

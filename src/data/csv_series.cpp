@@ -184,6 +184,7 @@ HourlySeries read_csv_series(const std::string& path, std::optional<TemperatureU
       if (hour - previous > max_series_hours) reader.fail("timestamp " + fields[0] + " is centuries after the previous one");
     }
     const double value = is_missing_value(fields[1]) ? std::nan("") : parse_number(reader, fields[1], "value");
+    if (!std::isnan(value)) require_air_temperature(value, series.file_unit, path + ":" + std::to_string(reader.line_number));
     rows.push_back({hour, value});
     row_lines.push_back(reader.line_number);
   }

@@ -1,9 +1,11 @@
 #include "data/era5.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <regex>
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
@@ -12,8 +14,23 @@ namespace climvae {
 
 namespace {
 
-// "hours since 1900-01-01 00:00:00.0", "seconds since 1970-01-01", "days since 1979-1-1T00:00"
-// -> (hours per stored unit, epoch in hours since 1970).
+// Whole hours east of UTC of a CF time zone suffix: "", "Z", "UTC", "GMT", "+05:00", "-0300", "+5".
+// Error for anything else or an offset that is not whole hours.
+int utc_offset_of(const std::string& where, std::string zone) {
+  zone.erase(0, zone.find_first_not_of(' '));
+  zone.erase(zone.find_last_not_of(' ') + 1);
+  if (zone.empty() || zone == "Z" || zone == "UTC" || zone == "GMT") return 0;
+  static const std::regex offset(R"(([+-])([0-9]{1,2})(:?([0-9]{2}))?)");
+  std::smatch m;
+  require(std::regex_match(zone, m, offset) && std::stoi(m[2].str()) <= 14 && (!m[4].matched || std::stoi(m[4].str()) < 60),
+          where + ": cannot read its time zone '" + zone + "'");
+  const int hours = std::stoi(m[2].str()), minutes = m[4].matched ? std::stoi(m[4].str()) : 0;
+  require(minutes == 0, where + ": the time zone '" + zone + "' is not a whole number of hours from UTC");
+  return zone[0] == '-' ? -hours : hours;
+}
+
+// "hours since 1900-01-01 00:00:00.0", "seconds since 1970-01-01", "days since 1979-1-1T00:00",
+// "hours since 1900-01-01 00:00:00 +05:00" -> (hours per stored unit, epoch in hours since 1970 UTC).
 std::pair<double, int64_t> time_units_of(const std::string& path, const std::string& variable,
                                          const std::string& units) {
   const std::string where = path + ": variable '" + variable + "' has units '" + units + "'";
@@ -26,14 +43,37 @@ std::pair<double, int64_t> time_units_of(const std::string& path, const std::str
   else if (unit == "hours" || unit == "hour" || unit == "h") hours_per_unit = 1;
   else if (unit == "days" || unit == "day" || unit == "d") hours_per_unit = 24;
   require(hours_per_unit > 0, where + ": unknown time unit '" + unit + "'");
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, used = 0;
   double second = 0;
-  const int read = std::sscanf(units.c_str() + since + 7, "%d-%d-%d%*[ T]%d:%d:%lf", &year, &month, &day, &hour,
-                               &minute, &second);
-  require(read >= 3 && month >= 1 && month <= 12 && day >= 1 && day <= days_in_month(year, month),
+  const char* rest = units.c_str() + since + 7;
+  const int read = std::sscanf(rest, "%d-%d-%d%n", &year, &month, &day, &used);
+  require(read == 3 && month >= 1 && month <= 12 && day >= 1 && day <= days_in_month(year, month),
           where + ": cannot read its reference date");
+  rest += used;
+  // An optional time (hh, hh:mm or hh:mm:ss[.s]) after a blank or T, then an optional time zone.
+  if ((rest[0] == ' ' || rest[0] == 'T') && std::isdigit(static_cast<unsigned char>(rest[1])) &&
+      std::sscanf(rest + 1, "%d%n", &hour, &used) == 1) {
+    rest += 1 + used;
+    if (std::sscanf(rest, ":%d%n", &minute, &used) == 1) {
+      rest += used;
+      if (std::sscanf(rest, ":%lf%n", &second, &used) == 1) rest += used;
+    }
+  }
+  require(hour >= 0 && hour < 24 && minute >= 0 && minute < 60, where + ": cannot read its reference time");
   require(minute == 0 && second == 0, where + ": the reference date is not on a whole hour");
-  return {hours_per_unit, days_from_civil(year, month, day) * 24 + hour};
+  const int zone_hours = utc_offset_of(where, rest);
+  return {hours_per_unit, days_from_civil(year, month, day) * 24 + hour - zone_hours};
+}
+
+// "t,y,x" (file dimension order) of element i of a row-major hyperslab (start/count per dimension).
+std::string element_index(size_t i, const std::vector<int64_t>& start, const std::vector<int64_t>& count) {
+  std::string text;
+  for (size_t d = count.size(); d-- > 0;) {
+    const int64_t at = start[d] + static_cast<int64_t>(i % static_cast<size_t>(count[d]));
+    i /= static_cast<size_t>(count[d]);
+    text = std::to_string(at) + (text.empty() ? "" : ",") + text;
+  }
+  return text;
 }
 
 bool is_time_name(const std::string& name) { return name == "time" || name == "valid_time" || name == "t"; }
@@ -153,6 +193,11 @@ Era5File describe_era5_file(const NcInput& file, const std::string& variable) {
   for (double lat : layout.latitudes)
     require(!(std::abs(lat) > 90), file.path() + ": latitude " + std::to_string(lat) + " is outside -90..90");
 
+  // A packing attribute stored as text would be silently ignored: packed integers read as kelvin.
+  for (const char* name : {"scale_factor", "add_offset", "_FillValue", "missing_value"})
+    require(!file.text(layout.variable, name).has_value(),
+            file.path() + ": attribute '" + layout.variable + ":" + name + "' is text, not a number; climvae cannot unpack '" +
+                layout.variable + "' with it");
   layout.scale = file.number(layout.variable, "scale_factor").value_or(1.0);
   layout.offset = file.number(layout.variable, "add_offset").value_or(0.0);
   for (const char* name : {"_FillValue", "missing_value"})
@@ -179,7 +224,16 @@ std::vector<float> read_era5_block(const NcInput& file, const Era5File& layout, 
     const double stored = raw[i];
     bool missing = std::isnan(stored);
     for (double fill : layout.fills) missing = missing || stored == fill;
-    values[i] = missing ? std::nanf("") : static_cast<float>(to_kelvin(stored * layout.scale + layout.offset, layout.unit));
+    if (missing) {
+      values[i] = std::nanf("");
+      continue;
+    }
+    const double unpacked = stored * layout.scale + layout.offset;
+    const double kelvin = to_kelvin(unpacked, layout.unit);
+    if (!(kelvin >= kMinAirTemperatureK && kelvin <= kMaxAirTemperatureK))  // infinities too
+      require_air_temperature(unpacked, layout.unit,
+                              file.path() + ": " + layout.variable + "[" + element_index(i, start, count) + "]");
+    values[i] = static_cast<float>(kelvin);
   }
   return values;
 }

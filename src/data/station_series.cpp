@@ -157,6 +157,7 @@ HourlySeries read_halfhourly_station_csv(const std::string& path, int timestamps
     if (static_cast<int64_t>(date) != day || period != expected_period)
       fail("expected day " + std::to_string(day) + " period " + std::to_string(expected_period) +
            ": every day needs its 48 half-hours in order (standard time, no daylight-saving days)");
+    if (!std::isnan(temp)) require_air_temperature(temp, TemperatureUnit::celsius, path + ":" + std::to_string(line_number));
     readings_c.push_back(temp);
     ++expected_period;
   }

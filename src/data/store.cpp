@@ -17,9 +17,11 @@
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
+#include "common/file_io.hpp"
 #include "common/collective.hpp"
 #include "common/pnetcdf_util.hpp"
 #include "data/nc_input.hpp"
+#include "data/units.hpp"
 
 namespace climvae {
 
@@ -46,8 +48,15 @@ void validate_for_writing(const Store& header, const std::vector<CellSeries>& ce
     const std::string name = "cell " + std::to_string(first + static_cast<int>(c));
     require(static_cast<int64_t>(cell.tas_k.size()) == header.num_hours,
             name + " has " + std::to_string(cell.tas_k.size()) + " hours, the store " + std::to_string(header.num_hours));
-    require(std::isfinite(cell.scale_k) && cell.scale_k > 0, name + ": scale must be positive");
-    require(std::isfinite(cell.offset_k) && std::isfinite(cell.trend_k_per_year), name + ": offset/trend not finite");
+    // Statistics no climate has (a typo or wrong unit that slipped through): never written.
+    const auto plausible = [&](double value, double low, double high, const char* what) {
+      require(value >= low && value <= high, name + ": " + what + " " + std::to_string(value) + " is outside " +
+                                                 std::to_string(low) + ".." + std::to_string(high) +
+                                                 " (are the input values in the unit they claim?)");
+    };
+    plausible(cell.offset_k, kMinAirTemperatureK, kMaxAirTemperatureK, "mean temperature (offset, K)");
+    plausible(cell.scale_k, 0.01, 50, "standard deviation (scale, K)");
+    plausible(cell.trend_k_per_year, -10, 10, "trend (K/year)");  // short records fit a few K/year
   }
 }
 
@@ -281,7 +290,7 @@ StoreLayout check_layout(const StoreReader& reader, long long file_size, Store& 
 // Collective: writes `cells` (this rank's, from global index `first`) with the header of rank
 // 0's `store` (time axis, year, texts) and rank 0's `total_cells`.
 void write_cells(const Store& store, const std::vector<CellSeries>& cells, int first, int total_cells,
-                 const std::string& path, MPI_Comm comm) {
+                 const std::string& path, bool replace, MPI_Comm comm) {
   Store header;  // rank 0's, on every rank
   header.start_hour = store.start_hour;
   header.num_hours = store.num_hours;
@@ -311,12 +320,16 @@ void write_cells(const Store& store, const std::vector<CellSeries>& cells, int f
   });
   long long pid = static_cast<long long>(::getpid());
   MPI_Bcast(&pid, 1, MPI_LONG_LONG, 0, comm);
-  const std::string temporary = path + ".tmp-" + std::to_string(pid);
+  const std::string temporary = temporary_path(path, pid);
+  if (rank == 0) remove_stale_temporaries(path);
   try {
     write_file(header, cells, first, temporary, comm);
     run_on_root(comm, [&] {
-      if (std::rename(temporary.c_str(), path.c_str()) != 0)
-        throw Error(path + ": cannot move the finished store into place from " + temporary + ": " + std::strerror(errno));
+      try {
+        commit_file(temporary, path, replace);
+      } catch (const Error& e) {
+        throw Error("store " + path + ": cannot move the finished store into place: " + e.what());
+      }
     });
   } catch (...) {
     if (rank == 0) std::remove(temporary.c_str());  // never leave a half-written store behind
@@ -327,15 +340,15 @@ void write_cells(const Store& store, const std::vector<CellSeries>& cells, int f
 
 }  // namespace
 
-void write_store(const Store& store, const std::string& path, MPI_Comm comm) {
+void write_store(const Store& store, const std::string& path, bool replace, MPI_Comm comm) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   static const std::vector<CellSeries> none;
-  write_cells(store, rank == 0 ? store.cells : none, 0, static_cast<int>(store.cells.size()), path, comm);
+  write_cells(store, rank == 0 ? store.cells : none, 0, static_cast<int>(store.cells.size()), path, replace, comm);
 }
 
-void write_store_share(const Store& share, const std::string& path, MPI_Comm comm) {
-  write_cells(share, share.cells, share.first_cell, share.total_cells, path, comm);
+void write_store_share(const Store& share, const std::string& path, bool replace, MPI_Comm comm) {
+  write_cells(share, share.cells, share.first_cell, share.total_cells, path, replace, comm);
 }
 
 CellRange cell_share(int total_cells, int rank, int ranks) {

@@ -37,18 +37,19 @@ struct Store {
   double at_year_k(int c, int64_t i, int year) const;
 };
 
-// Atomic write: to PATH.tmp-<pid>, then renamed. Rank 0 writes its `store` (the other ranks'
+// Atomic write: to PATH.tmp-<pid>, then commit_file() (an existing PATH is replaced only with
+// `replace`, even one that appears while the store is written). Rank 0 writes its `store` (the other ranks'
 // argument is not used); collective over comm, and an error on rank 0 is thrown on every rank.
 // Layout: CDF-5, dimensions (cell, time); tas(cell, time) float K with _FillValue NaN; time(time)
 // int64 hours since 1970; lat, lon, utc_offset_hours, trend, offset, scale, land (cell); global
 // reference_year, source, history, climvae_store_version = 1 (`land` is optional when reading).
-void write_store(const Store& store, const std::string& path, MPI_Comm comm = MPI_COMM_WORLD);
+void write_store(const Store& store, const std::string& path, bool replace, MPI_Comm comm = MPI_COMM_WORLD);
 // The same file written in parallel: every rank passes its share (cells first_cell ..
 // first_cell + cells.size() - 1 of total_cells, shares contiguous and covering every cell);
 // the time axis, reference year, source and history are rank 0's. Collective; each rank's
 // series go out in one collective call. An error on any rank is thrown on every rank and
 // leaves no file at `path`.
-void write_store_share(const Store& share, const std::string& path, MPI_Comm comm = MPI_COMM_WORLD);
+void write_store_share(const Store& share, const std::string& path, bool replace, MPI_Comm comm = MPI_COMM_WORLD);
 // Contiguous block of cells owned by one rank: cells are split evenly, the first
 // (total % ranks) ranks taking one more.
 struct CellRange {

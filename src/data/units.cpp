@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "common/error.hpp"
@@ -24,6 +25,15 @@ std::string lowercase(std::string text) {
 }
 
 }  // namespace
+
+void require_air_temperature(double value, TemperatureUnit unit, const std::string& where) {
+  const double kelvin = to_kelvin(value, unit);
+  if (kelvin >= kMinAirTemperatureK && kelvin <= kMaxAirTemperatureK) return;  // false for NaN and infinities
+  char text[160];
+  std::snprintf(text, sizeof text, "temperature %.10g %s (%.10g K) is outside %g..%g K", value, unit_symbol(unit).c_str(),
+                kelvin, kMinAirTemperatureK, kMaxAirTemperatureK);
+  throw Error(where + ": " + text + " (a typo, a fill value or a wrong unit?)");
+}
 
 TemperatureUnit parse_temperature_unit(const std::string& spelling) {
   const std::string text = trimmed(spelling);

@@ -18,6 +18,7 @@
 #include "common/calendar.hpp"
 #include "common/collective.hpp"
 #include "common/error.hpp"
+#include "common/file_io.hpp"
 #include "common/pnetcdf_util.hpp"
 
 namespace climvae {
@@ -40,9 +41,9 @@ bool path_exists(const std::string& path) {
 
 // The temporary name must be identical on every rank: rank 0's pid decides it.
 std::string temporary_path_for(const std::string& path, MPI_Comm comm) {
-  long pid = static_cast<long>(::getpid());
-  MPI_Bcast(&pid, 1, MPI_LONG, 0, comm);
-  return path + ".tmp-" + std::to_string(pid);
+  long long pid = static_cast<long long>(::getpid());
+  MPI_Bcast(&pid, 1, MPI_LONG_LONG, 0, comm);
+  return temporary_path(path, pid);
 }
 
 // --- define mode: attribute and variable helpers (local calls; the header is identical on all ranks)
@@ -168,11 +169,12 @@ void validate_meta(const std::string& path, const EnsembleMeta& meta) {
 // --- EnsembleWriter -------------------------------------------------------------------------
 
 EnsembleWriter::EnsembleWriter(const std::string& path, const EnsembleMeta& meta, bool overwrite, MPI_Comm comm)
-    : path_(path), meta_(meta), comm_(comm) {
+    : path_(path), overwrite_(overwrite), meta_(meta), comm_(comm) {
   run_on_root(comm_, [&] {
     validate_meta(path_, meta_);
     require(overwrite || !path_exists(path_),
             "output '" + path_ + "' exists already (choose another path or allow overwriting)");
+    remove_stale_temporaries(path_);
   });
   temporary_path_ = temporary_path_for(path_, comm_);
 
@@ -273,8 +275,7 @@ void EnsembleWriter::commit() {
               "NetCDF file '" + temporary_path_ + "': only " + std::to_string(info.st_size) + " of " +
                   std::to_string(expected_size_) + " bytes reached the disk (disk full or file size limit?); '" +
                   path_ + "' was not written");
-      require(std::rename(temporary_path_.c_str(), path_.c_str()) == 0,
-              "cannot move '" + temporary_path_ + "' to '" + path_ + "'");
+      commit_file(temporary_path_, path_, overwrite_);
     });
   } catch (...) {
     discard();

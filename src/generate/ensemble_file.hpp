@@ -48,7 +48,8 @@ struct Ensemble {
 // throws the same climvae::Error (naming the path) instead of leaving the others waiting.
 //   EnsembleWriter writer(path, meta, overwrite, comm);   // creates PATH.tmp-<pid>, defines CF layout
 //   writer.write_block(t0, nt, m0, nm, data);             // any number of times, on every rank
-//   writer.commit();                                      // closes and renames PATH.tmp-<pid> -> PATH
+//   writer.commit();                                      // closes and moves PATH.tmp-<pid> -> PATH
+// Without overwrite, commit() refuses a PATH that exists by then (commit_file in file_io.hpp).
 // A writer destroyed without commit() closes and removes its temporary file.
 class EnsembleWriter {
  public:
@@ -81,6 +82,7 @@ class EnsembleWriter {
 
   std::string path_;
   std::string temporary_path_;
+  bool overwrite_ = false;
   EnsembleMeta meta_;
   MPI_Comm comm_;
   int ncid_ = -1;
@@ -91,7 +93,7 @@ class EnsembleWriter {
   long long expected_size_ = 0;              // bytes the complete file has (end of tas)
 };
 
-// Writes the whole ensemble atomically (PATH.tmp-<pid> then rename). Refuses an existing path
+// Writes the whole ensemble atomically (PATH.tmp-<pid> then commit_file). Refuses an existing path
 // unless overwrite. Throws climvae::Error naming the path and the problem.
 void write_ensemble(const std::string& path, const Ensemble& ensemble, bool overwrite,
                     MPI_Comm comm = MPI_COMM_WORLD);

@@ -20,6 +20,7 @@
 #include "data/store.hpp"
 #include "generate/ensemble_file.hpp"
 #include "generate/generator.hpp"
+#include "generate/scenario.hpp"
 
 namespace climvae {
 
@@ -146,6 +147,7 @@ EnsembleTiming run_ensemble(Vae& vae, const ModelFile& model, const EnsembleJob&
   MPI_Comm_size(comm, &ranks);
 
   // Every rank checks the same request, so all agree; the files list cells sorted.
+  validate_scenario(job.scenario);
   std::vector<int> cells = job.cells;
   std::sort(cells.begin(), cells.end());
   EnsembleTiming timing;
@@ -262,6 +264,7 @@ EnsembleTiming run_ensemble(Vae& vae, const ModelFile& model, const EnsembleJob&
             r.add_noise = job.add_noise;
             r.spatial = job.spatial;
             std::vector<float> values = generate_trace_chunk(vae, model, r, t0, nt);
+            check_generated_values(values.data(), values.size(), "cell " + std::to_string(r.cell));
             if (by_members) {
               const int64_t cell_at = as_grid ? grid.y[run.position] * nx + grid.x[run.position] : run.position;
               for (int64_t h = 0; h < nt; ++h)

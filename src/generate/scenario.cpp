@@ -47,7 +47,41 @@ double table_at(const std::map<int, double>& table, double year) {
   return lo->second + std::clamp(w, 0.0, 1.0) * (hi->second - lo->second);
 }
 
+std::string number_text(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+void require_within(double value, double low, double high, const std::string& what, const std::string& unit) {
+  const std::string in_unit = unit.empty() ? "" : " " + unit;
+  require(value >= low && value <= high,  // false for NaN
+          what + " " + number_text(value) + in_unit + " is outside " + number_text(low) + ".." + number_text(high) +
+              in_unit + " (see \"What climvae refuses\" in docs/user-guide.md)");
+}
+
 }  // namespace
+
+void validate_scenario(const Scenario& s) {
+  require_within(s.offset_k, -kMaxWarmingOffsetK, kMaxWarmingOffsetK, "warming offset", "K");
+  require_within(s.rate_k_per_year, -kMaxWarmingRateKPerYear, kMaxWarmingRateKPerYear, "warming rate", "K/year");
+  if (s.slice_year != 0) require_within(s.slice_year, kFirstScenarioYear, kLastScenarioYear, "target year", "");
+  if (s.table_pattern_rate_k_per_year != 0)
+    require_within(s.table_pattern_rate_k_per_year, kMinPatternRateKPerYear, kMaxPatternRateKPerYear, "pattern rate",
+                   "K/year");
+  for (const auto& [year, offset] : s.table_k) {
+    require_within(year, kFirstScenarioYear, kLastScenarioYear, "warming table year", "");
+    require_within(offset, -kMaxWarmingOffsetK, kMaxWarmingOffsetK, "warming table offset of " + std::to_string(year), "K");
+  }
+}
+
+void check_generated_values(const float* tas_k, size_t count, const std::string& what) {
+  for (size_t i = 0; i < count; ++i)
+    require(tas_k[i] >= kMinPlausibleK && tas_k[i] <= kMaxPlausibleK,  // false for NaN
+            what + ": generated value " + std::to_string(i) + " is " + number_text(tas_k[i]) + " K, outside " +
+                number_text(kMinPlausibleK) + ".." + number_text(kMaxPlausibleK) +
+                " K (the scenario or the model leads outside any climate; nothing was written)");
+}
 
 double scenario_warming_k(const Scenario& s, const ModelFile& model, int cell, double year) {
   require(cell >= 0 && cell < static_cast<int>(model.cells.size()), "cell " + std::to_string(cell) + " is not in the model");

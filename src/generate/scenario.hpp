@@ -30,6 +30,25 @@ struct Scenario {
   std::string describe(int reference_year) const;
 };
 
+// Physical bounds (docs/user-guide.md, "What climvae refuses"). Beyond them a result is no
+// climate any more: a constant offset beyond 30 K, a rate beyond 1 K/year (observed warming is
+// about 0.02), a year outside 1..9999, or any generated value outside 150..350 K (colder than
+// any air ever measured near the surface, or hotter than boiling at altitude).
+constexpr double kMaxWarmingOffsetK = 30;         // |offset_k| and |table offsets|
+constexpr double kMaxWarmingRateKPerYear = 1;     // |rate_k_per_year|
+constexpr double kMinPatternRateKPerYear = 1e-3;  // table_pattern_rate_k_per_year, when given,
+constexpr double kMaxPatternRateKPerYear = 1;     //   lies in this range
+constexpr int kFirstScenarioYear = 1, kLastScenarioYear = 9999;
+constexpr double kMinPlausibleK = 150, kMaxPlausibleK = 350;
+
+// The one check of a scenario's values (command line, plugin and BMI alike): throws Error naming
+// the value and its bounds for anything outside the bounds above, NaN and infinities included.
+void validate_scenario(const Scenario& s);
+
+// The final check before generated values are written or returned: throws Error naming `what`,
+// the index and the value of the first one that is not finite or outside kMinPlausibleK..kMaxPlausibleK.
+void check_generated_values(const float* tas_k, size_t count, const std::string& what);
+
 // Warming (K) relative to the model's reference year for `cell` at fractional year `year`
 // (2030.5 is mid-2030). Throws Error for a year outside a table's range.
 double scenario_warming_k(const Scenario& s, const ModelFile& model, int cell, double year);

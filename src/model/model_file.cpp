@@ -68,9 +68,42 @@ std::string header_of(const ModelFile& m, const ParamLayout& layout) {
   return h.str();
 }
 
+// "field value" for messages, value with full precision (1e308 stays 1e308).
+std::string field_text(const std::string& field, double value) { return field + " " + exact(value); }
+
+void require_in(double value, double low, double high, const std::string& where, const std::string& field) {
+  require(value >= low && value <= high,  // false for NaN
+          where + ": " + field_text(field, value) + " is outside " + exact(low) + ".." + exact(high) +
+              " (the file is not a usable model)");
+}
+
 }  // namespace
 
-void save_model(const ModelFile& model, const std::string& path) {
+void validate_model(const ModelFile& m, const std::string& where) {
+  require_in(m.reference_year, 1, 9999, where, "reference_year");
+  for (size_t i = 0; i < m.cells.size(); ++i) {
+    const ModelCell& c = m.cells[i];
+    const std::string cell = "cell " + std::to_string(i) + " ";
+    require_in(c.latitude, -90, 90, where, cell + "latitude");
+    require_in(c.longitude, -360, 360, where, cell + "longitude");
+    require_in(c.utc_offset_hours, -14, 14, where, cell + "utc_offset_hours");
+    require_in(c.trend_k_per_year, -10, 10, where, cell + "trend_k_per_year");  // as write_store
+    require_in(c.offset_k, 170, 340, where, cell + "offset_k");
+    require_in(c.scale_k, 0.01, 50, where, cell + "scale_k");
+    require_in(c.season_shift_days, -366, 366, where, cell + "season_shift_days");
+  }
+  for (size_t i = 0; i < m.parameters.size(); ++i)
+    require_in(m.parameters[i], -1e4, 1e4, where, "weight " + std::to_string(i));
+  // Each cell's innovations must keep unit variance: each feature's loadings' squares sum to at most 1.
+  for (size_t row = 0; m.spatial_factors > 0 && row < m.loadings.size() / m.spatial_factors; ++row) {
+    double sq = 0;
+    for (int k = 0; k < m.spatial_factors; ++k) sq += std::pow(m.loadings[row * m.spatial_factors + k], 2);
+    require(std::isfinite(sq) && sq <= 1.0 + 1e-5,
+            where + ": spatial loadings of cell " + std::to_string(row / m.config.latent) + " are not a valid factor model");
+  }
+}
+
+void save_model(const ModelFile& model, const std::string& path, bool replace) {
   const Vae shape_only(model.config);
   const ParamLayout& layout = shape_only.params().layout;
   require(model.parameters.size() == layout.total(),
@@ -93,7 +126,7 @@ void save_model(const ModelFile& model, const std::string& path) {
 
   char crc_text[16];
   std::snprintf(crc_text, sizeof crc_text, "%08x", crc);
-  write_file_atomically(path, "model file", [&](std::ostream& out) {
+  write_file_atomically(path, "model file", replace, [&](std::ostream& out) {
     out << header << "crc32 " << crc_text << "\n" << kEndOfHeader << "\n";
     out.write(reinterpret_cast<const char*>(model.parameters.data()), static_cast<std::streamsize>(bytes));
     out.write(reinterpret_cast<const char*>(model.loadings.data()), static_cast<std::streamsize>(loading_bytes));
@@ -257,13 +290,7 @@ ModelFile load_model(const std::string& path) {
   std::snprintf(crc_now, sizeof crc_now, "%08x", crc);
   require(crc_text == crc_now, where + " is corrupt: checksum " + crc_now + " does not match the recorded " + crc_text);
   m.set_loadings(m.spatial_factors, m.loadings);
-  // Each cell's innovation must keep unit variance: its loadings' squares sum to at most 1.
-  for (size_t row = 0; m.spatial_factors > 0 && row < m.loadings.size() / m.spatial_factors; ++row) {
-    double sq = 0;
-    for (int k = 0; k < m.spatial_factors; ++k) sq += double(m.loadings[row * m.spatial_factors + k]) * m.loadings[row * m.spatial_factors + k];
-    require(std::isfinite(sq) && sq <= 1.0 + 1e-5,
-            where + ": spatial loadings of cell " + std::to_string(row / m.config.latent) + " are not a valid factor model");
-  }
+  validate_model(m, where);
   return m;
 }
 

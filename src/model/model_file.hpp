@@ -51,11 +51,18 @@ struct ModelFile {
   }
 };
 
-// Writes atomically (PATH.tmp-<pid>, then rename). Throws Error naming the path.
-void save_model(const ModelFile& model, const std::string& path);
+// Writes atomically (PATH.tmp-<pid>, then commit_file: an existing PATH is replaced only with
+// `replace`). Throws Error naming the path.
+void save_model(const ModelFile& model, const std::string& path, bool replace);
 // Throws Error naming the path and what is wrong (not a model, newer version, truncated,
 // checksum mismatch, layout mismatch).
 ModelFile load_model(const std::string& path);
+
+// Refuses a model whose values are meaningless even with a valid checksum, naming the field:
+// weights not finite or beyond +-1e4, a cell's latitude outside +-90 or longitude outside +-360,
+// UTC offset outside +-14 h, trend beyond +-10 K/year, offset outside 170..340 K, scale outside
+// 0.01..50 K, season shift beyond +-366 days, reference year outside 1..9999. load_model calls it.
+void validate_model(const ModelFile& model, const std::string& where);
 
 // Copies a trained Vae's parameters (device) into a ModelFile, and back.
 std::vector<float> parameters_of(const Vae& vae);

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -45,7 +47,21 @@ const std::vector<float>* buffers_of(const Checkpoint& c, int i) {
   return all[i];
 }
 
+// The checkpoints this process may replace (guarded: the library may be used from several threads).
+std::mutex replaceable_mutex;
+std::set<std::string> replaceable;
+
+bool may_replace(const std::string& path) {
+  std::lock_guard<std::mutex> lock(replaceable_mutex);
+  return replaceable.count(path) > 0;
+}
+
 }  // namespace
+
+void allow_checkpoint_replacement(const std::string& path) {
+  std::lock_guard<std::mutex> lock(replaceable_mutex);
+  replaceable.insert(path);
+}
 
 void save_checkpoint(const Checkpoint& c, const std::string& path) {
   const size_t n = c.parameters.size();
@@ -55,12 +71,13 @@ void save_checkpoint(const Checkpoint& c, const std::string& path) {
   for (int i = 0; i < 4; ++i) crc = crc32(buffers_of(c, i)->data(), n * sizeof(float), crc);
   char crc_text[16];
   std::snprintf(crc_text, sizeof crc_text, "%08x", crc);
-  write_file_atomically(path, "checkpoint", [&](std::ostream& out) {
+  write_file_atomically(path, "checkpoint", may_replace(path), [&](std::ostream& out) {
     out << header << "crc32 " << crc_text << "\n" << kEndOfHeader << "\n";
     for (int i = 0; i < 4; ++i)
       out.write(reinterpret_cast<const char*>(buffers_of(c, i)->data()),
                 static_cast<std::streamsize>(n * sizeof(float)));
   });
+  allow_checkpoint_replacement(path);  // this run's own checkpoint: later saves replace it
 }
 
 Checkpoint load_checkpoint(const std::string& path) {

@@ -33,8 +33,12 @@ struct Checkpoint {
   std::vector<float> parameters, adam_m, adam_v, best_parameters;  // all of one size
 };
 
-// Writes atomically (PATH.tmp-<pid>, then rename). Throws Error naming the path.
+// Writes atomically (PATH.tmp-<pid>, then commit_file). An existing PATH is replaced only when
+// this process wrote it before or allow_checkpoint_replacement(PATH) was called (--overwrite, or
+// continuing the run saved there), so another run's checkpoint is never lost. Throws Error
+// naming the path.
 void save_checkpoint(const Checkpoint& checkpoint, const std::string& path);
+void allow_checkpoint_replacement(const std::string& path);
 // Throws Error naming the path and what is wrong (not a checkpoint, newer version, truncated,
 // checksum mismatch).
 Checkpoint load_checkpoint(const std::string& path);

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# What a careless or hostile user does through the command line, each refused with a message
+# naming the value and nothing lost: two generate runs racing for one output, a stale temporary,
+# scenario values outside physical bounds, impossible input temperatures, --config naming a
+# directory, a negative --seed, evaluate on an all-missing or partial file, an existing export.
+# Usage: hostile_cli.sh CLIMVAE_BINARY SOURCE_DIR
+set -uo pipefail
+climvae="$(realpath "$1")"
+src="$(realpath "$2")"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+csv="$src/tests/data/openmeteo/open-meteo-48.82N2.29E46m_Paris.csv"
+source "$src/tests/check.sh"
+gen() { "$climvae" generate --model paris.model --start 2022-01-01 "$@"; }
+absent() {  # absent NAME FILE...: none of the files exists
+  local name="$1" f
+  shift
+  for f in "$@"; do
+    if [ -e "$f" ]; then echo "FAIL $name: '$f' was written"; failures=$((failures + 1)); return; fi
+  done
+  echo "ok   $name"
+}
+
+check prepare 0 "wrote paris.nc" -- "$climvae" prepare --input "$csv" --output paris.nc --from 2019-01-01 --until 2021-12-31
+check train 0 "wrote paris.model" -- "$climvae" train --store paris.nc --output paris.model --epochs 1
+
+# Two real processes race for one output: one wins, the other fails saying the file exists, and
+# the file holds exactly the winner's complete data (its seed, every value present).
+gen --hours 8760 --members 6 --seed 1 --output race.nc > race1.log 2>&1 & p1=$!
+gen --hours 8760 --members 6 --seed 2 --output race.nc > race2.log 2>&1 & p2=$!
+wait $p1; s1=$?
+wait $p2; s2=$?
+if [ $((s1 == 0)) -eq $((s2 == 0)) ]; then
+  echo "FAIL race: statuses $s1 and $s2 (wanted exactly one success)"; cat race1.log race2.log; failures=$((failures + 1))
+else
+  winner=$([ $s1 -eq 0 ] && echo 1 || echo 2); loser=$((3 - winner))
+  check race-loser-message 0 "race.nc' exists" -- cat "race$loser.log"
+  check race-file-is-the-winners 0 "complete" -- /usr/bin/python3 -c "
+import netCDF4, numpy as np
+f = netCDF4.Dataset('race.nc')
+assert f.climvae_seed == '$winner', 'seed ' + f.climvae_seed + ', winner $winner'
+tas = f['tas'][:]
+assert tas.shape == (8760, 6, 1, 1) and not np.ma.is_masked(tas) and np.isfinite(tas).all(), 'incomplete'
+print('complete')"
+  echo "  (the loser stopped $(grep -q 'another run' "race$loser.log" && echo 'at its final rename' || echo 'at its start check'))"
+fi
+absent race-no-temporary race.nc.tmp-*
+
+# A temporary left by a killed run (its pid is gone) is removed and named by the next run.
+sleep 0 & dead=$!; wait $dead
+touch "stale.nc.tmp-$dead"
+check stale-temporary-named 0 "removed 'stale.nc.tmp-$dead'" -- gen --hours 24 --output stale.nc
+absent stale-temporary-removed "stale.nc.tmp-$dead"
+
+# Scenario values outside physical bounds (docs/user-guide.md, "What climvae refuses").
+check offset-nan nonzero "warming offset nan K is outside -30..30 K" -- gen --hours 24 --output s.nc --warming-offset nan
+check offset-inf nonzero "warming offset inf K" -- gen --hours 24 --output s.nc --warming-offset inf
+check offset-1e300 nonzero "warming offset 1e+300 K" -- gen --hours 24 --output s.nc --warming-offset 1e300
+check offset-minus500 nonzero "warming offset -500 K" -- gen --hours 24 --output s.nc --warming-offset -500
+check rate-1e308 nonzero "warming rate 1e+308 K/year is outside -1..1 K/year" -- \
+  gen --hours 24 --output s.nc --warming-rate 1e308K/year --target-year 2100
+check year-99999 nonzero "target year 99999 is outside 1..9999" -- gen --hours 24 --output s.nc --target-year 99999
+check year-minus5 nonzero "target year -5 is outside 1..9999" -- gen --hours 24 --output s.nc --target-year=-5
+check output-range nonzero "outside 150..350 K" -- \
+  gen --hours 24 --output s.nc --warming-rate 1K/year --target-year 9000
+check seed-negative nonzero "--seed must not be negative, got '-1'" -- gen --hours 24 --output s.nc --seed=-1
+absent scenario-nothing-written s.nc s.nc.tmp-*
+
+# Impossible input temperatures: file, line and value named; no store written.
+# (The Paris file starts with an empty line and its header: line 4 is its second value.)
+{ head -3 "$csv"; echo "2014-01-01T01:00,99999"; tail -n +5 "$csv" | head -2000; } > typo.csv
+check typo-99999degC nonzero "typo.csv:4: temperature 99999 degC (100272.15 K) is outside 170..340 K" -- \
+  "$climvae" prepare --input typo.csv --output bad.nc
+{ head -3 "$csv"; echo "2014-01-01T01:00,1e308"; tail -n +5 "$csv" | head -2000; } > huge.csv
+check csv-1e308 nonzero "huge.csv:4: temperature 1e+308 degC" -- "$climvae" prepare --input huge.csv --output bad.nc
+absent no-store bad.nc
+
+# --config must be a readable file.
+check config-directory nonzero "config file '$work' is not a regular file" -- gen --hours 24 --output c.nc --config "$work"
+check config-missing nonzero "cannot open config file" -- gen --hours 24 --output c.nc --config "$work/none.ini"
+
+# evaluate refuses a partial file and one without any value.
+gen --hours 200 --seed 3 --output ok.nc > /dev/null
+cp ok.nc "ok.nc.tmp-12345"
+check evaluate-partial nonzero "is the temporary file of a run" -- "$climvae" evaluate --store paris.nc --generated ok.nc.tmp-12345
+cp ok.nc nan.nc
+/usr/bin/python3 -c "
+import netCDF4
+f = netCDF4.Dataset('nan.nc', 'r+'); f['tas'][:] = float('nan'); f.close()"
+check evaluate-all-nan nonzero "holds no values" -- "$climvae" evaluate --store paris.nc --generated nan.nc
+check evaluate-csv 0 "checks within tolerance" -- "$climvae" evaluate --store paris.nc --generated ok.nc --csv e.csv
+check evaluate-csv-exists nonzero "e.csv' exists" -- "$climvae" evaluate --store paris.nc --generated ok.nc --csv e.csv
+check evaluate-csv-overwrite 0 "checks within tolerance" -- \
+  "$climvae" evaluate --store paris.nc --generated ok.nc --csv e.csv --overwrite
+
+if [ -x "$(dirname "$climvae")/climvae-export" ]; then
+  check export 0 "wrote paris.pt" -- "$climvae" export --model paris.model --output paris.pt
+  check export-exists nonzero "'paris.pt' exists" -- "$climvae" export --model paris.model --output paris.pt
+  check export-overwrite 0 "wrote paris.pt" -- "$climvae" export --model paris.model --output paris.pt --overwrite
+fi
+finish
