@@ -128,7 +128,7 @@ TEST(ModelFile, RoundTripsPriorLoadingsAndCalibration) {
   for (int i = 0; i < 12 * kQuantiles; ++i)
     k.quantiles_generated.push_back(0.1f * (i % kQuantiles) - 0.7f), k.quantiles_observed.push_back(0.12f * (i % kQuantiles) - 0.8f);
   const std::string path = temp_path("v5.model");
-  save_model(m, path);
+  save_model(m, path, false);
   const ModelFile back = load_model(path);
   EXPECT_EQ(back.config.prior, PriorKind::temporal);
   EXPECT_EQ(back.parameters, m.parameters);

@@ -106,7 +106,7 @@ void random_model(int embedding, int cells, uint64_t seed, const std::string& ou
     cell.season_shift_days = season_phase_days(cell.latitude);
     m.cells.push_back(cell);
   }
-  save_model(m, out_path);
+  save_model(m, out_path, true);
 }
 
 }  // namespace
