@@ -48,10 +48,10 @@ stubs="$kokkos_dir/stubs"
 mkdir -p "$stubs"
 ln -sf "$cuda_home/lib64/stubs/libcuda.so" "$stubs/libcuda.so.1"
 link="-L$stubs -Wl,-rpath-link,$stubs"
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DKokkos_ROOT="$prefix" \
+cmake -S . -B "$build_dir" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=Release -DKokkos_ROOT="$prefix" \
   -DCMAKE_CXX_COMPILER="$wrapper" -DCLIMVAE_WITH_TORCH=OFF -DCLIMVAE_NATIVE=OFF \
   -DCMAKE_EXE_LINKER_FLAGS="$link" -DCMAKE_SHARED_LINKER_FLAGS="$link" \
   > "$build_dir.configure.log" 2>&1 || { cat "$build_dir.configure.log"; exit 1; }
-# Keep going past a failing file so that one run names every file nvcc rejects.
+# Keep going past a failing file (make's -k) so that one run names every file nvcc rejects.
 cmake --build "$build_dir" -j "$jobs" -- -k
 echo "check-cuda-build: every target compiled and linked for CUDA (sm_90)"
