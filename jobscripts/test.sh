@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds climvae and runs the whole test suite (unit, MPI at 1 and 2 ranks, end to end, fidelity).
+# Builds climvae and runs the whole test suite (unit, MPI at 1 and 2 ranks, end to end, fidelity),
+# then the plugin suite under sanitizers, then every test but fidelity on an OpenMP Kokkos.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobscripts/build.sh
@@ -17,3 +18,7 @@ cmake -S . -B "$san_dir" -DCMAKE_BUILD_TYPE=Release -DCLIMVAE_WITH_TORCH=OFF -DC
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined"
 cmake --build "$san_dir" --target climvae_plugin_tests fuzz_loaders -j "${CLIMVAE_JOBS:-2}"
 ctest --test-dir "$san_dir" -L 'plugin|fuzz' --output-on-failure --timeout 600
+
+# Threads within a rank: the suite again (fidelity runs left out) on the Kokkos 4.6.01 release
+# built with OpenMP from ../shared/kokkos, with two threads per rank.
+jobscripts/test-openmp.sh
