@@ -34,4 +34,4 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # threads sleep instead of spinning: a spinning thread whose partner has no core burns the core
 # it waits for (docs/benchmarks.md, threads within a rank).
 export OMP_NUM_THREADS=2 OMP_PROC_BIND=false OMP_WAIT_POLICY=passive
-ctest --test-dir "$build_dir" -LE fidelity --output-on-failure --timeout 1200
+ctest --test-dir "$build_dir" -LE 'fidelity|fuzz' --output-on-failure --timeout 1200

@@ -22,7 +22,7 @@ absent() {  # absent NAME FILE...: none of the files exists
   echo "ok   $name"
 }
 
-check prepare 0 "wrote paris.nc" -- "$climvae" prepare --input "$csv" --output paris.nc --from 2019-01-01 --until 2021-12-31
+check prepare 0 "wrote paris.nc" -- "$climvae" prepare --input "$csv" --output paris.nc --from 2019-01-01 --until 2021-12-31 --no-trend
 check train 0 "wrote paris.model" -- "$climvae" train --store paris.nc --output paris.model --epochs 1
 
 # Two real processes race for one output: one wins, the other fails saying the file exists, and

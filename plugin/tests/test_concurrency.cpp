@@ -31,7 +31,9 @@ climvae_request request(int i) {
 std::vector<float> run(const Model& m, int i) {
   const climvae_request r = request(i);
   if (i % 10 != 0) return m.generate(r);
-  std::vector<float> known(static_cast<size_t>(r.hours / 2), 280.0f - 273.15f * (r.units == 1));
+  // 280 K in the request's units (K, degC, degF): a value outside any climate is now refused.
+  const float known_value = r.units == 0 ? 280.0f : r.units == 1 ? 280.0f - 273.15f : (280.0f - 273.15f) * 1.8f + 32.0f;
+  std::vector<float> known(static_cast<size_t>(r.hours / 2), known_value);
   known[1] = std::nanf("");
   return m.condition(r, known);
 }

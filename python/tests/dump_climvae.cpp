@@ -3,13 +3,14 @@
 // model's cells), a latent z and its decode, and a window x with its seasonal features, ε and
 // the two loss parts. Text output: per array a line "name dim...", then a line of values.
 // Usage: dump_climvae MODEL OUT.txt
-//        dump_climvae --random EMBEDDING CELLS SEED OUT.model   (a randomly initialised model
+//        dump_climvae --random EMBEDDING CELLS SEED OUT.model [temporal]   (a randomly initialised model
 //        with a cell embedding, to check the embedding paths too)
 #include <Kokkos_Core.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <fstream>
+#include <cmath>
 #include <random>
 #include <string>
 
@@ -92,18 +93,25 @@ void dump(const std::string& model_path, const std::string& out_path) {
   require(out.good(), "cannot write '" + out_path + "'");
 }
 
-void random_model(int embedding, int cells, uint64_t seed, const std::string& out_path) {
+void random_model(int embedding, int cells, uint64_t seed, bool temporal, const std::string& out_path) {
   ModelFile m;
   m.config.embedding = embedding;
   m.config.cells = cells;
+  if (temporal) m.config.prior = PriorKind::temporal;
   Vae vae(m.config);
   vae.initialize(seed);
   m.parameters = parameters_of(vae);
+  if (temporal) {  // a fresh autoregression is zero: give it weights, so that rho differs from 0
+    const ParamSlice& ar = vae.params().layout.find("prior_ar.kernel");
+    for (size_t i = 0; i < ar.size; ++i) m.parameters[ar.offset + i] = 0.3f * std::sin(1.0f + i);
+  }
   m.reference_year = 2021;
   for (int i = 0; i < cells; ++i) {
     ModelCell cell;
     cell.latitude = i % 2 ? -33.9 : 48.8;
     cell.season_shift_days = season_phase_days(cell.latitude);
+    cell.offset_k = 285.0;  // plausible constants: load_model refuses meaningless ones
+    cell.scale_k = 8.0;
     m.cells.push_back(cell);
   }
   save_model(m, out_path, true);
@@ -115,8 +123,9 @@ void random_model(int embedding, int cells, uint64_t seed, const std::string& ou
 int main(int argc, char** argv) {
   Kokkos::ScopeGuard kokkos(argc, argv);
   try {
-    if (argc == 6 && std::string(argv[1]) == "--random") {
-      climvae::random_model(std::atoi(argv[2]), std::atoi(argv[3]), std::strtoull(argv[4], nullptr, 10), argv[5]);
+    if ((argc == 6 || argc == 7) && std::string(argv[1]) == "--random") {
+      climvae::random_model(std::atoi(argv[2]), std::atoi(argv[3]), std::strtoull(argv[4], nullptr, 10),
+                            argc == 7 && std::string(argv[6]) == "temporal", argv[5]);
     } else {
       climvae::require(argc == 3, "usage: dump_climvae MODEL OUT.txt | dump_climvae --random E CELLS SEED OUT.model");
       climvae::dump(argv[1], argv[2]);

@@ -37,7 +37,7 @@ def read_dump(path):
 def round_trip(label, model_path, export, dump, workdir):
     state_path = os.path.join(workdir, label + ".pt")
     dump_path = os.path.join(workdir, label + ".txt")
-    subprocess.run([export, "--model", model_path, "--output", state_path], check=True)
+    subprocess.run([export, "--model", model_path, "--output", state_path, "--overwrite"], check=True)
     subprocess.run([dump, model_path, dump_path], check=True)
     state = torch.load(state_path)
     model = ClimVAE.from_state_dict(state)          # load_state_dict(strict=True) inside
@@ -133,6 +133,11 @@ def main():
           emb_model.embedding == 3 and emb_model.condition_decoder and emb_model.prior_bias)
     fine_tune_and_sample(emb_model, emb_ref, emb_cells)
     temporal_prior(emb_state, emb_ref, emb_cells)
+    # climvae's temporal prior (rho != 0): PyTorch's loss and decode equal climvae's too.
+    temporal_model = os.path.join(workdir, "temporal.model")
+    subprocess.run([dump, "--random", "3", "3", "12", temporal_model, "temporal"], check=True)
+    tmp_model, _, _, _ = round_trip("temporal", temporal_model, export, dump, workdir)
+    check("the temporal model has the autoregression", tmp_model.temporal)
     refusals(state)
     print(f"{len(failures)} failed")
     return 1 if failures else 0
