@@ -199,13 +199,20 @@ int run(int argc, char** argv) {
   const int factors = spatial_factors >= 0 ? spatial_factors : std::min(16, ncells * network.latent);
   require(factors <= 32, "--spatial-factors must be 0..32");
   if (ncells > 1 && factors > 0) {
-    std::vector<float> mine = fit_factor_loadings(latent_levels(vae, store, MPI_COMM_WORLD), factors, MPI_COMM_WORLD);
-    const int weather_factors = std::max(1, std::min(ncells / 2, 8));
-    match_weather_communality(mine, network.latent, factors,
-                              fit_factor_loadings(daily_anomaly_rows(store, MPI_COMM_WORLD), weather_factors, MPI_COMM_WORLD),
-                              weather_factors);
-    model.set_loadings(factors, gather_rows(mine, MPI_COMM_WORLD));
-    if (is_root()) std::cout << "fitted " << factors << " spatial factors shared by the " << ncells << " cells" << std::endl;
+    const LatentRows levels = latent_levels(vae, store, MPI_COMM_WORLD);  // the same axis on every rank
+    if (levels.blocks >= 4 * factors) {
+      std::vector<float> mine = fit_factor_loadings(levels, factors, MPI_COMM_WORLD);
+      const int weather_factors = std::max(1, std::min(ncells / 2, 8));
+      match_weather_communality(mine, network.latent, factors,
+                                fit_factor_loadings(daily_anomaly_rows(store, MPI_COMM_WORLD), weather_factors, MPI_COMM_WORLD),
+                                weather_factors);
+      model.set_loadings(factors, gather_rows(mine, MPI_COMM_WORLD));
+      if (is_root()) std::cout << "fitted " << factors << " spatial factors shared by the " << ncells << " cells" << std::endl;
+    } else if (is_root()) {
+      std::cout << "note: the store's " << levels.blocks << " four-day blocks are too few to fit " << factors
+                << " spatial factors; the cells' weather stays independent (--spatial-factors fewer, or more data)"
+                << std::endl;
+    }
   }
   // What the decoded mean misses, per cell on its own rank, then gathered.
   if (calibrate) {
