@@ -30,6 +30,10 @@ CLIMVAE_BUILD_DIR="$build_dir" jobscripts/build.sh -DKokkos_ROOT="$prefix"
 grep -q "Kokkos_DIR:PATH=$prefix" "$build_dir/CMakeCache.txt" \
   || { echo "test-openmp: $build_dir did not pick up the OpenMP Kokkos in $prefix" >&2; exit 1; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Programs and examples installed by plugin_install find this Kokkos as a user's module would:
+# on the library path. (CMake leaves a prefix inside the source tree, as this one is, out of the
+# installed RPATH, and the linker resolves libclimvae.so's Kokkos through this path too.)
+export LD_LIBRARY_PATH="$prefix/lib:$prefix/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # Two threads per rank; the 2-rank tests then run four threads on CI's two cores. Waiting
 # threads sleep instead of spinning: a spinning thread whose partner has no core burns the core
 # it waits for (docs/benchmarks.md, threads within a rank).
