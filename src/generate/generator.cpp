@@ -18,12 +18,12 @@ constexpr uint64_t kSharedWeatherStream = 0x5BA7EDULL;
 
 int64_t floor_to_day(int64_t hour) { return hour - ((hour % 24) + 24) % 24; }
 
-// What the decoded mean misses (model/calibration.hpp), hours [first_hour, first_hour + out.size())
-// of member `member`'s trace, standardised: the month's mean correction plus noise of the month's
-// sd. The noise's normals mix, like the latent innovations, factors shared by the cells of the
-// member (keyed by UTC hour, loaded as the model's most shared latent feature) with the cell's own.
-void calibrated_weather(const ModelFile& model, const TraceRequest& r, int member, uint64_t member_key,
-                        int64_t local_start, int64_t first_hour, std::vector<float>& out) {
+// The calibration noise (model/calibration.hpp) of hours [first_hour, first_hour + out.size()) of
+// member `member`'s trace. Its normals mix, like the latent innovations, factors shared by the
+// cells of the member (keyed by UTC hour, loaded as the model's most shared latent feature) with
+// the cell's own.
+void calibration_noise_of(const ModelFile& model, const TraceRequest& r, int member, uint64_t member_key,
+                          int64_t first_hour, std::vector<float>& out) {
   const Calibration& cal = model.cells[r.cell].calibration;
   const int factors = r.spatial ? model.spatial_factors : 0;
   const float* l = factors > 0 ? model.cell_loadings(r.cell) + model.noise_feature * factors : nullptr;
@@ -39,11 +39,6 @@ void calibrated_weather(const ModelFile& model, const TraceRequest& r, int membe
     return e;
   };
   calibration_noise(cal.noise_phi, first_hour, static_cast<int64_t>(out.size()), normal, out.data());
-  for (size_t t = 0; t < out.size(); ++t) {
-    const int64_t local = local_start + first_hour + int64_t(t);
-    out[t] = static_cast<float>(monthly_interpolated(cal.mean_correction, local) +
-                                monthly_interpolated(cal.noise_sd, local) * out[t]);
-  }
 }
 
 }  // namespace
@@ -144,7 +139,7 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
 
   std::vector<float> out(size_t(chunk_hours) * r.members);
   const bool calibrated = r.calibrated && !cell.calibration.empty();
-  std::vector<float> weather(calibrated ? size_t(chunk_hours) : 0);
+  std::vector<float> weather_noise(calibrated ? size_t(chunk_hours) : 0);
   for (int m0 = 0; m0 < r.members; m0 += batch) {
     const int nb = std::min(batch, r.members - m0);
     // One stream per (seed, cell, member, start): counters index latent values (global step *
@@ -188,10 +183,10 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
     for (int b = 0; b < nb; ++b) {
       const uint64_t member_key = stream_key(stream_key(stream_key(r.seed, cell_id), start_id), uint64_t(member0 + b));
       const uint64_t noise_key = stream_key(member_key, 0x0B5E47ULL);
-      if (calibrated) calibrated_weather(model, r, member0 + b, member_key, local_start, first_hour, weather);
+      if (calibrated) calibration_noise_of(model, r, member0 + b, member_key, first_hour, weather_noise);
       for (int64_t t = 0; t < chunk_hours; ++t) {
         double v = decoded_host(b, first_decoded + t, 0);
-        if (calibrated) v = quantile_mapped(cell.calibration, v + weather[t], local_start + first_hour + t);
+        if (calibrated) v = calibrated_value(cell.calibration, v, weather_noise[t], local_start + first_hour + t);
         if (r.add_noise) v += noise_sd * standard_normal(noise_key, static_cast<uint64_t>(first_hour + t));
         out[size_t(t) * r.members + m0 + b] = static_cast<float>(cell.offset_k + cell.scale_k * v);
       }

@@ -42,6 +42,15 @@ double monthly_interpolated(const std::vector<float>& monthly, int64_t local_hou
   return (1 - b.weight) * monthly[b.first] + b.weight * monthly[b.second];
 }
 
+double calibrated_value(const Calibration& c, double decoded, float noise, int64_t local_hour) {
+  const MonthBlend b = month_blend(local_hour);
+  const auto blend = [&](const std::vector<float>& m) { return (1 - b.weight) * m[b.first] + b.weight * m[b.second]; };
+  const float weather = static_cast<float>(blend(c.mean_correction) + blend(c.noise_sd) * noise);
+  const double v = decoded + weather;
+  if (c.quantiles_generated.empty()) return v;
+  return (1 - b.weight) * mapped_in_month(c, b.first, v) + b.weight * mapped_in_month(c, b.second, v);
+}
+
 double quantile_mapped(const Calibration& c, double v, int64_t local_hour) {
   if (c.quantiles_generated.empty()) return v;
   const MonthBlend b = month_blend(local_hour);

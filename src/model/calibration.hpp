@@ -36,6 +36,10 @@ double quantile_mapped(const Calibration& calibration, double v, int64_t local_h
 // nothing jumps at a month's end.
 double monthly_interpolated(const std::vector<float>& monthly, int64_t local_hour);
 
+// The calibrated value of one hour: decoded + (mean correction + noise sd * noise), then the
+// quantile map; the month blend is computed once for all three.
+double calibrated_value(const Calibration& calibration, double decoded, float noise, int64_t local_hour);
+
 // Hours [first, first + count) of the unit-variance noise of one trace: a moving average
 // n_t = c sum_{j<J} phi^j e_{t-j} of the normals e(t) (t: hours from the trace's start, which may
 // be negative for the hours before it), evaluated from fixed 64-hour block starts so that every
