@@ -84,8 +84,14 @@ bool read_setting(const std::string& key, std::istream& f, const std::string& li
   if (key == "latent") return static_cast<bool>(f >> m.config.latent);
   if (key == "fourier_features") return static_cast<bool>(f >> m.config.fourier_features);
   if (key == "embedding") return static_cast<bool>(f >> m.config.embedding);
-  if (key == "condition_decoder") return a.condition_decoder = true, read_flag(f, m.config.condition_decoder);
-  if (key == "prior_bias") return a.prior_bias = true, read_flag(f, m.config.prior_bias);
+  if (key == "condition_decoder") {
+    a.condition_decoder = true;
+    return read_flag(f, m.config.condition_decoder);
+  }
+  if (key == "prior_bias") {
+    a.prior_bias = true;
+    return read_flag(f, m.config.prior_bias);
+  }
   if (key == "prior") {
     std::string kind;
     if (!(f >> kind) || (kind != "seasonal" && kind != "temporal")) return false;
@@ -103,7 +109,10 @@ bool read_setting(const std::string& key, std::istream& f, const std::string& li
     return ok;
   }
   if (key == "cells") return static_cast<bool>(f >> a.cells);
-  if (key == "param") return a.param_lines.push_back(line), true;
+  if (key == "param") {
+    a.param_lines.push_back(line);  // checked against the network once the configuration is complete
+    return true;
+  }
   if (key == "parameters") return static_cast<bool>(f >> a.parameters);
   return false;
 }
