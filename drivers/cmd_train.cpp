@@ -123,6 +123,7 @@ int run(int argc, char** argv) {
   if (!parse("train", "Train the VAE on a cell store (64-day windows, Adam) and save a model file.", o, argc, argv, vm))
     return 0;
   require(vm.count("overwrite") || !file_exists(output), "output '" + output + "' exists (use --overwrite to replace it)");
+  require(spatial_factors <= 32, "--spatial-factors must be 0..32, got " + std::to_string(spatial_factors));
   if (!tc.checkpoint_path.empty()) {
     // The checkpoint of the run being continued may be replaced; any other existing file only with --overwrite.
     const bool continues = tc.checkpoint_path == tc.resume_from;
@@ -194,26 +195,6 @@ int run(int argc, char** argv) {
   for (const auto& c : cells)
     model.cells.push_back({c.latitude, c.longitude, c.utc_offset_hours, c.trend_k_per_year, c.offset_k, c.scale_k,
                            season_phase_days(c.latitude)});
-  // Weather that covers the region: loadings of every cell on shared factors (collective).
-  const int ncells = static_cast<int>(cells.size());
-  const int factors = spatial_factors >= 0 ? spatial_factors : std::min(16, ncells * network.latent);
-  require(factors <= 32, "--spatial-factors must be 0..32");
-  if (ncells > 1 && factors > 0) {
-    const LatentRows levels = latent_levels(vae, store, MPI_COMM_WORLD);  // the same axis on every rank
-    if (levels.blocks >= 4 * factors) {
-      std::vector<float> mine = fit_factor_loadings(levels, factors, MPI_COMM_WORLD);
-      const int weather_factors = std::max(1, std::min(ncells / 2, 8));
-      match_weather_communality(mine, network.latent, factors,
-                                fit_factor_loadings(daily_anomaly_rows(store, MPI_COMM_WORLD), weather_factors, MPI_COMM_WORLD),
-                                weather_factors);
-      model.set_loadings(factors, gather_rows(mine, MPI_COMM_WORLD));
-      if (is_root()) std::cout << "fitted " << factors << " spatial factors shared by the " << ncells << " cells" << std::endl;
-    } else if (is_root()) {
-      std::cout << "note: the store's " << levels.blocks << " four-day blocks are too few to fit " << factors
-                << " spatial factors; the cells' weather stays independent (--spatial-factors fewer, or more data)"
-                << std::endl;
-    }
-  }
   // What the decoded mean misses, per cell on its own rank, then gathered.
   if (calibrate) {
     std::vector<float> mine;
@@ -226,6 +207,20 @@ int run(int argc, char** argv) {
     const std::vector<float> all = gather_rows(mine, MPI_COMM_WORLD);
     for (size_t c = 0; c < model.cells.size(); ++c) model.cells[c].calibration = unpacked(all.data() + c * kPackedCalibration);
     if (is_root()) std::cout << "calibrated the monthly means, the missing variance and its persistence, and the tails" << std::endl;
+  }
+  // Weather that covers the region: loadings of every cell on shared factors (collective), fitted
+  // after the calibration because their last rounds generate calibrated traces.
+  const int ncells = static_cast<int>(cells.size());
+  const int factors = spatial_factors >= 0 ? spatial_factors : std::min(16, ncells * network.latent);
+  if (ncells > 1 && factors > 0) {
+    int blocks = 0;
+    if (fit_spatial_loadings(vae, model, store, factors, MPI_COMM_WORLD, blocks)) {
+      if (is_root()) std::cout << "fitted " << factors << " spatial factors shared by the " << ncells << " cells" << std::endl;
+    } else if (is_root()) {
+      std::cout << "note: the store's " << blocks << " four-day blocks are too few to fit " << factors
+                << " spatial factors; the cells' weather stays independent (--spatial-factors fewer, or more data)"
+                << std::endl;
+    }
   }
   if (is_root()) {
     model.provenance = {{"store", store_path},
