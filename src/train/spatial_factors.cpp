@@ -496,13 +496,13 @@ bool fit_spatial_loadings(Vae& vae, ModelFile& model, const Store& store, int fa
   MPI_Allreduce(MPI_IN_PLACE, &cells, 1, MPI_LONG_LONG, MPI_SUM, comm);
   const int kw = static_cast<int>(std::max(1LL, std::min(cells / 2, 8LL)));
   const LatentRows observed = daily_anomaly_rows(store, comm);
-  const std::vector<double> target = communalities(fit_factor_loadings(observed, kw, comm, 1, 500), kw);
+  const std::vector<double> target = communalities(fit_factor_loadings(observed, kw, comm), kw);
   match_weather_communality(mine, latent, factors, target);
   for (int round = 0; round < kSharingRounds; ++round) {
     model.set_loadings(factors, gather_rows(mine, comm));
     LatentRows generated;
     run_on_all_ranks(comm, [&] { generated = generated_daily_rows(vae, model, store, observed); });
-    const std::vector<double> reached = communalities(fit_factor_loadings(generated, kw, comm, 1, 500), kw);
+    const std::vector<double> reached = communalities(fit_factor_loadings(generated, kw, comm), kw);
     for (size_t c = 0; c < target.size(); ++c) {
       const double ratio = std::clamp(std::sqrt(target[c] / std::max(reached[c], 1e-3)), 0.5, 2.0);
       for (int i = 0; i < latent * factors; ++i) mine[c * latent * factors + i] *= static_cast<float>(ratio);
