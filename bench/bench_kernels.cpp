@@ -35,21 +35,21 @@ double gmacs(int cl, int cs, double seconds) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  double seconds = 1;
   try {
+    double seconds = 1;
     if (!bench::parse_options(argc, argv, "bench_kernels", {{"--seconds", &seconds}},
                               "Usage: bench_kernels [--seconds S (1)]\n"))
       return 0;
+    Kokkos::ScopeGuard kokkos;
+    std::printf("bench_kernels: strided kernels (%s), batch %d, %d long positions, kernel 3, stride 2\n",
+                strided_kernel_isa(), kBatch, kLong);
+    const int pairs[][2] = {{40, 40}, {40, 39}, {40, 20}, {40, 21}, {40, 10}, {40, 14}, {1, 40}, {2, 40}};
+    for (const auto& p : pairs)
+      std::printf("  %2d x %-2d  %-11s  %6.2f GMAC/s\n", p[0], p[1],
+                  strided_kernel_specialised(p[0], p[1]) ? "specialised" : "generic", gmacs(p[0], p[1], seconds));
+    return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return 2;
+    std::fprintf(stderr, "bench_kernels: error: %s\n", e.what());
+    return 1;
   }
-  Kokkos::ScopeGuard kokkos;
-  std::printf("bench_kernels: strided kernels (%s), batch %d, %d long positions, kernel 3, stride 2\n",
-              strided_kernel_isa(), kBatch, kLong);
-  const int pairs[][2] = {{40, 40}, {40, 39}, {40, 20}, {40, 21}, {40, 10}, {40, 14}, {1, 40}, {2, 40}};
-  for (const auto& p : pairs)
-    std::printf("  %2d x %-2d  %-11s  %6.2f GMAC/s\n", p[0], p[1],
-                strided_kernel_specialised(p[0], p[1]) ? "specialised" : "generic", gmacs(p[0], p[1], seconds));
-  return 0;
 }
