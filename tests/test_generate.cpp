@@ -241,7 +241,8 @@ TEST(Ensemble, ScatteredCellsGoToOneCfFilePerMember) {
     EXPECT_EQ(double_variable(f, "realization"), std::vector<double>{double(member + 1)});
     EXPECT_EQ(text_attribute(f, "tas", "units"), "K");
     EXPECT_EQ(text_attribute(f, "tas", "standard_name"), "air_temperature");
-    EXPECT_EQ(text_attribute(f, "tas", "coordinates"), "height lat lon realization");
+    EXPECT_EQ(text_attribute(f, "tas", "coordinates"), "height lat lon");
+    EXPECT_EQ(text_attribute(f, nullptr, "coordinates"), "realization");
     EXPECT_EQ(text_attribute(f, "time", "units"), "hours since 1970-01-01 00:00:00");
     EXPECT_EQ(text_attribute(f, "time", "calendar"), "proleptic_gregorian");
     EXPECT_EQ(text_attribute(f, "height", "standard_name"), "height");
