@@ -2,8 +2,9 @@
 # climvae generate through the command line on a briefly trained Paris model: 1 vs 2 ranks and
 # chunked vs one-piece output bit for bit, no seam at 96-hour block boundaries (hour-to-hour
 # changes at block starts against the same local hour inside blocks), +2 K minus base = 2 K per
-# member, scenario attributes, CDO, and bad requests (unknown cell, negative length, start outside
-# the calendar, existing output, a file size limit) refused with nothing left looking complete.
+# member, scenario attributes, CDO, and bad requests (unknown cell, bad --cells/--bbox, negative
+# length, start outside the calendar, existing output, a file size limit) refused with nothing
+# left looking complete.
 # Usage: generate_cli.sh CLIMVAE_BINARY SOURCE_DIR
 set -uo pipefail
 climvae="$1"
@@ -88,6 +89,10 @@ check cdo-member-quiet 0 "" -- bash -c '! grep -qi "warning" <<<"$1"' _ "$check_
 
 # Bad requests: a clear message, a non-zero status, nothing left looking complete.
 check unknown-cell nonzero "cell 3 is not in the model" -- gen --start 2022-01-01 --hours 10 --cells 0,3 --output bad.nc
+check cells-not-numbers nonzero "--cells: 'x' is not a number (in '0,x')" -- gen --start 2022-01-01 --hours 10 --cells 0,x --output bad.nc
+check bbox-reversed nonzero "--bbox: expected 'lat_min,lat_max,lon_min,lon_max' with min <= max" -- gen --start 2022-01-01 --hours 10 --bbox 49,48,0,5 --output bad.nc
+check bbox-empty nonzero "--bbox: no cell of the model lies in '10,20,0,5'" -- gen --start 2022-01-01 --hours 10 --bbox 10,20,0,5 --output bad.nc
+check bbox-paris 0 "x 1 cell(s)" -- gen --start 2022-01-01 --hours 10 --bbox 48,49,2,3 --output bbox.nc
 check negative-hours nonzero "--hours must be at least 1" -- gen --start 2022-01-01 --hours -5 --output bad.nc
 check outside-calendar nonzero "calendar" -- gen --start 9999-12-31 --hours 100 --output bad.nc
 check no-date nonzero "2022-13-01" -- gen --start 2022-13-01 --hours 10 --output bad.nc

@@ -275,13 +275,6 @@ TEST(Ensemble, RefusesBadRequestsAndLeavesNothing) {
   const ModelFile m = grid_model();
   Vae vae(m.config);
   load_parameters(vae, m.parameters);
-  EXPECT_THROW(select_cells(m, "1,9", ""), Error);
-  EXPECT_THROW(select_cells(m, "1,x", ""), Error);
-  EXPECT_THROW(select_cells(m, "", "10,20,0,5"), Error);  // no cell inside
-  EXPECT_THROW(select_cells(m, "", "49,48,0,5"), Error);  // min > max
-  EXPECT_EQ(select_cells(m, "", "47.5,48.5,1,5"), (std::vector<int>{3, 5}));
-  EXPECT_EQ(select_cells(m, "5,0", "").size(), 2u);
-
   EnsembleJob job = job_for(dir / "out.nc", {0, 1}, 100, 2);
   job.hours = -5;
   EXPECT_THROW(run_ensemble(vae, m, job), Error);
