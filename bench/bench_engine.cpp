@@ -23,7 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "bench_options.hpp"
 #include "bench_timing.hpp"
+#include "kernel_paths.hpp"
 #include "common/error.hpp"
 #include "engine/adam.hpp"
 #include "engine/kokkos_compat.hpp"
@@ -51,33 +53,21 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--threads" && i + 1 < argc) {
-      o.threads = std::atoi(argv[++i]);
-    } else if (a == "--blas-threads" && i + 1 < argc) {
-      o.blas_threads = std::atoi(argv[++i]);
-    } else if (a == "--seconds" && i + 1 < argc) {
-      o.seconds = std::atof(argv[++i]);
-    } else if (a == "--no-onednn") {
-      o.torch_onednn = false;
-    } else if (a == "--kokkos-only") {
-      o.kokkos_only = true;
-    } else if (a == "--help" || a == "-h") {
-      std::printf(
-          "Usage: bench_engine [--threads N (1)] [--blas-threads M (OpenBLAS's default)] [--no-onednn]\n"
-          "                    [--seconds S (3)]\n"
-          "  --threads N       Kokkos threads and LibTorch intra-op threads; N > 1 needs a Kokkos built with\n"
-          "                    the OpenMP backend, and adds Kokkos at 1 thread for the speedup\n"
-          "  --blas-threads M  OpenBLAS threads for LibTorch's matrix products (openblas_set_num_threads)\n"
-          "  --no-onednn       LibTorch without oneDNN (mkldnn): its convolutions then use im2col + BLAS\n"
-          "  --seconds S       seconds per measurement after warm-up\n"
-          "  --kokkos-only     print only Kokkos' two figures on one line (used for the 1-thread run)\n");
-      std::exit(0);
-    } else {
-      throw climvae::Error("bench_engine: unknown argument '" + a + "' (see --help)");
-    }
-  }
+  bool no_onednn = false;
+  const bool run = climvae::bench::parse_options(
+      argc, argv, "bench_engine",
+      {{"--threads", &o.threads}, {"--blas-threads", &o.blas_threads}, {"--seconds", &o.seconds},
+       {"--no-onednn", &no_onednn}, {"--kokkos-only", &o.kokkos_only}},
+      "Usage: bench_engine [--threads N (1)] [--blas-threads M (OpenBLAS's default)] [--no-onednn]\n"
+      "                    [--seconds S (3)]\n"
+      "  --threads N       Kokkos threads and LibTorch intra-op threads; N > 1 needs a Kokkos built with\n"
+      "                    the OpenMP backend, and adds Kokkos at 1 thread for the speedup\n"
+      "  --blas-threads M  OpenBLAS threads for LibTorch's matrix products (openblas_set_num_threads)\n"
+      "  --no-onednn       LibTorch without oneDNN (mkldnn): its convolutions then use im2col + BLAS\n"
+      "  --seconds S       seconds per measurement after warm-up\n"
+      "  --kokkos-only     print only Kokkos' two figures on one line (used for the 1-thread run)\n");
+  if (!run) std::exit(0);
+  o.torch_onednn = !no_onednn;
   climvae::require(o.threads >= 1 && o.seconds > 0, "bench_engine: --threads and --seconds must be positive");
   climvae::require(o.blas_threads >= 0, "bench_engine: --blas-threads must be positive");
   return o;
@@ -351,6 +341,7 @@ int run(const Options& o) {
   std::printf("  BLAS loaded: %s\n", loaded_blas().c_str());
   std::printf("  FMA peak assumed: %d thread(s) x %.3f GHz (/proc/cpuinfo) x %d FMA/cycle x %d floats (%s) = %.1f GFMA/s\n",
               o.threads, ghz, kFmaPerCycle, kSimdFloats, kSimdName, peak / 1e9);
+  climvae::bench::print_kernel_paths(vae);
   std::printf("  %.1f s per measurement after warm-up\n\n", o.seconds);
 
   climvae::reference::TorchVae model(vae.config());

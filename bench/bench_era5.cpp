@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_options.hpp"
 #include "common/calendar.hpp"
 #include "data/region.hpp"
 #include "data/store.hpp"
@@ -74,19 +75,20 @@ int main(int argc, char** argv) {
   spec.first_hour = climvae::parse_iso_hour("2023-01-01");
   std::string dir = "/tmp";
   bool keep = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--rows" && has_value) spec.rows = std::atoi(argv[++i]);
-    else if (arg == "--cols" && has_value) spec.cols = std::atoi(argv[++i]);
-    else if (arg == "--hours" && has_value) spec.hours = std::atoll(argv[++i]);
-    else if (arg == "--dir" && has_value) dir = argv[++i];
-    else if (arg == "--keep") keep = true;
-    else {
-      if (rank == 0) std::fprintf(stderr, "bench_era5: unknown option %s\n", arg.c_str());
+  try {
+    const bool run = climvae::bench::parse_options(
+        argc, argv, "bench_era5",
+        {{"--rows", &spec.rows}, {"--cols", &spec.cols}, {"--hours", &spec.hours}, {"--dir", &dir}, {"--keep", &keep}},
+        "Usage: bench/run_era5.sh [BUILD_DIR] [--rows R (100)] [--cols C (100)] [--hours H (8760)] [--dir DIR (/tmp)]"
+        " [--keep]\n");
+    if (!run) {
       MPI_Finalize();
-      return 2;
+      return 0;
     }
+  } catch (const std::exception& e) {
+    if (rank == 0) std::fprintf(stderr, "%s\n", e.what());
+    MPI_Finalize();
+    return 2;
   }
   const std::string base = dir + "/climvae_bench_era5_";
   const int cells = spec.rows * spec.cols;

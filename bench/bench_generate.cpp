@@ -18,7 +18,9 @@
 #include <string>
 #include <unistd.h>
 
+#include "bench_options.hpp"
 #include "bench_timing.hpp"
+#include "kernel_paths.hpp"
 #include "common/calendar.hpp"
 #include "common/error.hpp"
 #include "generate/ensemble_run.hpp"
@@ -35,20 +37,17 @@ struct Options {
   int years = 10, members = 32, cells = 4;
   double seconds = 3.0;
   std::string output = "/tmp";
+  bool help_only = false;  // --help: usage printed, nothing to run
 };
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const bool more = i + 1 < argc;
-    if (a == "--years" && more) o.years = std::atoi(argv[++i]);
-    else if (a == "--members" && more) o.members = std::atoi(argv[++i]);
-    else if (a == "--cells" && more) o.cells = std::atoi(argv[++i]);
-    else if (a == "--seconds" && more) o.seconds = std::atof(argv[++i]);
-    else if (a == "--output" && more) o.output = argv[++i];
-    else throw Error("bench_generate: unknown argument '" + a + "' (see the usage at the top of bench_generate.cpp)");
-  }
+  o.help_only = !bench::parse_options(
+      argc, argv, "bench_generate",
+      {{"--years", &o.years}, {"--members", &o.members}, {"--cells", &o.cells}, {"--seconds", &o.seconds},
+       {"--output", &o.output}},
+      "Usage: mpirun -np N bench_generate [--years Y (10)] [--members M (32)] [--cells C (4)]\n"
+      "                                  [--seconds S (3)] [--output DIR (/tmp)]\n");
   require(o.years >= 1 && o.members >= 1 && o.cells >= 1 && o.seconds > 0, "bench_generate: options must be positive");
   return o;
 }
@@ -70,6 +69,7 @@ ModelFile bench_model(int cells) {
 }
 
 int run(const Options& o) {
+  if (o.help_only) return 0;
   int rank = 0, ranks = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &ranks);
@@ -85,6 +85,7 @@ int run(const Options& o) {
   if (rank == 0) {
     std::printf("bench_generate: %d-year traces (%lld hours, k = %d), batch %d, %d rank(s), Kokkos %s, one thread each\n",
                 o.years, static_cast<long long>(hours), steps, batch, ranks, ExecSpace::name());
+    bench::print_kernel_paths(vae);
     TraceRequest r;
     r.start_hour = hours_from_civil({2030, 1, 1, 0});
     r.hours = hours;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_options.hpp"
 #include "climvae.h"
 #include "common/calendar.hpp"
 #include "generate/generator.hpp"
@@ -117,14 +118,13 @@ int run(double seconds) {
 
 int main(int argc, char** argv) {
   double seconds = 2;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--seconds" && i + 1 < argc) {
-      seconds = std::atof(argv[++i]);
-    } else {
-      std::fprintf(stderr, "usage: bench_plugin [--seconds S]\n");
-      return 2;
-    }
+  try {
+    if (!climvae::bench::parse_options(argc, argv, "bench_plugin", {{"--seconds", &seconds}},
+                                       "Usage: bench_plugin [--seconds S (2)]\n"))
+      return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 2;
   }
   Kokkos::ScopeGuard kokkos;
   try {

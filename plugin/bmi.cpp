@@ -59,6 +59,8 @@ int guarded(const char* function, Body&& body) {
   return BMI_FAILURE;
 }
 
+// For cold paths (initialize, config): the caller builds the message even when ok. The getters
+// called every step throw BmiFailure themselves, building a message only on failure.
 void need(bool ok, const std::string& message) {
   if (!ok) throw BmiFailure(message);
 }
@@ -69,12 +71,15 @@ State& state_of(Bmi* self) {
   return *static_cast<State*>(self->data);
 }
 
+// Called by every getter (each hour for get_value): the message is built only on failure.
 void check_variable(const char* name) {
-  need(name != nullptr && std::strcmp(name, kVariable) == 0,
-       std::string("unknown variable '") + (name ? name : "(null)") + "'; climvae provides '" + kVariable + "'");
+  if (name == nullptr || std::strcmp(name, kVariable) != 0)
+    throw BmiFailure(std::string("unknown variable '") + (name ? name : "(null)") + "'; climvae provides '" + kVariable + "'");
 }
 
-void check_grid(int grid) { need(grid == 0, "unknown grid " + std::to_string(grid) + "; climvae has grid 0"); }
+void check_grid(int grid) {
+  if (grid != 0) throw BmiFailure("unknown grid " + std::to_string(grid) + "; climvae has grid 0");
+}
 
 void copy_text(char* dest, const std::string& text) {
   need(dest != nullptr, "the destination is NULL");
@@ -90,10 +95,12 @@ std::string trim(const std::string& s) {
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
 
-std::map<std::string, std::string> read_config(const std::string& path) {
+using Config = std::map<std::string, std::string>;
+
+Config read_config(const std::string& path) {
   std::ifstream in(path);
   need(in.good(), "cannot open config file '" + path + "'");
-  std::map<std::string, std::string> kv;
+  Config kv;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
     line = trim(line.substr(0, line.find('#')));
@@ -107,7 +114,7 @@ std::map<std::string, std::string> read_config(const std::string& path) {
 
 // Whole-string number, or a failure naming the key.
 template <class T>
-T number(const std::map<std::string, std::string>& kv, const std::string& key, T fallback, const std::string& path) {
+T number(const Config& kv, const std::string& key, T fallback, const std::string& path) {
   const auto it = kv.find(key);
   if (it == kv.end()) return fallback;
   std::istringstream s(it->second);
@@ -119,8 +126,9 @@ T number(const std::map<std::string, std::string>& kv, const std::string& key, T
   return v;
 }
 
-void initialize(State& st, const std::string& path) {
-  const auto kv = read_config(path);
+// The config file's keys, each known, with the required ones present.
+Config read_checked_config(const std::string& path) {
+  const Config kv = read_config(path);
   const std::string known[] = {"model", "start", "hours", "cells", "locations", "seed", "units", "scenario",
                                "target_year", "warming_rate_k_per_year", "warming_offset_k", "add_noise",
                                "members", "member", "warming_table", "pattern_rate_k_per_year"};
@@ -128,8 +136,11 @@ void initialize(State& st, const std::string& path) {
     need(std::find(std::begin(known), std::end(known), p.first) != std::end(known),
          path + ": unknown key '" + p.first + "'");
   for (const char* key : {"model", "start", "hours"}) need(kv.count(key) == 1, path + ": '" + key + "' is required");
-  check(climvae_open(kv.at("model").c_str(), CLIMVAE_ABI_VERSION, &st.model), nullptr);
+  return kv;
+}
 
+// The request's time, seed, units and scenario (the warming table loaded into the open model).
+climvae_request request_of(const Config& kv, const std::string& path, State& st) {
   climvae_request r;
   climvae_request_defaults(&r);
   check(climvae_parse_time(kv.at("start").c_str(), &r.start_hour), nullptr);
@@ -157,18 +168,25 @@ void initialize(State& st, const std::string& path) {
     check(climvae_load_warming_table(st.model, kv.at("warming_table").c_str(),
                                      number<double>(kv, "pattern_rate_k_per_year", 0, path)),
           st.model);
+  return r;
+}
 
-  // All members on one grid, or one member (realization M, 1-based) per instance.
+// All members on one grid, or one member (realization M, 1-based) per instance: sets the members
+// to generate, returns how many this instance serves.
+int32_t configure_members(const Config& kv, const std::string& path, climvae_request& r) {
   need(kv.count("members") + kv.count("member") <= 1, path + ": give at most one of 'members' and 'member'");
   const int32_t members = number<int32_t>(kv, "members", 1, path);
   const int32_t member = number<int32_t>(kv, "member", 0, path);
   need(members >= 1 && members <= CLIMVAE_MAX_MEMBERS, path + ": 'members' must be 1.." + std::to_string(CLIMVAE_MAX_MEMBERS));
   need(!kv.count("member") || (member >= 1 && member <= CLIMVAE_MAX_MEMBERS),
        path + ": 'member' must be a realization number 1.." + std::to_string(CLIMVAE_MAX_MEMBERS));
-  const int32_t served = kv.count("member") ? 1 : members;
   r.members = kv.count("member") ? member : members;  // member M: generate 1..M, keep M
+  return kv.count("member") ? 1 : members;
+}
 
-  // Cells by index, or by location (nearest cell within the default tolerance).
+// Cells by index, or by location (nearest cell within the request's tolerance).
+std::vector<int32_t> configured_cells(const Config& kv, const std::string& path, const climvae_model* model,
+                                      double max_distance_km) {
   std::vector<int32_t> cells;
   need(kv.count("cells") + kv.count("locations") == 1, path + ": give exactly one of 'cells' and 'locations'");
   if (kv.count("cells")) {
@@ -187,12 +205,17 @@ void initialize(State& st, const std::string& path) {
       need(static_cast<bool>(one >> lat >> lon) && (one >> std::ws).eof(),
            path + ": 'locations' item '" + trim(item) + "' is not 'latitude longitude'");
       int32_t c = 0;
-      check(climvae_find_cell(st.model, lat, lon, r.max_distance_km, &c, nullptr), st.model);
+      check(climvae_find_cell(model, lat, lon, max_distance_km, &c, nullptr), model);
       cells.push_back(c);
     }
   }
   need(!cells.empty(), path + ": no cells configured");
+  return cells;
+}
 
+// Decodes every served (member, cell) point's trace for the whole run into st.values.
+void decode_all(State& st, climvae_request r, const std::vector<int32_t>& cells, int32_t served,
+                const std::string& path) {
   need(r.hours >= 1 && r.hours <= CLIMVAE_MAX_HOURS, path + ": 'hours' must be 1.." + std::to_string(CLIMVAE_MAX_HOURS));
   need(double(r.hours) * cells.size() * r.members <= double(CLIMVAE_MAX_VALUES),
        path + ": hours x cells x members is too large for one run");
@@ -217,6 +240,16 @@ void initialize(State& st, const std::string& path) {
   }
 }
 
+// The phases of BMI initialize: the config file, the model, the request, members, cells, decoding.
+void initialize(State& st, const std::string& path) {
+  const Config kv = read_checked_config(path);
+  check(climvae_open(kv.at("model").c_str(), CLIMVAE_ABI_VERSION, &st.model), nullptr);
+  climvae_request r = request_of(kv, path, st);
+  const int32_t served = configure_members(kv, path, r);
+  const std::vector<int32_t> cells = configured_cells(kv, path, st.model, r.max_distance_km);
+  decode_all(st, r, cells, served, path);
+}
+
 // --- The function table.
 int bmi_initialize(Bmi* self, const char* config_file) {
   return guarded("initialize", [&] {
@@ -237,8 +270,8 @@ int bmi_update(Bmi* self) {
 int bmi_update_until(Bmi* self, double then) {
   return guarded("update_until", [&] {
     State& st = state_of(self);
-    need(std::isfinite(then) && then >= st.now * kStep && then <= st.hours * kStep,
-         "time " + std::to_string(then) + " s is not between now and the end time");
+    if (!(std::isfinite(then) && then >= st.now * kStep && then <= st.hours * kStep))
+      throw BmiFailure("time " + std::to_string(then) + " s is not between now and the end time");
     st.now = static_cast<int64_t>(std::floor(then / kStep));
   });
 }
@@ -312,7 +345,9 @@ int bmi_get_value_at_indices(Bmi* self, const char* name, void* dest, int* inds,
     const State& st = state_of(self);
     need(dest && inds && count >= 0, "NULL destination or indices, or negative count");
     for (int i = 0; i < count; ++i) {
-      need(inds[i] >= 0 && inds[i] < st.points(), "index " + std::to_string(inds[i]) + " is not a point of the grid (0.." + std::to_string(st.points() - 1) + ")");
+      if (inds[i] < 0 || inds[i] >= st.points())
+        throw BmiFailure("index " + std::to_string(inds[i]) + " is not a point of the grid (0.." +
+                         std::to_string(st.points() - 1) + ")");
       static_cast<float*>(dest)[i] = st.current()[inds[i]];
     }
   });

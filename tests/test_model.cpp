@@ -12,6 +12,7 @@
 #include "common/calendar.hpp"
 #include "common/error.hpp"
 #include "engine/random.hpp"
+#include "engine/strided_conv.hpp"
 #include "generate/generator.hpp"
 #include "model/model_file.hpp"
 #include "model/seasonal.hpp"
@@ -51,6 +52,35 @@ TEST(Padding, MatchesKerasSame) {
   // Lengths that do not divide: ceil(n/s) outputs.
   EXPECT_EQ(same_padding(7, 3, 2).short_len, 4);
   EXPECT_EQ(same_padding(7, 3, 2).pad_left, 1);
+}
+
+// The default network runs compile-time kernels in every layer; a cell embedding widens
+// decoder.0's input and takes the generic path, which bench_engine and bench_generate report.
+TEST(StridedKernels, ReportWhichLayersAreSpecialised) {
+  const Vae seed;
+  for (const auto* layers : {&seed.encoder(), &seed.decoder()})
+    for (const StridedLayer& l : *layers)
+      EXPECT_TRUE(strided_kernel_specialised(l.long_channels, l.short_channels)) << l.name;
+  VaeConfig config;
+  config.cells = 3;
+  config.embedding = 4;
+  const Vae conditioned(config);
+  const StridedLayer& widened = conditioned.decoder().front();
+  EXPECT_EQ(widened.short_channels, config.latent + 4);
+  EXPECT_FALSE(strided_kernel_specialised(widened.long_channels, widened.short_channels));
+  EXPECT_TRUE(strided_kernel_specialised(conditioned.encoder().back().long_channels,
+                                         conditioned.encoder().back().short_channels));
+}
+
+TEST(StridedKernels, RefuseChannelCountsOutOfRangeNamingThem) {
+  const StridedGeometry g = same_padding(8, 3, 2);
+  std::string message;
+  try {
+    strided_down(g, 1, 65, 40, nullptr, nullptr, nullptr, nullptr, false);
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  EXPECT_EQ(message, "strided convolution: channel counts must be 1..64, got 65 and 40");
 }
 
 TEST(Vae, HasTheSeedsParameterCountAndAnyLength) {

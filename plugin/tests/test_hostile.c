@@ -12,18 +12,6 @@
 #include "climvae.h"
 #include "climvae_bmi.h"
 
-static void expect(const char* what, climvae_status got, climvae_status want, const climvae_model* h,
-                   const char* text) {
-  const char* message = climvae_last_error(h);
-  if (got != want || strstr(message, text) == NULL) {
-    fprintf(stderr, "FAIL %s: status %s (wanted %s), message '%s' (wanted '%s')\n", what, climvae_status_name(got),
-            climvae_status_name(want), message, text);
-    ++check_failures;
-  } else {
-    printf("ok   %-34s %s: %s\n", what, climvae_status_name(got), message);
-  }
-}
-
 /* CRC-32 (IEEE, as zlib and the model file). */
 static uint32_t crc32_of(const unsigned char* p, size_t n, uint32_t crc) {
   crc = ~crc;

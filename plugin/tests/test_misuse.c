@@ -8,19 +8,6 @@
 #include "check.h"
 #include "climvae.h"
 
-/* status equals want and the thread's last error on h mentions text. */
-static void expect(const char* what, climvae_status got, climvae_status want, const climvae_model* h,
-                   const char* text) {
-  const char* message = climvae_last_error(h);
-  if (got != want || strstr(message, text) == NULL) {
-    fprintf(stderr, "FAIL %s: status %s (wanted %s), message '%s' (wanted '%s')\n", what, climvae_status_name(got),
-            climvae_status_name(want), message, text);
-    ++check_failures;
-  } else {
-    printf("ok   %-28s %s: %s\n", what, climvae_status_name(got), message);
-  }
-}
-
 /* Copies the first `bytes` of src to dst, flipping the byte at `flip` (if >= 0). */
 static void damaged_copy(const char* src, const char* dst, long bytes, long flip) {
   FILE* in = fopen(src, "rb");

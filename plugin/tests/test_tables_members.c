@@ -11,18 +11,6 @@
 
 enum { HOURS = 48, MEMBERS = 3 };
 
-static void expect(const char* what, climvae_status got, climvae_status want, const climvae_model* h,
-                   const char* text) {
-  const char* message = climvae_last_error(h);
-  if (got != want || strstr(message, text) == NULL) {
-    fprintf(stderr, "FAIL %s: status %s (wanted %s), message '%s' (wanted '%s')\n", what, climvae_status_name(got),
-            climvae_status_name(want), message, text);
-    ++check_failures;
-  } else {
-    printf("ok   %-34s %s: %s\n", what, climvae_status_name(got), message);
-  }
-}
-
 static double max_diff(const float* a, const float* b, int n, double offset) {
   double worst = 0;
   for (int i = 0; i < n; ++i) worst = fmax(worst, fabs((double)b[i] - a[i] - offset));

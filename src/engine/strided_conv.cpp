@@ -1,7 +1,6 @@
 #include "engine/strided_conv.hpp"
 
 #include <algorithm>
-#include <string>
 
 #include "common/error.hpp"
 
@@ -56,30 +55,39 @@ Isa detect_isa() {
   return Isa::baseline;
 }
 
-// Calls f(kernels) with the specialisation for (cl, cs), or the run-time one, from namespace ns.
-#define CLIMVAE_STRIDED_DISPATCH(ns)                                                          \
-  do {                                                                                          \
-    if (cl == 40 && cs == 40) return f(ns::StridedKernels<40, 40>());                           \
-    if (cl == 1 && cs == 40) return f(ns::StridedKernels<1, 40>());                             \
-    if (cl == 40 && cs == 20) return f(ns::StridedKernels<40, 20>());                           \
-    if (cl == 40 && cs == 10) return f(ns::StridedKernels<40, 10>());                           \
-    return f(ns::StridedKernels<0, 0>());                                                       \
-  } while (false)
+// The channel pairs (long, short) with kernels specialised at compile time: the seed VAE's
+// layers (encoder.0 and decoder.5: 1 and f = 40; the hidden layers: 40, 40; encoder.5: 40 -> 2z =
+// 20; decoder.0: z = 10 -> 40). Any other pair runs the run-time kernels, StridedKernels<0, 0>.
+template <int CL, int CS>
+struct ChannelPair {};
+template <class... Pairs>
+struct ChannelPairs {};
+using Specialised = ChannelPairs<ChannelPair<40, 40>, ChannelPair<1, 40>, ChannelPair<40, 20>, ChannelPair<40, 10>>;
+
+template <int... CL, int... CS>
+bool is_specialised(ChannelPairs<ChannelPair<CL, CS>...>, int cl, int cs) {
+  return ((cl == CL && cs == CS) || ...);
+}
+
+// Calls f(Kernels<CL, CS>()) for the specialised pair (cl, cs), or f(Kernels<0, 0>()).
+template <template <int, int> class Kernels, int... CL, int... CS, class F>
+void call_kernels(ChannelPairs<ChannelPair<CL, CS>...>, int cl, int cs, F& f) {
+  const bool specialised = ((cl == CL && cs == CS && (f(Kernels<CL, CS>()), true)) || ...);
+  if (!specialised) f(Kernels<0, 0>());
+}
 
 template <class F>
 void dispatch(int cl, int cs, F&& f) {
   require(cl > 0 && cs > 0 && cl <= kMaxChannels && cs <= kMaxChannels,
-          "strided convolution: channel counts must be 1.." + std::to_string(kMaxChannels) + ", got " +
-              std::to_string(cl) + " and " + std::to_string(cs));
+          "strided convolution: channel counts must be 1..", kMaxChannels, ", got ", cl, " and ", cs);
   static const Isa isa = detect_isa();
 #if CLIMVAE_ISA_DISPATCH
-  if (isa == Isa::avx512) CLIMVAE_STRIDED_DISPATCH(isa_avx512);
-  if (isa == Isa::avx2) CLIMVAE_STRIDED_DISPATCH(isa_avx2);
+  if (isa == Isa::avx512) return call_kernels<isa_avx512::StridedKernels>(Specialised(), cl, cs, f);
+  if (isa == Isa::avx2) return call_kernels<isa_avx2::StridedKernels>(Specialised(), cl, cs, f);
 #endif
   (void)isa;
-  CLIMVAE_STRIDED_DISPATCH(isa_baseline);
+  call_kernels<isa_baseline::StridedKernels>(Specialised(), cl, cs, f);
 }
-#undef CLIMVAE_STRIDED_DISPATCH
 
 }  // namespace
 
@@ -90,6 +98,8 @@ const char* strided_kernel_isa() {
     default: return "baseline";
   }
 }
+
+bool strided_kernel_specialised(int cl, int cs) { return is_specialised(Specialised(), cl, cs); }
 
 void strided_down(const StridedGeometry& g, int batch, int cl, int cs, const Real* long_in, const Real* w,
                   const Real* bias, Real* short_out, bool relu) {

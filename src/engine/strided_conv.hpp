@@ -44,6 +44,11 @@ void strided_weight_grad(const StridedGeometry& g, int batch, int cl, int cs, co
 // (the build's own flags: -march=native builds, non-x86 or non-GCC builds).
 const char* strided_kernel_isa();
 
+// Whether the kernels for this channel pair (long, short) are specialised at compile time (fixed
+// channel loops, vectorised, accumulators in registers). Other pairs run the generic kernels,
+// which give the same results more slowly (bench_engine prints the path of each layer).
+bool strided_kernel_specialised(int cl, int cs);
+
 // x: (rows, cols) -> out: (cols), out[c] = sum_r x[r,c], overwritten
 void column_sums(int rows, int cols, const Real* x, Real* out);
 

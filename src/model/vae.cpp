@@ -126,7 +126,7 @@ void latent_grad(int rows, int nz, int nd, const Real* h, const Real* p, const R
 }  // namespace
 
 Vae::Vae(const VaeConfig& config) : config_(config) {
-  require(config.filters > 0 && config.filters <= kMaxChannels, "filters must be 1.." + std::to_string(kMaxChannels));
+  require(config.filters > 0 && config.filters <= kMaxChannels, "filters must be 1..", kMaxChannels);
   require(config.latent > 0 && 2 * config.latent <= kMaxChannels, "latent features out of range");
   require(config.fourier_features == 6, "the seasonal prior uses 6 Fourier features");
   require(config.cells >= 1 && config.embedding >= 0 && config.embedding <= 64,
@@ -213,7 +213,7 @@ void Vae::check_cells(const CellIndices& cells, size_t batch) const {
   auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), cells);
   for (size_t b = 0; b < batch; ++b)
     require(host(b) >= 0 && host(b) < config_.cells,
-            "cell " + std::to_string(host(b)) + " has no embedding (the model has " + std::to_string(config_.cells) + ")");
+            "cell ", host(b), " has no embedding (the model has ", config_.cells, ")");
 }
 
 void Vae::prior(const View3& season, const CellIndices& cells, const View3& out) const {
@@ -373,7 +373,7 @@ LossParts Vae::forward_backward(const View2& x, const View3& season, const CellI
   const int steps = hours / kHoursPerStep;
   const int nz = config_.latent;
   require(batch >= 1 && steps >= 1 && hours == steps * kHoursPerStep,
-          "VAE input must be (batch >= 1, 96k hours), got " + std::to_string(hours) + " hours");
+          "VAE input must be (batch >= 1, 96k hours), got ", hours, " hours");
   require(season.extent(0) == x.extent(0) && static_cast<int>(season.extent(1)) == steps &&
               static_cast<int>(season.extent(2)) == config_.fourier_features,
           "seasonal features must be (batch, k, 6)");

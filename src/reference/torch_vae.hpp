@@ -1,4 +1,4 @@
-// The LibTorch twin of climvae::Vae (../shared/seed/MODEL.md): the same network written with
+// The LibTorch twin of climvae::Vae (docs/model.md): the same network written with
 // torch ops, used as the autograd oracle of the Kokkos engine, as its speed peer in bench/, and
 // to export trained weights as a PyTorch state dict.
 //

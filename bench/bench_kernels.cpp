@@ -1,0 +1,55 @@
+// The strided-convolution kernels alone: multiply-adds per second of forward, input gradient and
+// weight gradient (kernel 3, stride 2, batch 32, 368 long positions), for each specialised
+// channel pair of the default network beside a nearby pair that takes the generic kernels.
+// Usage: bench_kernels [--seconds S (1)]   (one thread: OMP_NUM_THREADS=1 with an OpenMP Kokkos)
+#include <Kokkos_Core.hpp>
+#include <cstdio>
+
+#include "bench_options.hpp"
+#include "bench_timing.hpp"
+#include "engine/strided_conv.hpp"
+
+namespace {
+
+using namespace climvae;
+
+constexpr int kBatch = 32, kLong = 368;
+
+// Billions of multiply-adds per second of strided_down + strided_up + strided_weight_grad.
+double gmacs(int cl, int cs, double seconds) {
+  const StridedGeometry g = same_padding(kLong, 3, 2);
+  View1 x("x", size_t(kBatch) * kLong * cl), w("w", size_t(3) * cl * cs), bias("bias", cl > cs ? cl : cs);
+  View1 y("y", size_t(kBatch) * g.short_len * cs), back("back", size_t(kBatch) * kLong * cl);
+  View1 dw("dw", size_t(3) * cl * cs), w_transposed, partials;
+  Kokkos::deep_copy(x, Real(0.5));
+  Kokkos::deep_copy(w, Real(0.25));
+  const double macs = 3.0 * kBatch * g.short_len * g.kernel * cl * cs;
+  return macs / 1e9 * bench::rate(seconds, [&] {
+           strided_down(g, kBatch, cl, cs, x.data(), w.data(), bias.data(), y.data(), true);
+           strided_up(g, kBatch, cl, cs, y.data(), w.data(), bias.data(), back.data(), true, w_transposed);
+           strided_weight_grad(g, kBatch, cl, cs, x.data(), y.data(), dw.data(), partials);
+           Kokkos::fence();
+         });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    double seconds = 1;
+    if (!bench::parse_options(argc, argv, "bench_kernels", {{"--seconds", &seconds}},
+                              "Usage: bench_kernels [--seconds S (1)]\n"))
+      return 0;
+    Kokkos::ScopeGuard kokkos;
+    std::printf("bench_kernels: strided kernels (%s), batch %d, %d long positions, kernel 3, stride 2\n",
+                strided_kernel_isa(), kBatch, kLong);
+    const int pairs[][2] = {{40, 40}, {40, 39}, {40, 20}, {40, 21}, {40, 10}, {40, 14}, {1, 40}, {2, 40}};
+    for (const auto& p : pairs)
+      std::printf("  %2d x %-2d  %-11s  %6.2f GMAC/s\n", p[0], p[1],
+                  strided_kernel_specialised(p[0], p[1]) ? "specialised" : "generic", gmacs(p[0], p[1], seconds));
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_kernels: error: %s\n", e.what());
+    return 1;
+  }
+}
