@@ -101,9 +101,17 @@ class Vae {
   // thread-safe).
   void decode(const View3& z, const CellIndices& cells, const View3& out);
   void decode(const View3& z, const View3& out) { decode(z, CellIndices(), out); }
+  // The decode of one posterior draw: x (B, 96k) standardised hours, z = mean + sd * eps from the
+  // encoder with eps (B, k, latent) standard normals -> out (B, 96k, 1), equal to reconstruction()
+  // after forward_backward. Computes no loss, so it runs no reduction (those use scratch that
+  // Kokkos shares between threads); like decode, it uses only this instance's workspace.
+  void encode_sample_decode(const View2& x, const CellIndices& cells, const View3& eps, const View3& out);
+  // Standard deviation of the learned observation noise, exp(noise_log_var / 2).
+  Real noise_sd() const;
 
  private:
   // The parts of forward_backward, in order (each a short forward or backward pass).
+  int check_window(const View2& x, const View3& eps) const;  // -> latent steps
   void allocate_workspace(int batch, int steps);
   void encoder_forward(const View2& x);
   void decoder_forward(const View3& z, const CellIndices& cells, const View3& out);
