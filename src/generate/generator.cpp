@@ -29,9 +29,12 @@ ChunkSteps chunk_steps(const DecodeWindow& w, PriorKind prior, int64_t first_hou
   constexpr int64_t H = Vae::kHoursPerStep;
   const int64_t h0 = w.skip + first_hour, h1 = w.skip + first_hour + chunk_hours;  // decoded hours
   ChunkSteps c;
-  // Latent steps [s0, s1) are decoded: the chunk plus the margin; s0 is a multiple of 4 so that
-  // every position meets the same arithmetic as in a decode of the whole trace.
-  c.s0 = std::max<int64_t>(0, (h0 / H - kChunkMarginSteps) / 4 * 4);
+  // Latent steps [s0, s1) are decoded: the chunk's steps and kChunkMarginSteps whole steps on
+  // each side, more than the decoder's reach, so no hour of the chunk sees the piece's edges. Any
+  // whole step may start the piece: at every decoder layer a step spans a multiple of the layer's
+  // stride (2, 4, ..., 32 positions, then 96 hours), so each hour keeps its phase and meets the
+  // same taps as in a decode of the whole trace; the prior's numbers are keyed by global step.
+  c.s0 = std::max<int64_t>(0, h0 / H - kChunkMarginSteps);
   c.s1 = std::min(w.steps, (h1 + H - 1) / H + kChunkMarginSteps);
   c.first_decoded = h0 - c.s0 * H;
   // The temporal prior's chains start at the trace's first step, so a chunk replays them from
