@@ -54,9 +54,9 @@ struct ChunkViews {
 };
 
 ChunkViews chunk_views(const ModelFile& model, const TraceRequest& r, const DecodeWindow& w, const ChunkSteps& c,
-                       int batch, int factors) {
+                       int batch, int factors, int latent) {
   const ModelCell& cell = model.cells[r.cell];
-  const int latent = model.config.latent, sampled = c.sampled();
+  const int sampled = c.sampled();
   ChunkViews v;
   std::vector<float> features(size_t(c.s1) * kSeasonalFeatures);
   seasonal_features(w.origin, static_cast<int>(c.s1), features.data(), cell.season_shift_days);
@@ -200,7 +200,7 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
   const ChunkSteps c = chunk_steps(w, vae.config().prior, first_hour, chunk_hours);
   const int batch = std::min(r.members, generation_batch_size(vae.config(), c.steps()));
   const int factors = r.spatial ? model.spatial_factors : 0;
-  ChunkViews v = chunk_views(model, r, w, c, batch, factors);
+  ChunkViews v = chunk_views(model, r, w, c, batch, factors, vae.config().latent);
   const Real noise_sd = r.add_noise ? vae.noise_sd() : Real(0);
 
   std::vector<float> out(size_t(chunk_hours) * r.members);
