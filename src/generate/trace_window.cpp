@@ -1,12 +1,8 @@
 #include "generate/trace_window.hpp"
 
+#include "common/calendar.hpp"
+
 namespace climvae {
-
-namespace {
-
-int64_t floor_to_day(int64_t hour) { return hour - ((hour % 24) + 24) % 24; }
-
-}  // namespace
 
 DecodeWindow decode_window(const ModelCell& cell, int64_t start_hour, int64_t hours) {
   DecodeWindow w;
