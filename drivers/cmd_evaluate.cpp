@@ -42,8 +42,8 @@ constexpr int kDistanceBins = 10;
 constexpr double kSameCellDegrees = 1e-3;    // a generated cell is the store cell this close to it
 
 // The observed series with its trend moved to the climate the generated file represents.
-climvae::eval::HourlySeries observed_series(const climvae::Store& store, int cell, int year) {
-  climvae::eval::HourlySeries series;
+climvae::eval::CelsiusSeries observed_series(const climvae::Store& store, int cell, int year) {
+  climvae::eval::CelsiusSeries series;
   series.start_hour = store.start_hour;
   series.utc_offset_hours = store.cells[cell].utc_offset_hours;
   series.values_c.resize(static_cast<size_t>(store.num_hours));
@@ -57,12 +57,12 @@ climvae::eval::HourlySeries observed_series(const climvae::Store& store, int cel
 struct GeneratedCells {
   climvae::EnsembleMeta meta;  // the first file's, with members = the members per cell
   std::vector<double> lats, lons;
-  std::vector<std::vector<climvae::eval::HourlySeries>> members;  // [cell][member], utc_offset_hours 0
+  std::vector<std::vector<climvae::eval::CelsiusSeries>> members;  // [cell][member], utc_offset_hours 0
 };
 
 GeneratedCells read_generated(const std::vector<std::string>& paths) {
   GeneratedCells out;
-  std::vector<std::map<int, std::pair<climvae::eval::HourlySeries, std::string>>> by_member;  // [cell] member -> series, file
+  std::vector<std::map<int, std::pair<climvae::eval::CelsiusSeries, std::string>>> by_member;  // [cell] member -> series, file
   std::map<std::pair<double, double>, size_t> index_of;  // (lat, lon) -> cell
   for (const std::string& path : paths) {
     const climvae::EnsembleCells file = climvae::read_ensemble_cells(path);
@@ -91,7 +91,7 @@ GeneratedCells read_generated(const std::vector<std::string>& paths) {
                              std::to_string(file.cell_lats[c]) + " N " + std::to_string(file.cell_lons[c]) +
                              " E is in both '" + (found == by_member[index].end() ? "" : found->second.second) +
                              "' and '" + path + "'");
-        climvae::eval::HourlySeries series;
+        climvae::eval::CelsiusSeries series;
         series.start_hour = meta.start_hour;
         series.values_c.resize(static_cast<size_t>(meta.num_hours));
         for (int64_t t = 0; t < meta.num_hours; ++t)
@@ -130,7 +130,7 @@ std::vector<climvae::eval::PairCorrelation> pair_correlations(const climvae::Sto
                                                               const std::vector<int>& store_cells,
                                                               const GeneratedCells& generated) {
   namespace ev = climvae::eval;
-  std::vector<std::vector<ev::HourlySeries>> observed;
+  std::vector<std::vector<ev::CelsiusSeries>> observed;
   for (int c : store_cells) observed.push_back({observed_series(store, c, year)});
   const auto observed_r = ev::pairwise_daily_anomaly_correlations(observed);
   const auto generated_r = ev::pairwise_daily_anomaly_correlations(generated.members);
@@ -151,7 +151,7 @@ std::vector<climvae::eval::PairCorrelation> pair_correlations(const climvae::Sto
 void add_classical_correlations(std::vector<climvae::eval::PairCorrelation>& pairs, const climvae::Store& store,
                                 int year, const std::vector<int>& store_cells, const GeneratedCells& generated) {
   namespace ev = climvae::eval;
-  std::vector<std::vector<ev::HourlySeries>> classical;
+  std::vector<std::vector<ev::CelsiusSeries>> classical;
   for (int c : store_cells) {
     const auto model = ev::fit_classical_generator(observed_series(store, c, year));
     classical.push_back(ev::generate_classical(model, generated.meta.start_hour, store.cells[c].utc_offset_hours,
@@ -178,7 +178,7 @@ void write_file(const std::string& path, const std::string& option, bool overwri
 
 // The last `length` values of `series` that start at local midnight on month/day (the first
 // `length` values when no such window exists): the report's sample traces.
-std::vector<double> sample_window(const climvae::eval::HourlySeries& series, int month, int day, int length) {
+std::vector<double> sample_window(const climvae::eval::CelsiusSeries& series, int month, int day, int length) {
   const auto& v = series.values_c;
   size_t start = 0;
   for (size_t t = 0; t + length <= v.size(); ++t) {
@@ -219,14 +219,14 @@ std::string shell_quoted(const std::string& text) {
 // (same members, hours and seed) with their extended statistics and the skill table.
 struct SkillRun {
   climvae::eval::ClassicalGenerator classical_model;
-  std::vector<climvae::eval::HourlySeries> classical;
+  std::vector<climvae::eval::CelsiusSeries> classical;
   climvae::eval::SpellThresholds thresholds;
   int observed_years = 0;
   climvae::eval::ClimateStatistics obs, vae, cls;
   std::vector<climvae::eval::SkillRow> skill;
 };
 
-SkillRun skill_run(const climvae::eval::HourlySeries& observed, const std::vector<climvae::eval::HourlySeries>& members,
+SkillRun skill_run(const climvae::eval::CelsiusSeries& observed, const std::vector<climvae::eval::CelsiusSeries>& members,
                    uint64_t seed) {
   namespace ev = climvae::eval;
   SkillRun r;
@@ -266,8 +266,8 @@ void print_skill(const SkillRun& r, size_t members) {
 // --report DIR: the extended statistics of a SkillRun as CSV files, the provenance, and the HTML
 // page with figures drawn by scripts/report.py.
 void write_report(const std::string& dir, bool overwrite, const std::string& python, const std::string& script,
-                  const climvae::eval::HourlySeries& observed,
-                  const std::vector<climvae::eval::HourlySeries>& members, const climvae::eval::Comparison& fidelity,
+                  const climvae::eval::CelsiusSeries& observed,
+                  const std::vector<climvae::eval::CelsiusSeries>& members, const climvae::eval::Comparison& fidelity,
                   const SkillRun& run, const std::optional<Spatial>& spatial,
                   const std::vector<std::pair<std::string, std::string>>& provenance) {
   namespace ev = climvae::eval;
@@ -317,8 +317,9 @@ void write_report(const std::string& dir, bool overwrite, const std::string& pyt
   std::cout << "wrote report " << in_dir("index.html") << "\n";
 }
 
-int run(int argc, char** argv) {
-  namespace po = climvae::cli::po;
+namespace po = climvae::cli::po;
+
+po::options_description evaluate_options() {
   po::options_description options("climvae evaluate");
   options.add_options()
       ("store", po::value<std::string>()->required(), "observed cell store (from climvae prepare)")
@@ -339,83 +340,77 @@ int run(int argc, char** argv) {
       ("python", po::value<std::string>()->default_value("/usr/bin/python3"),
        "Python with matplotlib that runs --report-script (Debian: python3-matplotlib)")
       ("overwrite", "replace existing --csv, --json, --skill-csv, --spatial-csv, --spatial-json and --report files");
-  po::variables_map vm;
-  if (!climvae::cli::parse("evaluate", kSummary, options, argc, argv, vm)) return 0;
+  return options;
+}
 
-  const std::string store_path = vm["store"].as<std::string>();
-  const std::vector<std::string> generated_paths = vm["generated"].as<std::vector<std::string>>();
-  std::string generated_text;
-  for (const std::string& path : generated_paths) generated_text += (generated_text.empty() ? "" : " ") + path;
-
-  const bool overwrite = vm.count("overwrite") > 0;
-  // A writer's temporary (PATH.tmp-<pid>) may be incomplete even when it reads as NetCDF.
+// A writer's temporary (PATH.tmp-<pid>) may be incomplete even when it reads as NetCDF.
+void refuse_temporaries(const std::vector<std::string>& generated_paths) {
   for (const std::string& path : generated_paths) {
     const size_t tmp = path.rfind(".tmp-");
     climvae::require(tmp == std::string::npos || path.find_first_not_of("0123456789", tmp + 5) != std::string::npos,
                      "--generated '" + path + "' is the temporary file of a run that was writing it (" +
                          "complete files have no .tmp-<pid> suffix)");
   }
-  const climvae::Store store = climvae::read_store(store_path);
-  GeneratedCells generated = read_generated(generated_paths);
+}
+
+void require_some_value(const GeneratedCells& generated, const std::string& generated_text) {
   bool any_value = false;
   for (const auto& cell : generated.members)
     for (const auto& member : cell)
       any_value = any_value || std::any_of(member.values_c.begin(), member.values_c.end(), [](double v) { return std::isfinite(v); });
   climvae::require(any_value, "--generated '" + generated_text + "' holds no values (every value is missing or not finite)");
-  if (!climvae::cli::is_root()) return 0;  // the statistics are cheap: rank 0 does them alone
-  climvae::require(generated.meta.members > 0, "--generated '" + generated_text + "' holds no members");
-  const bool several = generated.lats.size() > 1;
-  for (const char* option : {"spatial-csv", "spatial-json"})
-    climvae::require(several || !vm.count(option), std::string("--") + option + " needs several generated cells");
+}
 
-  // One generated cell: it is --cell's (a note when its location differs). Several: each is the
-  // store cell at its location, and --cell picks the one evaluated in full.
-  int cell = vm["cell"].as<int>();
+// The store cell evaluated in full and, with several generated cells, the store cell of each.
+struct CellChoice {
+  int cell = 0;                 // store cell evaluated in full
+  size_t generated_index = 0;   // its place among the generated cells
+  std::vector<int> store_cells;  // several generated cells: the store cell of each, ascending
+};
+
+// One generated cell: it is --cell's (a note when its location differs). Several: each is the
+// store cell at its location (`generated` is put in store order), and --cell picks the one
+// evaluated in full.
+CellChoice choose_cells(const po::variables_map& vm, const climvae::Store& store, const std::string& store_path,
+                        GeneratedCells& generated) {
+  CellChoice choice;
+  int& cell = choice.cell;
+  cell = vm["cell"].as<int>();
   climvae::require(cell >= 0 && cell < static_cast<int>(store.cells.size()),
                    "--cell " + std::to_string(cell) + " is outside store '" + store_path + "', which has " +
                        std::to_string(store.cells.size()) + " cells");
-  size_t generated_index = 0;
+  if (generated.lats.size() <= 1) return choice;
   std::vector<int> store_cells;
-  if (several) {
-    for (size_t g = 0; g < generated.lats.size(); ++g) {
-      const int c = store_cell_at(store, generated.lats[g], generated.lons[g]);
-      climvae::require(c >= 0, "--generated: no cell of store '" + store_path + "' is at " +
-                                   std::to_string(generated.lats[g]) + " N " + std::to_string(generated.lons[g]) + " E");
-      store_cells.push_back(c);
-    }
-    // Pairs and tables in store order, whatever order the files hold the cells in.
-    std::vector<size_t> order(store_cells.size());
-    for (size_t g = 0; g < order.size(); ++g) order[g] = g;
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return store_cells[a] < store_cells[b]; });
-    GeneratedCells sorted;
-    sorted.meta = generated.meta;
-    std::vector<int> sorted_cells;
-    for (size_t g : order) {
-      climvae::require(sorted_cells.empty() || sorted_cells.back() != store_cells[g],
-                       "--generated: two generated cells are both store cell " + std::to_string(store_cells[g]));
-      sorted_cells.push_back(store_cells[g]);
-      sorted.lats.push_back(generated.lats[g]), sorted.lons.push_back(generated.lons[g]);
-      sorted.members.push_back(std::move(generated.members[g]));
-    }
-    generated = std::move(sorted);
-    store_cells = std::move(sorted_cells);
-    if (vm["cell"].defaulted()) cell = store_cells[0];
-    const auto found = std::find(store_cells.begin(), store_cells.end(), cell);
-    climvae::require(found != store_cells.end(), "--cell " + std::to_string(cell) + " was not generated");
-    generated_index = static_cast<size_t>(found - store_cells.begin());
+  for (size_t g = 0; g < generated.lats.size(); ++g) {
+    const int c = store_cell_at(store, generated.lats[g], generated.lons[g]);
+    climvae::require(c >= 0, "--generated: no cell of store '" + store_path + "' is at " +
+                                 std::to_string(generated.lats[g]) + " N " + std::to_string(generated.lons[g]) + " E");
+    store_cells.push_back(c);
   }
+  // Pairs and tables in store order, whatever order the files hold the cells in.
+  std::vector<size_t> order(store_cells.size());
+  for (size_t g = 0; g < order.size(); ++g) order[g] = g;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return store_cells[a] < store_cells[b]; });
+  GeneratedCells sorted;
+  sorted.meta = generated.meta;
+  for (size_t g : order) {
+    climvae::require(choice.store_cells.empty() || choice.store_cells.back() != store_cells[g],
+                     "--generated: two generated cells are both store cell " + std::to_string(store_cells[g]));
+    choice.store_cells.push_back(store_cells[g]);
+    sorted.lats.push_back(generated.lats[g]), sorted.lons.push_back(generated.lons[g]);
+    sorted.members.push_back(std::move(generated.members[g]));
+  }
+  generated = std::move(sorted);
+  if (vm["cell"].defaulted()) cell = choice.store_cells[0];
+  const auto found = std::find(choice.store_cells.begin(), choice.store_cells.end(), cell);
+  climvae::require(found != choice.store_cells.end(), "--cell " + std::to_string(cell) + " was not generated");
+  choice.generated_index = static_cast<size_t>(found - choice.store_cells.begin());
+  return choice;
+}
 
-  // Files from other tools may carry no target year: compare with the store's own climate then.
-  const int year = generated.meta.target_year != 0 ? generated.meta.target_year : store.reference_year;
-  const auto& observed_cell = store.cells[cell];
-  const auto observed_hourly = observed_series(store, cell, year);
-  std::vector<climvae::eval::HourlySeries> members = generated.members[generated_index];
-  for (auto& member : members) member.utc_offset_hours = observed_cell.utc_offset_hours;
-  const auto observed = climvae::eval::compute_statistics(observed_hourly);
-  const auto generated_statistics =
-      climvae::eval::compute_statistics(members, climvae::eval::climatology_of(observed_hourly));
-  const auto comparison = climvae::eval::compare(observed, generated_statistics);
-
+void print_heading(const std::string& store_path, const climvae::CellSeries& observed_cell, int cell, int year,
+                   const std::string& generated_text, const GeneratedCells& generated, size_t generated_index) {
+  const bool several = generated.lats.size() > 1;
   std::cout << "observed:  " << store_path << " cell " << cell << " (" << observed_cell.latitude << " N, "
             << observed_cell.longitude << " E, UTC" << (observed_cell.utc_offset_hours < 0 ? "" : "+")
             << observed_cell.utc_offset_hours << "), trend moved to " << year << "\n"
@@ -427,20 +422,26 @@ int run(int argc, char** argv) {
                    std::abs(generated.lons[0] - observed_cell.longitude) > 1e-6))
     std::cout << "note: the generated file's location differs from store cell " << cell << " (see --cell)\n";
   std::cout << "\n";
-  climvae::eval::print_table(std::cout, comparison);
+}
 
-  std::optional<Spatial> spatial;
-  if (several) {
-    spatial.emplace();
-    spatial->pairs = pair_correlations(store, year, store_cells, generated);
-    if (vm.count("report")) add_classical_correlations(spatial->pairs, store, year, store_cells, generated);
-    spatial->bins = climvae::eval::bin_by_distance(spatial->pairs, kDistanceBins);
-    for (const auto& c : store.cells) spatial->lats.push_back(c.latitude), spatial->lons.push_back(c.longitude);
-    std::cout << "\n";
-    climvae::eval::print_spatial_table(std::cout, spatial->pairs, spatial->bins,
-                                       kMaxCellsListedPairwise * (kMaxCellsListedPairwise - 1) / 2);
-  }
+// Several cells: the pair correlations (with the classical generator's for --report), binned by
+// distance, printed.
+Spatial spatial_of(const climvae::Store& store, int year, const std::vector<int>& store_cells,
+                   const GeneratedCells& generated, bool with_classical) {
+  Spatial spatial;
+  spatial.pairs = pair_correlations(store, year, store_cells, generated);
+  if (with_classical) add_classical_correlations(spatial.pairs, store, year, store_cells, generated);
+  spatial.bins = climvae::eval::bin_by_distance(spatial.pairs, kDistanceBins);
+  for (const auto& c : store.cells) spatial.lats.push_back(c.latitude), spatial.lons.push_back(c.longitude);
+  std::cout << "\n";
+  climvae::eval::print_spatial_table(std::cout, spatial.pairs, spatial.bins,
+                                     kMaxCellsListedPairwise * (kMaxCellsListedPairwise - 1) / 2);
+  return spatial;
+}
 
+// --csv, --json, --spatial-csv, --spatial-json.
+void write_comparison_files(const po::variables_map& vm, bool overwrite, const climvae::eval::Comparison& comparison,
+                            const std::optional<Spatial>& spatial) {
   if (vm.count("csv"))
     write_file(vm["csv"].as<std::string>(), "csv", overwrite,
                [&](std::ostream& out) { climvae::eval::write_csv(out, comparison); });
@@ -453,9 +454,72 @@ int run(int argc, char** argv) {
   if (vm.count("spatial-json"))
     write_file(vm["spatial-json"].as<std::string>(), "spatial-json", overwrite,
                [&](std::ostream& out) { climvae::eval::write_spatial_json(out, spatial->pairs, spatial->bins); });
-  const auto& meta = generated.meta;
+}
+
+// The report's provenance.txt lines: where every input came from.
+std::vector<std::pair<std::string, std::string>> provenance_of(const climvae::Store& store, const std::string& store_path,
+                                                               const GeneratedCells& generated,
+                                                               const std::string& generated_text, int cell, int year,
+                                                               const std::string& command) {
+  const climvae::EnsembleMeta& meta = generated.meta;
+  const climvae::CellSeries& observed_cell = store.cells[cell];
+  return {{"model", meta.model_path},
+          {"generated", generated_text},
+          {"store", store_path},
+          {"seed", std::to_string(meta.seed)},
+          {"scenario", meta.scenario},
+          {"members", std::to_string(meta.members) + " x " + std::to_string(meta.num_hours) + " hours from " +
+                          climvae::format_iso_hour(meta.start_hour)},
+          {"data", store.source},
+          {"cell", std::to_string(cell) + " (" + std::to_string(observed_cell.latitude) + " N, " +
+                       std::to_string(observed_cell.longitude) + " E)"},
+          {"cells_compared", std::to_string(generated.lats.size())},
+          {"observed_moved_to_year", std::to_string(year)},
+          {"prepare_command", store.history},
+          {"generate_command", meta.history},
+          {"evaluate_command", command},
+          {"created", climvae::utc_now_text()}};
+}
+
+int run(int argc, char** argv) {
+  po::options_description options = evaluate_options();
+  po::variables_map vm;
+  if (!climvae::cli::parse("evaluate", kSummary, options, argc, argv, vm)) return 0;
+  const std::string store_path = vm["store"].as<std::string>();
+  const std::vector<std::string> generated_paths = vm["generated"].as<std::vector<std::string>>();
+  std::string generated_text;
+  for (const std::string& path : generated_paths) generated_text += (generated_text.empty() ? "" : " ") + path;
+  const bool overwrite = vm.count("overwrite") > 0;
+  refuse_temporaries(generated_paths);
+  const climvae::Store store = climvae::read_store(store_path);
+  GeneratedCells generated = read_generated(generated_paths);
+  require_some_value(generated, generated_text);
+  if (!climvae::cli::is_root()) return 0;  // the statistics are cheap: rank 0 does them alone
+  climvae::require(generated.meta.members > 0, "--generated '" + generated_text + "' holds no members");
+  const bool several = generated.lats.size() > 1;
+  for (const char* option : {"spatial-csv", "spatial-json"})
+    climvae::require(several || !vm.count(option), std::string("--") + option + " needs several generated cells");
+  const CellChoice choice = choose_cells(vm, store, store_path, generated);
+  const int cell = choice.cell;
+
+  // Files from other tools may carry no target year: compare with the store's own climate then.
+  const int year = generated.meta.target_year != 0 ? generated.meta.target_year : store.reference_year;
+  const auto& observed_cell = store.cells[cell];
+  const auto observed_hourly = observed_series(store, cell, year);
+  std::vector<climvae::eval::CelsiusSeries> members = generated.members[choice.generated_index];
+  for (auto& member : members) member.utc_offset_hours = observed_cell.utc_offset_hours;
+  const auto observed = climvae::eval::compute_statistics(observed_hourly);
+  const auto generated_statistics =
+      climvae::eval::compute_statistics(members, climvae::eval::climatology_of(observed_hourly));
+  const auto comparison = climvae::eval::compare(observed, generated_statistics);
+  print_heading(store_path, observed_cell, cell, year, generated_text, generated, choice.generated_index);
+  climvae::eval::print_table(std::cout, comparison);
+  std::optional<Spatial> spatial;
+  if (several) spatial = spatial_of(store, year, choice.store_cells, generated, vm.count("report") > 0);
+  write_comparison_files(vm, overwrite, comparison, spatial);
+
   if (!vm.count("report") && !vm.count("skill-csv")) return 0;
-  const SkillRun skill = skill_run(observed_hourly, members, meta.seed);
+  const SkillRun skill = skill_run(observed_hourly, members, generated.meta.seed);
   print_skill(skill, members.size());
   if (vm.count("skill-csv"))
     write_file(vm["skill-csv"].as<std::string>(), "skill-csv", overwrite,
@@ -463,22 +527,8 @@ int run(int argc, char** argv) {
   if (vm.count("report"))
     write_report(vm["report"].as<std::string>(), overwrite, vm["python"].as<std::string>(), vm["report-script"].as<std::string>(),
                  observed_hourly, members, comparison, skill, spatial,
-                 {{"model", meta.model_path},
-                  {"generated", generated_text},
-                  {"store", store_path},
-                  {"seed", std::to_string(meta.seed)},
-                  {"scenario", meta.scenario},
-                  {"members", std::to_string(meta.members) + " x " + std::to_string(meta.num_hours) +
-                                  " hours from " + climvae::format_iso_hour(meta.start_hour)},
-                  {"data", store.source},
-                  {"cell", std::to_string(cell) + " (" + std::to_string(observed_cell.latitude) + " N, " +
-                               std::to_string(observed_cell.longitude) + " E)"},
-                  {"cells_compared", std::to_string(generated.lats.size())},
-                  {"observed_moved_to_year", std::to_string(year)},
-                  {"prepare_command", store.history},
-                  {"generate_command", meta.history},
-                  {"evaluate_command", climvae::cli::command_line(argc, argv)},
-                  {"created", climvae::utc_now_text()}});
+                 provenance_of(store, store_path, generated, generated_text, cell, year,
+                               climvae::cli::command_line(argc, argv)));
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
@@ -16,6 +17,52 @@
 
 namespace climvae::cli {
 namespace {
+
+// The comma-separated numbers of an option's text; Error naming the option for any other field.
+std::vector<double> numbers_of(const std::string& text, const std::string& option) {
+  std::vector<double> values;
+  std::istringstream in(text);
+  std::string field;
+  while (std::getline(in, field, ',')) {
+    char* end = nullptr;
+    const double v = std::strtod(field.c_str(), &end);
+    require(!field.empty() && *end == '\0' && std::isfinite(v),
+            option + ": '" + field + "' is not a number (in '" + text + "')");
+    values.push_back(v);
+  }
+  return values;
+}
+
+// Cells of the model from --cells "0,3,7" and/or --bbox "lat_min,lat_max,lon_min,lon_max"
+// (both empty: every cell). Throws Error naming the option for an unknown cell or a bad box.
+std::vector<int> cells_of_options(const ModelFile& model, const std::string& list, const std::string& box) {
+  const int n = static_cast<int>(model.cells.size());
+  std::vector<int> cells;
+  if (list.empty()) {
+    for (int c = 0; c < n; ++c) cells.push_back(c);
+  } else {
+    for (double v : numbers_of(list, "--cells")) {
+      std::ostringstream shown;
+      shown << v;
+      require(v == std::floor(v) && v >= 0 && v < n,
+              "--cells: cell " + shown.str() + " is not in the model (it has cells 0.." + std::to_string(n - 1) + ")");
+      cells.push_back(static_cast<int>(v));
+    }
+  }
+  if (!box.empty()) {
+    const std::vector<double> b = numbers_of(box, "--bbox");
+    require(b.size() == 4 && b[0] <= b[1] && b[2] <= b[3],
+            "--bbox: expected 'lat_min,lat_max,lon_min,lon_max' with min <= max, got '" + box + "'");
+    cells.erase(std::remove_if(cells.begin(), cells.end(),
+                               [&](int c) {
+                                 const ModelCell& m = model.cells[c];
+                                 return m.latitude < b[0] || m.latitude > b[1] || m.longitude < b[2] || m.longitude > b[3];
+                               }),
+                cells.end());
+    require(!cells.empty(), "--bbox: no cell of the model lies in '" + box + "'");
+  }
+  return cells;
+}
 
 struct ScenarioOptions {
   int target_year = 0;
@@ -158,7 +205,7 @@ int run(int argc, char** argv) {
   const ModelFile model = load_model(model_path);
   Vae vae(model.config);
   load_parameters(vae, model.parameters);
-  job.cells = select_cells(model, cell.empty() ? cells : cell, bbox);
+  job.cells = cells_of_options(model, cell.empty() ? cells : cell, bbox);
   job.model_path = model_path;
   job.history = command_line(argc, argv);
   const std::string note = trend_extrapolation_note(job.scenario, model, job.cells, job.start_hour, job.hours);

@@ -73,56 +73,65 @@ std::string stop_text(const TrainResult& result, const TrainConfig& tc, const st
                               " epochs)") + kept;
 }
 
-int run(int argc, char** argv) {
-  po::options_description o("Options");
+// The command line, as the phases below use it.
+struct TrainOptions {
   std::string store_path, output, log_path, from, until;
   TrainConfig tc;
   int embedding = -1;
   std::string prior = "temporal";
   int spatial_factors = -1;
+};
+
+po::options_description train_options(TrainOptions& t) {
+  po::options_description o("Options");
   o.add_options()
-      ("store", po::value(&store_path)->required(), "cell store written by 'climvae prepare'")
-      ("output", po::value(&output)->required(), "model file to write")
-      ("epochs", po::value(&tc.epochs)->default_value(0),
+      ("store", po::value(&t.store_path)->required(), "cell store written by 'climvae prepare'")
+      ("output", po::value(&t.output)->required(), "model file to write")
+      ("epochs", po::value(&t.tc.epochs)->default_value(0),
        "most passes over the training windows (0: about 20,000 optimiser steps, 300..3000 epochs)")
-      ("batch-size", po::value(&tc.batch_size)->default_value(32), "windows per optimiser step")
-      ("learning-rate", real_value(&tc.adam.learning_rate, 1e-3), "Adam learning rate")
-      ("seed", po::value(&tc.seed)->default_value(42), "seed of initial weights, shuffling, jitter and sampling")
-      ("window-days", po::value(&tc.windows.window_days)->default_value(64), "training window length (multiple of 4)")
-      ("stride-days", po::value(&tc.windows.stride_days)->default_value(16), "days between window starts")
-      ("jitter-days", po::value(&tc.windows.jitter_days)->default_value(2),
+      ("batch-size", po::value(&t.tc.batch_size)->default_value(32), "windows per optimiser step")
+      ("learning-rate", real_value(&t.tc.adam.learning_rate, 1e-3), "Adam learning rate")
+      ("seed", po::value(&t.tc.seed)->default_value(42), "seed of initial weights, shuffling, jitter and sampling")
+      ("window-days", po::value(&t.tc.windows.window_days)->default_value(64), "training window length (multiple of 4)")
+      ("stride-days", po::value(&t.tc.windows.stride_days)->default_value(16), "days between window starts")
+      ("jitter-days", po::value(&t.tc.windows.jitter_days)->default_value(2),
        "shift each window start by up to +-N whole days every epoch (keeps the diurnal phase)")
-      ("jitter-hours", po::value(&tc.windows.jitter_hours)->default_value(0),
+      ("jitter-hours", po::value(&t.tc.windows.jitter_hours)->default_value(0),
        "extra shift of up to +-N hours (the seed used 12; it blurs the generated diurnal cycle)")
-      ("validation-fraction", real_value(&tc.windows.validation_fraction, 0.2), "last part of the period held out")
-      ("early-stop", po::value(&tc.early_stop_patience)->default_value(100),
+      ("validation-fraction", real_value(&t.tc.windows.validation_fraction, 0.2), "last part of the period held out")
+      ("early-stop", po::value(&t.tc.early_stop_patience)->default_value(100),
        "stop after N epochs without validation improvement (training loss without a validation split) "
        "and keep the best weights (0: off, keep the last)")
-      ("prior", po::value(&prior)->default_value(prior),
+      ("prior", po::value(&t.prior)->default_value(t.prior),
        "temporal: each 96-hour latent step follows the previous one (a seasonal AR(1)); seasonal: the seed's "
        "independent steps")
       ("calibrate", po::value<std::string>()->default_value("on"),
        "on: fit, per cell and month, the mean and the variance (with its persistence) that the decoded mean "
        "misses, added back at generation (docs/model.md); off: the decoded mean alone, as the seed")
-      ("spatial-factors", po::value(&spatial_factors),
+      ("spatial-factors", po::value(&t.spatial_factors),
        "factors shared by the cells' weather, fitted after training so that cells of one generated member are "
        "correlated as in the data (default: min(16, cells x latent) for several cells; 0: independent cells)")
-      ("embedding", po::value(&embedding),
+      ("embedding", po::value(&t.embedding),
        "learned values per cell conditioning the seasonal prior (default: 0 for one cell, 4 for several)")
-      ("from", po::value(&from), "use the store from this date (YYYY-MM-DD, UTC)")
-      ("until", po::value(&until), "use the store up to the end of this date")
-      ("log", po::value(&log_path), "write a CSV line per epoch to this file (appended to on --resume)")
-      ("checkpoint", po::value(&tc.checkpoint_path),
+      ("from", po::value(&t.from), "use the store from this date (YYYY-MM-DD, UTC)")
+      ("until", po::value(&t.until), "use the store up to the end of this date")
+      ("log", po::value(&t.log_path), "write a CSV line per epoch to this file (appended to on --resume)")
+      ("checkpoint", po::value(&t.tc.checkpoint_path),
        "write the training state to this file at the end, every --checkpoint-every epochs and on SIGUSR1")
-      ("checkpoint-every", po::value(&tc.checkpoint_every)->default_value(0), "epochs between checkpoints (0: only at the end and on SIGUSR1)")
-      ("resume", po::value(&tc.resume_from), "continue the run saved in this checkpoint (same options and store)")
-      ("max-loss", real_value(&tc.max_loss, 1e3),
+      ("checkpoint-every", po::value(&t.tc.checkpoint_every)->default_value(0), "epochs between checkpoints (0: only at the end and on SIGUSR1)")
+      ("resume", po::value(&t.tc.resume_from), "continue the run saved in this checkpoint (same options and store)")
+      ("max-loss", real_value(&t.tc.max_loss, 1e3),
        "stop with an error naming the step and cells when a batch's loss exceeds this or is not finite")
       ("overwrite", "replace an existing model file and --checkpoint file");
-  po::variables_map vm;
-  if (!parse("train", "Train the VAE on a cell store (64-day windows, Adam) and save a model file.", o, argc, argv, vm))
-    return 0;
-  require(vm.count("overwrite") || !file_exists(output), "output '" + output + "' exists (use --overwrite to replace it)");
+  return o;
+}
+
+// Existing files are replaced only with --overwrite (the checkpoint being resumed always); the
+// period to train on.
+void check_outputs_and_period(const po::variables_map& vm, TrainOptions& t) {
+  TrainConfig& tc = t.tc;
+  require(vm.count("overwrite") || !file_exists(t.output), "output '" + t.output + "' exists (use --overwrite to replace it)");
+  require(t.spatial_factors <= 32, "--spatial-factors must be 0..32, got " + std::to_string(t.spatial_factors));
   if (!tc.checkpoint_path.empty()) {
     // The checkpoint of the run being continued may be replaced; any other existing file only with --overwrite.
     const bool continues = tc.checkpoint_path == tc.resume_from;
@@ -130,40 +139,39 @@ int run(int argc, char** argv) {
             "--checkpoint '" + tc.checkpoint_path + "' exists (use --overwrite to replace it, or --resume it)");
     if (vm.count("overwrite") || continues) allow_checkpoint_replacement(tc.checkpoint_path);
   }
-  if (!from.empty()) tc.windows.first_hour = parse_iso_hour(from);
-  if (!until.empty()) tc.windows.last_hour = parse_iso_hour(until) + 23;
+  if (!t.from.empty()) tc.windows.first_hour = parse_iso_hour(t.from);
+  if (!t.until.empty()) tc.windows.last_hour = parse_iso_hour(t.until) + 23;
+}
 
-  std::signal(SIGUSR1, on_stop_signal);
-  tc.stop_requested = [] { return stop_signal != 0; };
-
-  const Store store = read_store(store_path, MPI_COMM_WORLD, StoreCells::my_share);  // this rank's cells
-  const std::vector<CellSeries> cells = all_cell_constants(store);
+VaeConfig network_of(const TrainOptions& t, int cells) {
   VaeConfig network;
-  network.cells = static_cast<int>(cells.size());
-  network.embedding = embedding >= 0 ? embedding : (cells.size() > 1 ? 4 : 0);
+  network.cells = cells;
+  network.embedding = t.embedding >= 0 ? t.embedding : (cells > 1 ? 4 : 0);
   require(network.embedding <= 64, "--embedding must be 0..64");
-  network.prior = parse_prior_kind(prior);
-  const std::string calibration_choice = vm["calibrate"].as<std::string>();
-  require(calibration_choice == "on" || calibration_choice == "off",
-          "--calibrate must be 'on' or 'off', got '" + calibration_choice + "'");
-  const bool calibrate = calibration_choice == "on";
-  Vae vae(network);
-  vae.initialize(tc.seed);
+  network.prior = parse_prior_kind(t.prior);
+  return network;
+}
+
+void print_start(const TrainOptions& t, const Vae& vae, size_t cells) {
+  const TrainConfig& tc = t.tc;
+  std::cout << "training on " << cells << " cell(s) of '" << t.store_path << "', "
+            << (tc.epochs > 0 ? "at most " + std::to_string(tc.epochs) : std::string("a data-derived ceiling of"))
+            << " epochs, "
+            << (tc.early_stop_patience > 0
+                    ? "early stop after " + std::to_string(tc.early_stop_patience) + " epochs without improvement of the " +
+                          (tc.windows.validation_fraction > 0 ? "validation loss"
+                                                              : "training loss (no validation split)")
+                    : std::string("no early stop"))
+            << ", batch " << tc.batch_size << ", " << vae.params().layout.total() << " parameters"
+            << (tc.resume_from.empty() ? "" : ", resuming from '" + tc.resume_from + "'") << std::endl;
+}
+
+// The training loop, each epoch printed on rank 0 and written to --log.
+TrainResult train_with_report(Vae& vae, const Store& store, const TrainOptions& t) {
   std::ofstream log;
-  if (is_root())
-    std::cout << "training on " << cells.size() << " cell(s) of '" << store_path << "', "
-              << (tc.epochs > 0 ? "at most " + std::to_string(tc.epochs) : std::string("a data-derived ceiling of"))
-              << " epochs, "
-              << (tc.early_stop_patience > 0
-                      ? "early stop after " + std::to_string(tc.early_stop_patience) + " epochs without improvement of the " +
-                            (tc.windows.validation_fraction > 0 ? "validation loss"
-                                                                : "training loss (no validation split)")
-                      : std::string("no early stop"))
-              << ", batch " << tc.batch_size << ", " << vae.params().layout.total() << " parameters"
-              << (tc.resume_from.empty() ? "" : ", resuming from '" + tc.resume_from + "'") << std::endl;
-  const TrainResult result = train(vae, store, tc, [&](const EpochReport& r) {
+  return train(vae, store, t.tc, [&](const EpochReport& r) {
     if (!is_root()) return;
-    if (!log_path.empty() && !log.is_open()) log = open_log(log_path, !tc.resume_from.empty(), r.epoch);
+    if (!t.log_path.empty() && !log.is_open()) log = open_log(t.log_path, !t.tc.resume_from.empty(), r.epoch);
     std::printf("epoch %4d/%d  recon %8.4f  kl %7.4f  loss %8.4f", r.epoch, r.epochs, r.train.reconstruction, r.train.kl,
                 r.train.total());
     if (r.has_validation) std::printf("  val %8.4f%s", r.validation.total(), r.best_so_far ? "*" : " ");
@@ -175,14 +183,89 @@ int run(int argc, char** argv) {
           << r.validation.reconstruction << ',' << r.validation.kl << ',' << r.validation.total() << ','
           << r.windows_per_second << ',' << r.seconds_elapsed << std::endl;  // flushed: followed live
   });
+}
 
+// Weather that covers the region: loadings of every cell on shared factors (collective). Fitted
+// after the calibration: their last rounds generate calibrated traces.
+void fit_spatial_factors(ModelFile& model, Vae& vae, const Store& store, int requested) {
+  const int ncells = static_cast<int>(model.cells.size()), latent = model.config.latent;
+  const int factors = requested >= 0 ? requested : std::min(16, ncells * latent);
+  if (ncells <= 1 || factors <= 0) return;
+  int blocks = 0;
+  if (fit_spatial_loadings(vae, model, store, factors, MPI_COMM_WORLD, blocks)) {
+    if (is_root()) std::cout << "fitted " << factors << " spatial factors shared by the " << ncells << " cells" << std::endl;
+  } else if (is_root()) {
+    std::cout << "note: the store's " << blocks << " four-day blocks are too few to fit " << factors
+              << " spatial factors; the cells' weather stays independent (--spatial-factors fewer, or more data)"
+              << std::endl;
+  }
+}
+
+// What the decoded mean misses, per cell on its own rank, then gathered.
+void calibrate_cells(ModelFile& model, Vae& vae, const Store& store) {
+  std::vector<float> mine;
+  run_on_all_ranks(MPI_COMM_WORLD, [&] {
+    for (const Calibration& k : fit_calibration(vae, model, store)) {
+      const std::vector<float> p = packed(k);
+      mine.insert(mine.end(), p.begin(), p.end());
+    }
+  });
+  const std::vector<float> all = gather_rows(mine, MPI_COMM_WORLD);
+  for (size_t c = 0; c < model.cells.size(); ++c) model.cells[c].calibration = unpacked(all.data() + c * kPackedCalibration);
+  if (is_root()) std::cout << "calibrated the monthly means, the missing variance and its persistence, and the tails" << std::endl;
+}
+
+// Rank 0: the run's provenance into the model, the file written, the closing summary.
+void save_and_report(ModelFile& model, const TrainResult& result, const TrainOptions& t, const Store& store,
+                     bool overwrite) {
+  model.provenance = {{"store", t.store_path},
+                      {"store_source", store.source},
+                      {"epochs_run", std::to_string(result.epochs_run)},
+                      {"best_epoch", std::to_string(result.best_epoch)},
+                      {"best_validation_loss", std::to_string(result.best_validation)},
+                      {"monitored_loss", result.monitored_validation ? "validation" : "training"},
+                      {"stop_reason", stop_reason_name(result.stop_reason)},
+                      {"seed", std::to_string(t.tc.seed)},
+                      {"train_windows", std::to_string(result.train_windows)},
+                      {"validation_windows", std::to_string(result.validation_windows)},
+                      {"climvae_version", CLIMVAE_VERSION_STRING},
+                      {"created", utc_now_text()}};
+  save_model(model, t.output, overwrite);
+  const std::string monitored = result.monitored_validation ? "validation" : "training";
+  std::cout << "trained " << result.epochs_run << " epochs in " << clock_text(result.seconds) << " on "
+            << result.train_windows << " training / " << result.validation_windows << " validation windows ("
+            << result.skipped_windows << " skipped for missing hours); best " << monitored << " loss "
+            << result.best_validation << " at epoch " << result.best_epoch << "\nstopped: "
+            << stop_text(result, t.tc, monitored) << "\nwrote " << t.output << std::endl;
+}
+
+int run(int argc, char** argv) {
+  TrainOptions t;
+  po::options_description o = train_options(t);
+  po::variables_map vm;
+  if (!parse("train", "Train the VAE on a cell store (64-day windows, Adam) and save a model file.", o, argc, argv, vm))
+    return 0;
+  check_outputs_and_period(vm, t);
+  std::signal(SIGUSR1, on_stop_signal);
+  t.tc.stop_requested = [] { return stop_signal != 0; };
+
+  const Store store = read_store(t.store_path, MPI_COMM_WORLD, StoreCells::my_share);  // this rank's cells
+  const std::vector<CellSeries> cells = all_cell_constants(store);
+  const VaeConfig network = network_of(t, static_cast<int>(cells.size()));
+  const std::string calibration_choice = vm["calibrate"].as<std::string>();
+  require(calibration_choice == "on" || calibration_choice == "off",
+          "--calibrate must be 'on' or 'off', got '" + calibration_choice + "'");
+  Vae vae(network);
+  vae.initialize(t.tc.seed);
+  if (is_root()) print_start(t, vae, cells.size());
+  const TrainResult result = train_with_report(vae, store, t);
   if (result.stopped) {
     if (is_root())
       std::cout << "stopped by SIGUSR1 after " << result.steps << " steps (epoch " << result.epochs_run + 1 << " of "
                 << result.epoch_ceiling << " in progress); "
-                << (tc.checkpoint_path.empty() ? "no --checkpoint given, nothing saved"
-                                               : "wrote checkpoint " + tc.checkpoint_path + " (continue with --resume " +
-                                                     tc.checkpoint_path + ")")
+                << (t.tc.checkpoint_path.empty() ? "no --checkpoint given, nothing saved"
+                                                 : "wrote checkpoint " + t.tc.checkpoint_path + " (continue with --resume " +
+                                                       t.tc.checkpoint_path + ")")
                 << std::endl;
     return kExitStopped;
   }
@@ -194,60 +277,9 @@ int run(int argc, char** argv) {
   for (const auto& c : cells)
     model.cells.push_back({c.latitude, c.longitude, c.utc_offset_hours, c.trend_k_per_year, c.offset_k, c.scale_k,
                            season_phase_days(c.latitude)});
-  // Weather that covers the region: loadings of every cell on shared factors (collective).
-  const int ncells = static_cast<int>(cells.size());
-  const int factors = spatial_factors >= 0 ? spatial_factors : std::min(16, ncells * network.latent);
-  require(factors <= 32, "--spatial-factors must be 0..32");
-  if (ncells > 1 && factors > 0) {
-    const LatentRows levels = latent_levels(vae, store, MPI_COMM_WORLD);  // the same axis on every rank
-    if (levels.blocks >= 4 * factors) {
-      std::vector<float> mine = fit_factor_loadings(levels, factors, MPI_COMM_WORLD);
-      const int weather_factors = std::max(1, std::min(ncells / 2, 8));
-      match_weather_communality(mine, network.latent, factors,
-                                fit_factor_loadings(daily_anomaly_rows(store, MPI_COMM_WORLD), weather_factors, MPI_COMM_WORLD),
-                                weather_factors);
-      model.set_loadings(factors, gather_rows(mine, MPI_COMM_WORLD));
-      if (is_root()) std::cout << "fitted " << factors << " spatial factors shared by the " << ncells << " cells" << std::endl;
-    } else if (is_root()) {
-      std::cout << "note: the store's " << levels.blocks << " four-day blocks are too few to fit " << factors
-                << " spatial factors; the cells' weather stays independent (--spatial-factors fewer, or more data)"
-                << std::endl;
-    }
-  }
-  // What the decoded mean misses, per cell on its own rank, then gathered.
-  if (calibrate) {
-    std::vector<float> mine;
-    run_on_all_ranks(MPI_COMM_WORLD, [&] {
-      for (const Calibration& k : fit_calibration(vae, model, store)) {
-        const std::vector<float> p = packed(k);
-        mine.insert(mine.end(), p.begin(), p.end());
-      }
-    });
-    const std::vector<float> all = gather_rows(mine, MPI_COMM_WORLD);
-    for (size_t c = 0; c < model.cells.size(); ++c) model.cells[c].calibration = unpacked(all.data() + c * kPackedCalibration);
-    if (is_root()) std::cout << "calibrated the monthly means, the missing variance and its persistence, and the tails" << std::endl;
-  }
-  if (is_root()) {
-    model.provenance = {{"store", store_path},
-                        {"store_source", store.source},
-                        {"epochs_run", std::to_string(result.epochs_run)},
-                        {"best_epoch", std::to_string(result.best_epoch)},
-                        {"best_validation_loss", std::to_string(result.best_validation)},
-                        {"monitored_loss", result.monitored_validation ? "validation" : "training"},
-                        {"stop_reason", stop_reason_name(result.stop_reason)},
-                        {"seed", std::to_string(tc.seed)},
-                        {"train_windows", std::to_string(result.train_windows)},
-                        {"validation_windows", std::to_string(result.validation_windows)},
-                        {"climvae_version", CLIMVAE_VERSION_STRING},
-                        {"created", utc_now_text()}};
-    save_model(model, output, vm.count("overwrite") > 0);
-    const std::string monitored = result.monitored_validation ? "validation" : "training";
-    std::cout << "trained " << result.epochs_run << " epochs in " << clock_text(result.seconds) << " on "
-              << result.train_windows << " training / " << result.validation_windows << " validation windows ("
-              << result.skipped_windows << " skipped for missing hours); best " << monitored << " loss "
-              << result.best_validation << " at epoch " << result.best_epoch << "\nstopped: "
-              << stop_text(result, tc, monitored) << "\nwrote " << output << std::endl;
-  }
+  if (calibration_choice == "on") calibrate_cells(model, vae, store);
+  fit_spatial_factors(model, vae, store, t.spatial_factors);
+  if (is_root()) save_and_report(model, result, t, store, vm.count("overwrite") > 0);
   return 0;
 }
 

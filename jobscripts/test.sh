@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobscripts/build.sh
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-ctest --test-dir "${CLIMVAE_BUILD_DIR:-build}" --output-on-failure --timeout 1200
+# Tests run side by side, one per core (a two-rank test takes two): the long fidelity runs start
+# first (their COST) and the rest fill the other core. Every test works in a folder of its own.
+jobs="${CLIMVAE_JOBS:-$(nproc)}"
+ctest --test-dir "${CLIMVAE_BUILD_DIR:-build}" --parallel "$jobs" --output-on-failure --timeout 1500
 
 # The plugin suite and the fuzz tests again under AddressSanitizer + UndefinedBehaviorSanitizer:
 # a second build without LibTorch that makes only the plugin library, its tests and examples and
@@ -16,8 +19,8 @@ cmake -S . -B "$san_dir" -DCMAKE_BUILD_TYPE=Release -DCLIMVAE_WITH_TORCH=OFF -DC
   -DCLIMVAE_PLUGIN_TEST_MODEL_DIR="$PWD/${CLIMVAE_BUILD_DIR:-build}/plugin/tests" \
   -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" -DCMAKE_Fortran_FLAGS="$san" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined"
-cmake --build "$san_dir" --target climvae_plugin_tests fuzz_loaders -j "${CLIMVAE_JOBS:-2}"
-ctest --test-dir "$san_dir" -L 'plugin|fuzz' --output-on-failure --timeout 600
+cmake --build "$san_dir" --target climvae_plugin_tests fuzz_loaders -j "$jobs"
+ctest --test-dir "$san_dir" -L 'plugin|fuzz' --parallel "$jobs" --output-on-failure --timeout 600
 
 # Threads within a rank: the suite again (fidelity runs left out) on the Kokkos 4.6.01 release
 # built with OpenMP from ../shared/kokkos, with two threads per rank.

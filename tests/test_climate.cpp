@@ -46,7 +46,7 @@ TEST(Climate, AutocorrelationFunctionOfAr1IsPhiToTheLag) {
 
 TEST(Climate, DailyValuesInLocalTimeAndOnlyFromCompleteDays) {
   // Two local days at UTC+2: the value is the local hour, so max 23, min 0, mean 11.5.
-  HourlySeries s{parse_iso_hour("2022-07-01") - 2, 2, {}};
+  CelsiusSeries s{parse_iso_hour("2022-07-01") - 2, 2, {}};
   for (int t = 0; t < 48; ++t) s.values_c.push_back(t % 24);
   s.values_c[30] = kNaN;  // the second day loses an hour
   const auto days = daily_values(s);
@@ -168,7 +168,7 @@ TEST(Climate, AnnualExtremesAndTheirRanges) {
 
 TEST(Climate, ClassicalGeneratorRecoversItsDiurnalSineAndAr1) {
   // Seasonal cycle + a diurnal sine of amplitude 4 peaking at local 15:00 + AR(1) noise (phi 0.9, sd 1.15).
-  HourlySeries s{parse_iso_hour("2015-01-01"), 1, {}};
+  CelsiusSeries s{parse_iso_hour("2015-01-01"), 1, {}};
   const auto noise = ar1(0.9, 24 * 365 * 4, 5);
   for (size_t t = 0; t < noise.size(); ++t) {
     const int64_t local = s.start_hour + static_cast<int64_t>(t) + 1;
@@ -200,13 +200,13 @@ TEST(Climate, ClassicalGeneratorRecoversItsDiurnalSineAndAr1) {
       << "same seed, same traces";
   EXPECT_NE(traces[0].values_c, traces[1].values_c);
 
-  HourlySeries too_short{0, 0, {1, 2, 3}};
+  CelsiusSeries too_short{0, 0, {1, 2, 3}};
   EXPECT_THROW(fit_classical_generator(too_short), Error);
 }
 
 TEST(Climate, StatisticsAndSkillFiles) {
   const auto observed = fit_classical_generator([] {
-    HourlySeries s{parse_iso_hour("2015-01-01"), 0, {}};
+    CelsiusSeries s{parse_iso_hour("2015-01-01"), 0, {}};
     const auto noise = ar1(0.95, 24 * 365 * 3, 9);
     for (size_t t = 0; t < noise.size(); ++t)
       s.values_c.push_back(10 - 8 * std::cos(2 * kPi * t / (24 * 365.25)) + 2 * noise[t] / 3.2);

@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "test_support.hpp"
 #include "data/csv_series.hpp"
+#include "data/prepare.hpp"
 #include "data/preprocess.hpp"
 #include "data/store.hpp"
 #include "data/units.hpp"
@@ -535,4 +536,53 @@ TEST(PrepareCommand, WritesTheParisStore) {
   EXPECT_NEAR(store.cells[0].scale_k, 7.0, 1.0);
   EXPECT_CONTAINS(store.history, "climvae prepare --input");
   EXPECT_EQ(store.source, paris_csv);
+}
+
+TEST(PrepareStore, TheLibraryMakesAStoreInOneCall) {
+  const std::string output = (scratch_dir() / "library_sites.nc").string();
+  PrepareRequest request;
+  request.sites = {{paris_csv, {}, {}}, {berlin_csv, LatLon{52.5, 13.4}, {}}};
+  request.preprocess.trend_k_per_year = 0.0;
+  request.preprocess.from_hour = parse_iso_hour("2020-01-01");
+  request.preprocess.until_hour = parse_iso_hour("2022-01-01");
+  request.history = "library call";
+  const PreparedStore prepared = prepare_store(request, output);  // collective
+  if (world_rank() == 0) EXPECT_EQ(prepared.store.cells.size(), 2u);
+  const Store store = read_store(output);
+  ASSERT_EQ(store.cells.size(), 2u);
+  EXPECT_DOUBLE_EQ(store.cells[0].latitude, 48.82);  // from the Open-Meteo file name
+  EXPECT_DOUBLE_EQ(store.cells[1].latitude, 52.5);   // the site's own location comes first
+  EXPECT_EQ(store.start_hour, parse_iso_hour("2020-01-01"));
+  EXPECT_EQ(store.reference_year, 2021);
+  EXPECT_EQ(store.source, paris_csv + ";" + berlin_csv);
+  EXPECT_EQ(store.history, "library call");
+  // Every rank throws the same error for an existing output; --overwrite's request replaces it.
+  EXPECT_CONTAINS(error_message([&] { prepare_store(request, output); }), "exists; give --overwrite");
+  request.overwrite = true;
+  request.sites.pop_back();
+  prepare_store(request, output);
+  EXPECT_EQ(read_store(output).cells.size(), 1u);
+}
+
+TEST(PrepareStore, SiteListsAndInputKinds) {
+  const std::string list = (scratch_dir() / ("sites_" + std::to_string(world_rank()) + ".txt")).string();
+  {
+    std::ofstream out(list);
+    out << "# path, lat, lon, offset\n\nparis.csv\n/abs/berlin.csv, 52.5, 13.4\nstation.csv,-33.9,151.2,10  # Sydney\n";
+  }
+  const std::vector<Site> sites = read_site_list(list);
+  ASSERT_EQ(sites.size(), 3u);
+  EXPECT_EQ(sites[0].path, scratch_dir().string() + "/paris.csv");
+  EXPECT_FALSE(sites[0].location.has_value());
+  EXPECT_EQ(sites[1].path, "/abs/berlin.csv");
+  EXPECT_DOUBLE_EQ(sites[1].location->longitude, 13.4);
+  EXPECT_EQ(sites[2].timestamp_offset_hours, 10);
+  {
+    std::ofstream out(list);
+    out << "paris.csv,48.8\n";
+  }
+  EXPECT_CONTAINS(error_message([&] { read_site_list(list); }), ":1: expected PATH[,LAT,LON[,TIMESTAMP_UTC_OFFSET]]");
+  EXPECT_TRUE(is_netcdf_input("missing.nc"));
+  EXPECT_FALSE(is_netcdf_input(paris_csv));
+  EXPECT_TRUE(is_netcdf_input(data_dir + "/era5/era5-cds-nc-feedinlib/ERA5_example_data.nc"));
 }

@@ -145,7 +145,8 @@ TEST(EnsembleFile, WritesTheCfAttributes) {
   ASSERT_EQ(ncmpi_inq_varid(ncid, "height", &height), NC_NOERR);
   EXPECT_EQ(text_attribute(ncid, tas, "units"), "K");
   EXPECT_EQ(text_attribute(ncid, tas, "standard_name"), "air_temperature");
-  EXPECT_EQ(text_attribute(ncid, tas, "coordinates"), "height");
+  EXPECT_EQ(text_attribute(ncid, tas, "coordinates"), "lat lon");
+  EXPECT_EQ(text_attribute(ncid, NC_GLOBAL, "coordinates"), "height");
   EXPECT_EQ(text_attribute(ncid, tas, "cell_methods"), "time: point");
   float fill = 0;
   EXPECT_EQ(ncmpi_get_att_float(ncid, tas, "_FillValue", &fill), NC_NOERR);

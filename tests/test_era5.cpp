@@ -284,7 +284,7 @@ TEST(Era5Region, SelectsCellsByAreaListStrideAndLand) {
   ASSERT_EQ(std::system(("ncgen -o " + mask + " " + cdl_dir + "/lsm_berlin.cdl").c_str()), 0);
   auto picked = [&](const RegionOptions& options) {
     std::string text;
-    for (const GridCell& cell : select_cells(region, options).cells)
+    for (const GridCell& cell : select_grid_cells(region, options).cells)
       text += std::to_string(cell.row) + std::to_string(cell.col) + " ";
     return text;
   };
@@ -300,17 +300,17 @@ TEST(Era5Region, SelectsCellsByAreaListStrideAndLand) {
   EXPECT_EQ(picked(options), "00 12 ");
   options.cells.clear();
   options.land_only = true;
-  EXPECT_CONTAINS(error_message([&] { select_cells(region, options); }), "--land-only needs a land-sea mask");
+  EXPECT_CONTAINS(error_message([&] { select_grid_cells(region, options); }), "--land-only needs a land-sea mask");
   options.land_mask = mask;
   EXPECT_EQ(picked(options), "00 01 02 10 12 ");
-  EXPECT_EQ(select_cells(region, options).land, std::vector<int>(5, 1));
+  EXPECT_EQ(select_grid_cells(region, options).land, std::vector<int>(5, 1));
   options.area = parse_area("10/0/0/10");
-  EXPECT_CONTAINS(error_message([&] { select_cells(region, options); }), "no grid cell");
+  EXPECT_CONTAINS(error_message([&] { select_grid_cells(region, options); }), "no grid cell");
   EXPECT_CONTAINS(error_message([] { parse_area("52/13/53"); }), "NORTH/WEST/SOUTH/EAST");
   EXPECT_CONTAINS(error_message([] { parse_lat_lon("52.6;13.1"); }), "LAT,LON");
   RegionOptions far;
   far.cells = {parse_lat_lon("40,13.1")};
-  EXPECT_CONTAINS(error_message([&] { select_cells(region, far); }), "outside the grid");
+  EXPECT_CONTAINS(error_message([&] { select_grid_cells(region, far); }), "outside the grid");
 }
 
 // ---- the Berlin 2 x 3 grid as a store, written and read by every rank -------------------------

@@ -22,8 +22,8 @@ const double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Hourly series from UTC day values: a seasonal cycle that is constant within each calendar
 // month (what the anomalies remove), a diurnal cycle (what the daily mean removes) and the day's
 // anomaly.
-HourlySeries hourly_from_days(int64_t start_hour, const std::vector<double>& day_anomaly, double season_amplitude) {
-  HourlySeries s;
+CelsiusSeries hourly_from_days(int64_t start_hour, const std::vector<double>& day_anomaly, double season_amplitude) {
+  CelsiusSeries s;
   s.start_hour = start_hour;
   for (size_t d = 0; d < day_anomaly.size(); ++d) {
     const int month = civil_from_hours(start_hour + static_cast<int64_t>(d) * 24).month;
@@ -78,7 +78,7 @@ TEST(SpatialCorrelation, ConstructedCorrelationIsRecovered) {
     correlated_days(rho, 4 * 365, 11, x, y);
     // Both cells share a strong seasonal cycle: without the monthly means removed it would
     // dominate and the correlation would be near 1 whatever rho.
-    const HourlySeries a = hourly_from_days(kStart, x, 12), b = hourly_from_days(kStart, y, 8);
+    const CelsiusSeries a = hourly_from_days(kStart, x, 12), b = hourly_from_days(kStart, y, 8);
     const double r = daily_anomaly_correlation(a, b);
     EXPECT_NEAR(r, expected_correlation(kStart, x, y), 1e-9) << rho;
     EXPECT_NEAR(r, rho, 0.05) << rho;
@@ -88,7 +88,7 @@ TEST(SpatialCorrelation, ConstructedCorrelationIsRecovered) {
 TEST(SpatialCorrelation, KnownAnswersAndMissingDays) {
   std::vector<double> x, y;
   correlated_days(0.6, 400, 5, x, y);
-  const HourlySeries a = hourly_from_days(kStart, x, 10);
+  const CelsiusSeries a = hourly_from_days(kStart, x, 10);
   std::vector<double> negated(x);
   for (double& v : negated) v = -v;
   EXPECT_NEAR(daily_anomaly_correlation(a, a), 1.0, 1e-12);
@@ -97,7 +97,7 @@ TEST(SpatialCorrelation, KnownAnswersAndMissingDays) {
   EXPECT_TRUE(std::isnan(daily_anomaly_correlation(a, hourly_from_days(kStart, std::vector<double>(400, 0.0), 3))));
 
   // A day with a missing hour is left out, whatever its other hours say.
-  HourlySeries b = hourly_from_days(kStart, y, 10);
+  CelsiusSeries b = hourly_from_days(kStart, y, 10);
   const double complete = daily_anomaly_correlation(a, b);
   b.values_c[24 * 7 + 3] = kNaN;
   const double missing_hour = daily_anomaly_correlation(a, b);
@@ -108,7 +108,7 @@ TEST(SpatialCorrelation, KnownAnswersAndMissingDays) {
   EXPECT_EQ(daily_anomaly_correlation(a, b), missing_hour);
 
   // Series on different hours cannot be compared.
-  HourlySeries shifted = b;
+  CelsiusSeries shifted = b;
   shifted.start_hour += 1;
   EXPECT_THROW(daily_anomaly_correlation(a, shifted), Error);
 }
@@ -117,8 +117,8 @@ TEST(SpatialCorrelation, EnsembleAveragesMemberByMember) {
   std::vector<double> x1, y1, x2, y2;
   correlated_days(0.2, 365, 1, x1, y1);
   correlated_days(0.8, 365, 2, x2, y2);
-  const std::vector<HourlySeries> a{hourly_from_days(kStart, x1, 5), hourly_from_days(kStart, x2, 5)};
-  const std::vector<HourlySeries> b{hourly_from_days(kStart, y1, 5), hourly_from_days(kStart, y2, 5)};
+  const std::vector<CelsiusSeries> a{hourly_from_days(kStart, x1, 5), hourly_from_days(kStart, x2, 5)};
+  const std::vector<CelsiusSeries> b{hourly_from_days(kStart, y1, 5), hourly_from_days(kStart, y2, 5)};
   const double r1 = daily_anomaly_correlation(a[0], b[0]), r2 = daily_anomaly_correlation(a[1], b[1]);
   EXPECT_NEAR(daily_anomaly_correlation(a, b), (r1 + r2) / 2, 1e-12);
   // Member 1 of one cell against member 2 of the other would be uncorrelated: not what is asked.
@@ -128,7 +128,7 @@ TEST(SpatialCorrelation, EnsembleAveragesMemberByMember) {
   // Every pair at once: the same numbers, pairs in the order (0,1), (0,2), (1,2).
   std::vector<double> x3, y3;
   correlated_days(-0.5, 365, 3, x3, y3);
-  const std::vector<HourlySeries> c{hourly_from_days(kStart, x3, 5), hourly_from_days(kStart, y3, 5)};
+  const std::vector<CelsiusSeries> c{hourly_from_days(kStart, x3, 5), hourly_from_days(kStart, y3, 5)};
   const auto pairs = pairwise_daily_anomaly_correlations({a, b, c});
   ASSERT_EQ(pairs.size(), 3u);
   EXPECT_DOUBLE_EQ(pairs[0], daily_anomaly_correlation(a, b));

@@ -82,6 +82,45 @@ TEST(SpatialFactors, NearlyIdenticalRowsGetCommunalityNearOne) {
     for (int s = r + 1; s < 6; ++s) EXPECT_NEAR(modelled(l, 3, r, s), 0.97, 0.02) << r << "," << s;
 }
 
+// Three cells of four features: within a cell the features share two strong factors of their
+// own (0.8 each), across cells only feature 0 shares weather (0.5, so 0.25 between cells). With
+// the cells' rows decorrelated first, K = 2 factors find the cross-cell part; without, they go to
+// one cell's own structure and the cells come out nearly unrelated.
+TEST(SpatialFactors, CellsOwnStructureDoesNotTakeTheFactors) {
+  constexpr int kCells = 3, kFeatures = 4, blocks = 1500;
+  std::mt19937 rng(11);
+  std::normal_distribution<double> normal;
+  LatentRows rows;
+  rows.blocks = blocks;
+  rows.values.resize(size_t(kCells) * kFeatures * blocks);
+  const double own[kFeatures][2] = {{0.6, 0.0}, {0.8, 0.3}, {0.3, 0.8}, {0.0, 0.8}};
+  for (int t = 0; t < blocks; ++t) {
+    const double shared = normal(rng);
+    for (int c = 0; c < kCells; ++c) {
+      const double a = normal(rng), b = normal(rng);
+      for (int i = 0; i < kFeatures; ++i) {
+        const double cross = i == 0 ? 0.5 : 0.0;
+        const double rest = 1 - cross * cross - own[i][0] * own[i][0] - own[i][1] * own[i][1];
+        const double v = cross * shared + own[i][0] * a + own[i][1] * b + std::sqrt(rest) * normal(rng);
+        rows.values[(size_t(c) * kFeatures + i) * blocks + t] = static_cast<float>(v);
+      }
+    }
+  }
+  const std::vector<float> whitened = fit_factor_loadings(rows, 2, MPI_COMM_SELF, kFeatures, 300);
+  const std::vector<float> plain = fit_factor_loadings(rows, 2, MPI_COMM_SELF, 1, 300);
+  double worst_whitened = 0, worst_plain = 0;
+  for (int c = 0; c < kCells; ++c)
+    for (int d = c + 1; d < kCells; ++d) {
+      worst_whitened = std::max(worst_whitened, std::fabs(modelled(whitened, 2, c * kFeatures, d * kFeatures) - 0.25));
+      worst_plain = std::max(worst_plain, std::fabs(modelled(plain, 2, c * kFeatures, d * kFeatures) - 0.25));
+      for (int i = 1; i < kFeatures; ++i)  // nothing else is shared between cells
+        EXPECT_NEAR(modelled(whitened, 2, c * kFeatures + i, d * kFeatures + i), 0.0, 0.06) << c << "," << d << "," << i;
+    }
+  EXPECT_LT(worst_whitened, 0.05);
+  EXPECT_GT(worst_plain, 0.15);  // the failure this guards against
+  for (int r = 0; r < kCells * kFeatures; ++r) EXPECT_LE(modelled(whitened, 2, r, r), 0.99 + 1e-6);
+}
+
 TEST(SpatialFactors, FitIsTheSameForAnySplitOverRanks) {
   const LatentRows all = synthetic_rows();
   const std::vector<float> alone = fit_factor_loadings(all, 3, MPI_COMM_SELF);

@@ -20,8 +20,8 @@ int64_t hour_of(const char* iso) { return parse_iso_hour(iso); }
 
 // A series of `hours` values starting at `start` whose value is f(local hour stamp).
 template <typename F>
-HourlySeries series_of(int64_t start, int64_t hours, int utc_offset, F f) {
-  HourlySeries s;
+CelsiusSeries series_of(int64_t start, int64_t hours, int utc_offset, F f) {
+  CelsiusSeries s;
   s.start_hour = start;
   s.utc_offset_hours = utc_offset;
   s.values_c.resize(static_cast<size_t>(hours));
@@ -59,7 +59,7 @@ TEST(Statistics, Ar1AutocorrelationMatchesPhiToTheLag) {
   EXPECT_NEAR(autocorrelation(x, 48), std::pow(0.9, 48), 0.02);
 
   // Members: per-member values averaged; missing values are skipped pairwise.
-  HourlySeries a{0, 0, ar1(0.9, 200000, 1)}, b{0, 0, ar1(0.9, 200000, 2)};
+  CelsiusSeries a{0, 0, ar1(0.9, 200000, 1)}, b{0, 0, ar1(0.9, 200000, 2)};
   for (size_t t = 0; t < a.values_c.size(); t += 97) a.values_c[t] = std::numeric_limits<double>::quiet_NaN();
   const SeriesStatistics s = compute_statistics({a, b}, climatology_of(b));
   EXPECT_NEAR(s.raw_autocorrelation, 0.9, 0.01);
@@ -88,7 +88,7 @@ TEST(Statistics, AnomalyAutocorrelationSeesThroughTheDiurnalAndSeasonalCycles) {
     return 10 + 12 * std::sin(2 * kPi * (d.month - 4) / 12.0) + 6 * std::cos(2 * kPi * (d.hour - 14 - d.month % 3) / 24.0);
   };
   const int64_t start = hour_of("1990-01-01");
-  HourlySeries observed = series_of(start, static_cast<int64_t>(noise.size()), 1, cycle);
+  CelsiusSeries observed = series_of(start, static_cast<int64_t>(noise.size()), 1, cycle);
   for (size_t t = 0; t < noise.size(); ++t) observed.values_c[t] += noise[t];
   const SeriesStatistics s = compute_statistics(observed);
 
@@ -107,7 +107,7 @@ TEST(Statistics, AnomalyAutocorrelationSeesThroughTheDiurnalAndSeasonalCycles) {
   // Generated members are measured against the OBSERVED climatology: a member with the same
   // weather but no diurnal cycle keeps the observed cycle as a (persistent) anomaly, so its
   // 24-hour anomaly autocorrelation rises towards 1 instead of matching.
-  HourlySeries flat = observed;
+  CelsiusSeries flat = observed;
   for (size_t t = 0; t < noise.size(); ++t) {
     const CivilDate d = civil_from_hours(start + static_cast<int64_t>(t) + 1);
     flat.values_c[t] = 10 + 12 * std::sin(2 * kPi * (d.month - 4) / 12.0) + noise[t];
@@ -117,7 +117,7 @@ TEST(Statistics, AnomalyAutocorrelationSeesThroughTheDiurnalAndSeasonalCycles) {
   EXPECT_NEAR(compute_statistics({observed}, reference).anomaly_autocorrelation[0], s.anomaly_autocorrelation[0], 1e-12);
 
   // Daily means: local days, and NaN unless all 24 hours are there.
-  HourlySeries two_days{hour_of("2021-03-01") - 1, 1, std::vector<double>(48, 0.0)};  // local midnight start
+  CelsiusSeries two_days{hour_of("2021-03-01") - 1, 1, std::vector<double>(48, 0.0)};  // local midnight start
   two_days.values_c[30] = std::numeric_limits<double>::quiet_NaN();
   const Climatology zero;  // all means 0
   for (int h = 0; h < 24; ++h) two_days.values_c[h] = h;
@@ -130,7 +130,7 @@ TEST(Statistics, AnomalyAutocorrelationSeesThroughTheDiurnalAndSeasonalCycles) {
 TEST(Statistics, DiurnalAmplitudeAndHourOfMaximumInLocalTime) {
   const double A = 3.5;
   const int offset = -7;  // Phoenix: local 15:00 is 22:00 UTC
-  const HourlySeries s =
+  const CelsiusSeries s =
       series_of(hour_of("2021-01-01"), 24 * 365, offset, [&](int64_t local) { return 20 + diurnal_sine(local, A); });
   const SeriesStatistics stats = compute_statistics(s);
   for (int season = 0; season < kSeasons; ++season) {
@@ -138,7 +138,7 @@ TEST(Statistics, DiurnalAmplitudeAndHourOfMaximumInLocalTime) {
     EXPECT_EQ(stats.diurnal[season].hour_of_max, 15) << season_name(season);
   }
   // The same values read as UTC peak at 22.
-  HourlySeries as_utc = s;
+  CelsiusSeries as_utc = s;
   as_utc.utc_offset_hours = 0;
   EXPECT_EQ(compute_statistics(as_utc).diurnal[JJA].hour_of_max, 22);
 }
@@ -148,7 +148,7 @@ TEST(Statistics, MonthlyMeansAndSpreadOfAKnownSeasonalCycle) {
   // Each local month has a constant level plus a whole number of diurnal sines (mean 0, sd A/sqrt 2).
   const auto level = [](int month) { return 10.0 + 12.0 * std::sin(2 * kPi * (month - 4) / 12.0); };
   const int offset = 5;
-  const HourlySeries s = series_of(hour_of("2021-01-01") - offset, 24 * 365, offset, [&](int64_t local) {
+  const CelsiusSeries s = series_of(hour_of("2021-01-01") - offset, 24 * 365, offset, [&](int64_t local) {
     return level(civil_from_hours(local).month) + diurnal_sine(local, A);
   });
   const SeriesStatistics stats = compute_statistics(s);
@@ -187,14 +187,14 @@ SeriesStatistics with_persistence(SeriesStatistics s) {
 }
 
 TEST(Statistics, ComparisonFlipsAtTheTolerances) {
-  const HourlySeries observed =
+  const CelsiusSeries observed =
       series_of(hour_of("2021-01-01"), 24 * 365, 0, [](int64_t local) { return 20 + diurnal_sine(local, 4.0); });
   const SeriesStatistics o = with_persistence(compute_statistics(observed));
 
   const auto shifted_by = [&](double shift, double scale) {
-    HourlySeries g = observed;
+    CelsiusSeries g = observed;
     for (double& v : g.values_c) v = 20 + (v - 20) * scale + shift;
-    return with_persistence(compute_statistics(std::vector<HourlySeries>{g, g}, climatology_of(observed)));
+    return with_persistence(compute_statistics(std::vector<CelsiusSeries>{g, g}, climatology_of(observed)));
   };
   const Tolerances tol;
   {
@@ -244,7 +244,7 @@ TEST(Statistics, ComparisonFlipsAtTheTolerances) {
 }
 
 TEST(Statistics, TableCsvAndJsonOutputs) {
-  const HourlySeries observed =
+  const CelsiusSeries observed =
       series_of(hour_of("2021-01-01"), 24 * 365, 0, [](int64_t local) { return 20 + diurnal_sine(local, 4.0); });
   const SeriesStatistics o = with_persistence(compute_statistics(observed));
   SeriesStatistics g = o;

@@ -5,14 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "data/lat_lon.hpp"
 #include "data/units.hpp"
 
 namespace climvae {
-
-struct LatLon {
-  double latitude = 0;   // degrees north
-  double longitude = 0;  // degrees east
-};
 
 // A contiguous hourly series in kelvin: sample i is at start_hour + i, NaN where missing.
 struct HourlySeries {

@@ -73,7 +73,7 @@ LatLon parse_lat_lon(const std::string& text) {
   return point;
 }
 
-SelectedCells select_cells(const Era5Region& region, const RegionOptions& options) {
+SelectedCells select_grid_cells(const Era5Region& region, const RegionOptions& options) {
   require(options.stride >= 1, "--stride must be at least 1");
   const int rows = static_cast<int>(region.latitudes.size()), cols = static_cast<int>(region.longitudes.size());
   const std::vector<int> land = land_sea_mask(region, options.land_mask);
@@ -137,7 +137,7 @@ Store prepare_region(const RegionOptions& options, MPI_Comm comm, std::vector<st
       require(!options.location, region.files.front().path + ": the file has its own coordinates; select cells with "
                                                               "--cell LAT,LON instead of --lat/--lon");
     }
-    selected = select_cells(region, options);
+    selected = select_grid_cells(region, options);
     const int64_t end = region.start_hour + region.num_hours;
     const int64_t first = std::max(region.start_hour, options.preprocess.from_hour.value_or(region.start_hour));
     const int64_t last = std::min(end, options.preprocess.until_hour.value_or(end));

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "data/csv_series.hpp"
+#include "data/lat_lon.hpp"
 #include "data/era5.hpp"
 #include "data/preprocess.hpp"
 #include "data/store.hpp"
@@ -40,7 +40,7 @@ struct SelectedCells {
   std::vector<int> land;             // 1 land, 0 sea, -1 unknown
 };
 // The cells the options keep, in grid order; Error when none is left or an option cannot apply.
-SelectedCells select_cells(const Era5Region& region, const RegionOptions& options);
+SelectedCells select_grid_cells(const Era5Region& region, const RegionOptions& options);
 
 // Collective over comm: every rank reads and preprocesses its cell_share of the selected cells
 // and gets them as a Store (first_cell, total_cells set), with the region's gaps/overlaps in

@@ -52,6 +52,32 @@ PrsaColumns prsa_columns(const std::string& header) {
   return c;
 }
 
+// A station file read line by line after its header: blank lines skipped, failures naming the
+// file and line.
+struct StationLines {
+  std::string path;
+  std::ifstream in;
+  std::string header;
+  int number = 1;
+
+  StationLines(const std::string& file, int timestamps_utc_offset_hours) : path(file), in(file) {
+    require(in.good(), "cannot open CSV file '" + path + "'");
+    require(timestamps_utc_offset_hours >= -12 && timestamps_utc_offset_hours <= 14,
+            path + ": timestamp UTC offset " + std::to_string(timestamps_utc_offset_hours) + " h is outside -12..14");
+    std::getline(in, header);
+  }
+  bool next(std::string& line) {
+    while (std::getline(in, line)) {
+      ++number;
+      if (!without_quotes(line).empty()) return true;
+    }
+    return false;
+  }
+  [[noreturn]] void fail(const std::string& message) const {
+    throw Error(path + ":" + std::to_string(number) + ": " + message);
+  }
+};
+
 }  // namespace
 
 bool is_prsa_station_csv(const std::string& path) {
@@ -61,33 +87,25 @@ bool is_prsa_station_csv(const std::string& path) {
 }
 
 HourlySeries read_prsa_station_csv(const std::string& path, int timestamps_utc_offset_hours) {
-  std::ifstream in(path);
-  require(in.good(), "cannot open CSV file '" + path + "'");
-  require(timestamps_utc_offset_hours >= -12 && timestamps_utc_offset_hours <= 14,
-          path + ": timestamp UTC offset " + std::to_string(timestamps_utc_offset_hours) + " h is outside -12..14");
-  std::string line;
-  std::getline(in, line);
-  const PrsaColumns columns = prsa_columns(line);
+  StationLines lines(path, timestamps_utc_offset_hours);
+  const PrsaColumns columns = prsa_columns(lines.header);
   require(columns.complete(), path + ": expected a header naming \"year\",\"month\",\"day\",\"hour\" and \"TEMP\"");
-  int line_number = 1;
-  auto fail = [&](const std::string& message) { throw Error(path + ":" + std::to_string(line_number) + ": " + message); };
   auto whole_number = [&](const std::string& text, const char* what, long low, long high) {
     char* end = nullptr;
     const long value = std::strtol(text.c_str(), &end, 10);
     if (text.empty() || *end || value < low || value > high)
-      fail(std::string(what) + " '" + text + "' is not " + std::to_string(low) + ".." + std::to_string(high));
+      lines.fail(std::string(what) + " '" + text + "' is not " + std::to_string(low) + ".." + std::to_string(high));
     return static_cast<int>(value);
   };
 
   HourlySeries series;
   series.file_unit = TemperatureUnit::celsius;
   int64_t previous_local = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (without_quotes(line).empty()) continue;
+  std::string line;
+  while (lines.next(line)) {
     const auto fields = unquoted_fields(line);
     if (static_cast<int>(fields.size()) < columns.needed())
-      fail("expected at least " + std::to_string(columns.needed()) + " fields, got " + std::to_string(fields.size()));
+      lines.fail("expected at least " + std::to_string(columns.needed()) + " fields, got " + std::to_string(fields.size()));
     const int year = whole_number(fields[columns.year], "year", 1800, 2200);
     const int month = whole_number(fields[columns.month], "month", 1, 12);
     const int day = whole_number(fields[columns.day], "day", 1, days_in_month(year, month));
@@ -97,13 +115,13 @@ HourlySeries read_prsa_station_csv(const std::string& path, int timestamps_utc_o
     char* end = nullptr;
     const double temp = temp_text.empty() || temp_text == "NA" ? std::nan("") : std::strtod(temp_text.c_str(), &end);
     if (!std::isnan(temp) && (end == temp_text.c_str() || *end || !std::isfinite(temp)))
-      fail("non-numeric TEMP '" + temp_text + "'");
+      lines.fail("non-numeric TEMP '" + temp_text + "'");
     if (series.values_k.empty()) {
       series.start_hour = local - timestamps_utc_offset_hours;
     } else {
       if (local <= previous_local)
-        fail(std::to_string(year) + "-" + std::to_string(month) + "-" + std::to_string(day) + " hour " +
-             std::to_string(hour) + " does not come after the previous row");
+        lines.fail(std::to_string(year) + "-" + std::to_string(month) + "-" + std::to_string(day) + " hour " +
+                   std::to_string(hour) + " does not come after the previous row");
       series.values_k.resize(series.values_k.size() + static_cast<size_t>(local - previous_local - 1), std::nan(""));
     }
     series.values_k.push_back(to_kelvin(temp, series.file_unit));
@@ -120,22 +138,14 @@ bool is_halfhourly_station_csv(const std::string& path) {
 }
 
 HourlySeries read_halfhourly_station_csv(const std::string& path, int timestamps_utc_offset_hours) {
-  std::ifstream in(path);
-  require(in.good(), "cannot open CSV file '" + path + "'");
-  require(timestamps_utc_offset_hours >= -12 && timestamps_utc_offset_hours <= 14,
-          path + ": timestamp UTC offset " + std::to_string(timestamps_utc_offset_hours) + " h is outside -12..14");
-  std::string line;
-  std::getline(in, line);
-  require(without_quotes(line) == "Date,Period,Temp", path + ": expected the header \"Date\",\"Period\",\"Temp\"");
-  int line_number = 1;
-  auto fail = [&](const std::string& message) { throw Error(path + ":" + std::to_string(line_number) + ": " + message); };
+  StationLines lines(path, timestamps_utc_offset_hours);
+  require(without_quotes(lines.header) == "Date,Period,Temp", path + ": expected the header \"Date\",\"Period\",\"Temp\"");
 
   int64_t first_day = 0, day = 0;
   int expected_period = 1;
   std::vector<double> readings_c;  // every half-hour from the first day's period 1
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (without_quotes(line).empty()) continue;
+  std::string line;
+  while (lines.next(line)) {
     std::istringstream fields(without_quotes(line));
     std::string date_text, period_text, temp_text;
     std::getline(fields, date_text, ',');
@@ -143,21 +153,23 @@ HourlySeries read_halfhourly_station_csv(const std::string& path, int timestamps
     std::getline(fields, temp_text, ',');
     char* end = nullptr;
     const double date = std::strtod(date_text.c_str(), &end);
-    if (end == date_text.c_str() || *end || date != std::floor(date)) fail("Date '" + date_text + "' is not a serial day");
+    if (end == date_text.c_str() || *end || date != std::floor(date))
+      lines.fail("Date '" + date_text + "' is not a serial day");
     const long period = std::strtol(period_text.c_str(), &end, 10);
     if (end == period_text.c_str() || *end || period < 1 || period > kPeriodsPerDay)
-      fail("Period '" + period_text + "' is not 1..48");
+      lines.fail("Period '" + period_text + "' is not 1..48");
     const double temp = temp_text.empty() || temp_text == "NA" ? std::nan("") : std::strtod(temp_text.c_str(), &end);
-    if (!std::isnan(temp) && (end == temp_text.c_str() || *end)) fail("non-numeric Temp '" + temp_text + "'");
+    if (!std::isnan(temp) && (end == temp_text.c_str() || *end)) lines.fail("non-numeric Temp '" + temp_text + "'");
     if (readings_c.empty()) first_day = day = static_cast<int64_t>(date);
     if (expected_period > kPeriodsPerDay) {  // the previous day is complete: the next one starts
       ++day;
       expected_period = 1;
     }
     if (static_cast<int64_t>(date) != day || period != expected_period)
-      fail("expected day " + std::to_string(day) + " period " + std::to_string(expected_period) +
-           ": every day needs its 48 half-hours in order (standard time, no daylight-saving days)");
-    if (!std::isnan(temp)) require_air_temperature(temp, TemperatureUnit::celsius, path + ":" + std::to_string(line_number));
+      lines.fail("expected day " + std::to_string(day) + " period " + std::to_string(expected_period) +
+                 ": every day needs its 48 half-hours in order (standard time, no daylight-saving days)");
+    if (!std::isnan(temp))
+      require_air_temperature(temp, TemperatureUnit::celsius, path + ":" + std::to_string(lines.number));
     readings_c.push_back(temp);
     ++expected_period;
   }

@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <type_traits>
+#include <utility>
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
@@ -80,41 +82,38 @@ struct StoreVariables {
   int time, lat, lon, utc_offset_hours, trend, offset, scale, land, tas;
 };
 
+// A variable and its text attributes, written in the order given.
+using TextAttributes = std::initializer_list<std::pair<const char*, const char*>>;
+int define_variable(const NcDefiner& def, const char* name, nc_type type, const std::vector<int>& dims,
+                    TextAttributes texts) {
+  const int varid = def.variable(name, type, dims);
+  for (const auto& [key, value] : texts) def.text(varid, key, value);
+  return varid;
+}
+
 StoreVariables define_store(int ncid, const std::string& path, const Store& store) {
   const NcDefiner def{ncid, path};
-  const int cell_dim = def.dimension("cell", store.total_cells);
+  const std::vector<int> cell{def.dimension("cell", store.total_cells)};
   const int time_dim = def.dimension("time", store.num_hours);
   StoreVariables v{};
-  v.time = def.variable("time", NC_INT64, {time_dim});
-  def.text(v.time, "standard_name", "time");
-  def.text(v.time, "units", time_units);
-  def.text(v.time, "calendar", "proleptic_gregorian");
-  def.text(v.time, "axis", "T");
-  v.lat = def.variable("lat", NC_DOUBLE, {cell_dim});
-  def.text(v.lat, "standard_name", "latitude");
-  def.text(v.lat, "units", "degrees_north");
-  v.lon = def.variable("lon", NC_DOUBLE, {cell_dim});
-  def.text(v.lon, "standard_name", "longitude");
-  def.text(v.lon, "units", "degrees_east");
-  v.utc_offset_hours = def.variable("utc_offset_hours", NC_INT, {cell_dim});
-  def.text(v.utc_offset_hours, "long_name", "local solar time minus UTC");
-  def.text(v.utc_offset_hours, "units", "hours");
-  v.trend = def.variable("trend", NC_DOUBLE, {cell_dim});
-  def.text(v.trend, "long_name", "linear trend removed relative to reference_year");
-  def.text(v.trend, "units", "K year-1");
-  v.offset = def.variable("offset", NC_DOUBLE, {cell_dim});
-  def.text(v.offset, "long_name", "standardisation offset: z = (detrended - offset) / scale");
-  def.text(v.offset, "units", "K");
-  v.scale = def.variable("scale", NC_DOUBLE, {cell_dim});
-  def.text(v.scale, "long_name", "standardisation scale: z = (detrended - offset) / scale");
-  def.text(v.scale, "units", "K");
-  v.land = def.variable("land", NC_INT, {cell_dim});
-  def.text(v.land, "long_name", "land-sea flag of the cell: 1 land, 0 sea, -1 unknown");
-  v.tas = def.variable("tas", NC_FLOAT, {cell_dim, time_dim});
-  def.text(v.tas, "standard_name", "air_temperature");
-  def.text(v.tas, "long_name", "2 m air temperature");
-  def.text(v.tas, "units", "K");
-  def.text(v.tas, "coordinates", "lat lon");
+  v.time = define_variable(def, "time", NC_INT64, {time_dim},
+                           {{"standard_name", "time"}, {"units", time_units}, {"calendar", "proleptic_gregorian"},
+                            {"axis", "T"}});
+  v.lat = define_variable(def, "lat", NC_DOUBLE, cell, {{"standard_name", "latitude"}, {"units", "degrees_north"}});
+  v.lon = define_variable(def, "lon", NC_DOUBLE, cell, {{"standard_name", "longitude"}, {"units", "degrees_east"}});
+  v.utc_offset_hours = define_variable(def, "utc_offset_hours", NC_INT, cell,
+                                       {{"long_name", "local solar time minus UTC"}, {"units", "hours"}});
+  v.trend = define_variable(def, "trend", NC_DOUBLE, cell,
+                            {{"long_name", "linear trend removed relative to reference_year"}, {"units", "K year-1"}});
+  v.offset = define_variable(def, "offset", NC_DOUBLE, cell,
+                             {{"long_name", "standardisation offset: z = (detrended - offset) / scale"}, {"units", "K"}});
+  v.scale = define_variable(def, "scale", NC_DOUBLE, cell,
+                            {{"long_name", "standardisation scale: z = (detrended - offset) / scale"}, {"units", "K"}});
+  v.land = define_variable(def, "land", NC_INT, cell,
+                           {{"long_name", "land-sea flag of the cell: 1 land, 0 sea, -1 unknown"}});
+  v.tas = define_variable(def, "tas", NC_FLOAT, {cell[0], time_dim},
+                          {{"standard_name", "air_temperature"}, {"long_name", "2 m air temperature"}, {"units", "K"},
+                           {"coordinates", "lat lon"}});
   const float fill = std::numeric_limits<float>::quiet_NaN();
   check_nc(ncmpi_put_att_float(ncid, v.tas, "_FillValue", NC_FLOAT, 1, &fill), path, "writing tas:_FillValue");
 
@@ -228,23 +227,26 @@ struct StoreReader {
     return varid;
   }
 
-  int int_attribute(int varid, const char* name) const {
-    const std::string where = path + ": attribute '" + name + "'";
+  // The attribute's type and length; Error naming it when it is missing.
+  std::pair<nc_type, MPI_Offset> attribute(int varid, const char* name) const {
     nc_type type = NC_NAT;
     MPI_Offset length = 0;
-    require(ncmpi_inq_att(ncid, varid, name, &type, &length) == NC_NOERR, where + " is missing");
-    require(type != NC_CHAR && length == 1, where + " is not one number");
+    require(ncmpi_inq_att(ncid, varid, name, &type, &length) == NC_NOERR,
+            path + ": attribute '" + name + "' is missing");
+    return {type, length};
+  }
+
+  int int_attribute(int varid, const char* name) const {
+    const auto [type, length] = attribute(varid, name);
+    require(type != NC_CHAR && length == 1, path + ": attribute '" + name + "' is not one number");
     int value = 0;
     check_nc(ncmpi_get_att_int(ncid, varid, name, &value), path, std::string("attribute ") + name);
     return value;
   }
 
   std::string text_attribute(int varid, const char* name) const {
-    const std::string where = path + ": attribute '" + name + "'";
-    nc_type type = NC_NAT;
-    MPI_Offset length = 0;
-    require(ncmpi_inq_att(ncid, varid, name, &type, &length) == NC_NOERR, where + " is missing");
-    require(type == NC_CHAR, where + " is not text");
+    const auto [type, length] = attribute(varid, name);
+    require(type == NC_CHAR, path + ": attribute '" + name + "' is not text");
     std::string value(static_cast<size_t>(length), '\0');
     check_nc(ncmpi_get_att_text(ncid, varid, name, value.data()), path, std::string("attribute ") + name);
     while (!value.empty() && value.back() == '\0') value.pop_back();
@@ -378,8 +380,6 @@ Store read_store(const std::string& path, MPI_Comm comm, StoreCells which) {
                                                  : cell_share(static_cast<int>(layout.num_cells), rank, ranks);
   const MPI_Offset cells = mine.count, first = mine.first, hours = layout.num_hours, zero = 0;
   std::vector<long long> time(static_cast<size_t>(hours));
-  std::vector<double> lat(cells), lon(cells), trend(cells), offset(cells), scale(cells);
-  std::vector<int> utc_offset(cells), land(cells, -1);
   store.cells.resize(static_cast<size_t>(cells));
   for (CellSeries& cell : store.cells) cell.tas_k.resize(static_cast<size_t>(hours));
   // Every rank makes every collective call, even after a failure, then the ranks compare notes.
@@ -387,14 +387,24 @@ Store read_store(const std::string& path, MPI_Comm comm, StoreCells which) {
   auto note = [&](int code, const char* name) {
     if (code != NC_NOERR && error.empty()) error = path + ": reading variable '" + name + "': " + ncmpi_strerror(code);
   };
+  // A per-cell variable into that field of each cell, read as the field's type.
+  auto get_per_cell = [&](int varid, const char* name, auto field) {
+    using Value = std::remove_reference_t<decltype(store.cells[0].*field)>;
+    std::vector<Value> values(static_cast<size_t>(cells));
+    if constexpr (std::is_same_v<Value, int>)
+      note(ncmpi_get_vara_int_all(file.id, varid, &first, &cells, values.data()), name);
+    else
+      note(ncmpi_get_vara_double_all(file.id, varid, &first, &cells, values.data()), name);
+    for (MPI_Offset c = 0; c < cells; ++c) store.cells[c].*field = values[c];
+  };
   note(ncmpi_get_vara_longlong_all(file.id, layout.time, &zero, &hours, time.data()), "time");
-  note(ncmpi_get_vara_double_all(file.id, layout.lat, &first, &cells, lat.data()), "lat");
-  note(ncmpi_get_vara_double_all(file.id, layout.lon, &first, &cells, lon.data()), "lon");
-  note(ncmpi_get_vara_int_all(file.id, layout.utc_offset_hours, &first, &cells, utc_offset.data()), "utc_offset_hours");
-  note(ncmpi_get_vara_double_all(file.id, layout.trend, &first, &cells, trend.data()), "trend");
-  note(ncmpi_get_vara_double_all(file.id, layout.offset, &first, &cells, offset.data()), "offset");
-  note(ncmpi_get_vara_double_all(file.id, layout.scale, &first, &cells, scale.data()), "scale");
-  if (layout.land >= 0) note(ncmpi_get_vara_int_all(file.id, layout.land, &first, &cells, land.data()), "land");
+  get_per_cell(layout.lat, "lat", &CellSeries::latitude);
+  get_per_cell(layout.lon, "lon", &CellSeries::longitude);
+  get_per_cell(layout.utc_offset_hours, "utc_offset_hours", &CellSeries::utc_offset_hours);
+  get_per_cell(layout.trend, "trend", &CellSeries::trend_k_per_year);
+  get_per_cell(layout.offset, "offset", &CellSeries::offset_k);
+  get_per_cell(layout.scale, "scale", &CellSeries::scale_k);
+  if (layout.land >= 0) get_per_cell(layout.land, "land", &CellSeries::land);  // else -1: unknown
   // The share's series are one contiguous run of tas(cell, time): one non-blocking get per
   // cell straight into its vector, served by one collective wait (no staging copy).
   for (MPI_Offset c = 0; c < cells; ++c) {
@@ -415,16 +425,6 @@ Store read_store(const std::string& path, MPI_Comm comm, StoreCells which) {
   store.num_hours = hours;
   store.first_cell = mine.first;
   store.total_cells = static_cast<int>(layout.num_cells);
-  for (MPI_Offset c = 0; c < cells; ++c) {
-    CellSeries& cell = store.cells[c];
-    cell.latitude = lat[c];
-    cell.longitude = lon[c];
-    cell.utc_offset_hours = utc_offset[c];
-    cell.trend_k_per_year = trend[c];
-    cell.offset_k = offset[c];
-    cell.scale_k = scale[c];
-    cell.land = land[c];
-  }
   return store;
 }
 
@@ -435,10 +435,6 @@ double Store::detrended_k(int c, int64_t i) const {
 double Store::at_year_k(int c, int64_t i, int year) const {
   return cells[c].tas_k[i] - cells[c].trend_k_per_year * (fractional_year(start_hour + i) - year);
 }
-
-}  // namespace climvae
-
-namespace climvae {
 
 std::vector<CellSeries> all_cell_constants(const Store& share, MPI_Comm comm) {
   constexpr int per_cell = 6;

@@ -63,10 +63,6 @@ enum class StoreCells { all, my_share };
 // missing/bad variable, or saying the file is not NetCDF, is netCDF-4 or is truncated.
 Store read_store(const std::string& path, MPI_Comm comm = MPI_COMM_WORLD, StoreCells which = StoreCells::all);
 
-}  // namespace climvae
-
-namespace climvae {
-
 // The constants of every cell of the store (tas_k left empty), in store order, on every rank,
 // from each rank's share. Collective.
 std::vector<CellSeries> all_cell_constants(const Store& share, MPI_Comm comm = MPI_COMM_WORLD);

@@ -69,7 +69,7 @@ double ClassicalGenerator::sd_at(int64_t local_hour) const {
   return std::sqrt(std::max(dot(variance_coefficients, classical_basis(local_hour)), min_variance));
 }
 
-ClassicalGenerator fit_classical_generator(const HourlySeries& observed) {
+ClassicalGenerator fit_classical_generator(const CelsiusSeries& observed) {
   std::vector<std::vector<double>> rows;
   std::vector<double> values;
   std::vector<int64_t> stamps;
@@ -102,9 +102,9 @@ ClassicalGenerator fit_classical_generator(const HourlySeries& observed) {
   return g;
 }
 
-std::vector<HourlySeries> generate_classical(const ClassicalGenerator& g, int64_t start_hour, int utc_offset_hours,
+std::vector<CelsiusSeries> generate_classical(const ClassicalGenerator& g, int64_t start_hour, int utc_offset_hours,
                                              int64_t hours, int members, uint64_t seed) {
-  std::vector<HourlySeries> traces(static_cast<size_t>(members));
+  std::vector<CelsiusSeries> traces(static_cast<size_t>(members));
   const double innovation = std::sqrt(1 - g.phi * g.phi);
   for (int m = 0; m < members; ++m) {
     auto& trace = traces[m];

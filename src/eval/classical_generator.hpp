@@ -27,11 +27,11 @@ struct ClassicalGenerator {
 std::vector<double> classical_basis(int64_t local_hour);
 
 // Throws climvae::Error when the series is too short or too gappy to determine the fit.
-ClassicalGenerator fit_classical_generator(const HourlySeries& observed);
+ClassicalGenerator fit_classical_generator(const CelsiusSeries& observed);
 
 // `members` traces of `hours` hours from start_hour (UTC); counter-based random numbers
 // (engine/random.hpp), so the same seed gives the same traces everywhere.
-std::vector<HourlySeries> generate_classical(const ClassicalGenerator& generator, int64_t start_hour,
+std::vector<CelsiusSeries> generate_classical(const ClassicalGenerator& generator, int64_t start_hour,
                                              int utc_offset_hours, int64_t hours, int members, uint64_t seed);
 
 }  // namespace climvae::eval

@@ -43,7 +43,7 @@ std::vector<double> mean_acf(const std::vector<std::vector<double>>& series, int
   return sum;
 }
 
-std::vector<std::vector<DailyValues>> daily_of_members(const std::vector<HourlySeries>& members) {
+std::vector<std::vector<DailyValues>> daily_of_members(const std::vector<CelsiusSeries>& members) {
   std::vector<std::vector<DailyValues>> days;
   for (const auto& m : members) days.push_back(daily_values(m));
   return days;
@@ -92,7 +92,7 @@ std::array<double, kReturnPeriodsYears.size()> return_levels(const std::vector<d
 
 }  // namespace
 
-std::vector<DailyValues> daily_values(const HourlySeries& series) {
+std::vector<DailyValues> daily_values(const CelsiusSeries& series) {
   std::vector<DailyValues> days;
   if (series.values_c.empty()) return days;
   const int64_t first_local = series.start_hour + series.utc_offset_hours;
@@ -247,7 +247,7 @@ Extremes annual_extremes(const std::vector<std::vector<DailyValues>>& members, b
   return e;
 }
 
-ClimateStatistics compute_climate_statistics(const std::vector<HourlySeries>& members, const SpellThresholds& t,
+ClimateStatistics compute_climate_statistics(const std::vector<CelsiusSeries>& members, const SpellThresholds& t,
                                              const Climatology& reference, int interval_sample) {
   ClimateStatistics s;
   s.basic = compute_statistics(members, reference);
@@ -263,15 +263,10 @@ ClimateStatistics compute_climate_statistics(const std::vector<HourlySeries>& me
     }
   for (int m = 0; m < 12; ++m) s.skewness[m] = skewness(by_month[m]);
 
-  std::vector<std::vector<double>> hourly, anomalies, daily_anomalies;
-  for (const auto& member : members) {
-    hourly.push_back(member.values_c);
-    anomalies.push_back(hourly_anomalies(member, reference));
-    daily_anomalies.push_back(daily_mean_anomalies(member, reference));
-  }
-  s.acf = mean_acf(hourly, kAcfMaxLagHours);
-  s.anomaly_acf = mean_acf(anomalies, kAcfMaxLagHours);
-  s.daily_anomaly_acf = mean_acf(daily_anomalies, kAcfMaxLagDays);
+  const MemberAnomalies a = member_anomalies(members, reference);
+  s.acf = mean_acf(a.values, kAcfMaxLagHours);
+  s.anomaly_acf = mean_acf(a.hourly, kAcfMaxLagHours);
+  s.daily_anomaly_acf = mean_acf(a.daily, kAcfMaxLagDays);
 
   const auto days = daily_of_members(members);
   for (const auto& member_days : days)
@@ -362,89 +357,126 @@ std::string SkillRow::better() const {
   return vae_error < classical_error ? "vae" : "classical";
 }
 
-std::vector<SkillRow> skill_summary(const ClimateStatistics& o, const ClimateStatistics& vae,
-                                    const ClimateStatistics& classical) {
+namespace {
+
+// The skill rows as they are built: the observed statistics `o` against the VAE's and the
+// classical generator's.
+struct SkillTable {
+  const ClimateStatistics& o;
+  const ClimateStatistics& vae;
+  const ClimateStatistics& classical;
   std::vector<SkillRow> rows;
+
   // Aggregate score: error(generator) for each; the values themselves are not one number.
-  const auto score = [&](std::string statistic, std::string unit, auto error) {
+  template <typename Error>
+  void score(std::string statistic, std::string unit, Error error) {
     rows.push_back({std::move(statistic), std::move(unit), kNaN, kNaN, kNaN, error(vae), error(classical)});
-  };
+  }
   // A single number: its value for each source and |generated - observed|.
-  const auto value = [&](std::string statistic, std::string unit, auto get) {
+  template <typename Get>
+  void value(std::string statistic, std::string unit, Get get) {
     const double ov = get(o), vv = get(vae), cv = get(classical);
     rows.push_back({std::move(statistic), std::move(unit), ov, vv, cv, std::abs(vv - ov), std::abs(cv - ov)});
-  };
-  const auto per_month = [&](auto difference) {
-    return [&o, difference](const ClimateStatistics& g) {
+  }
+  // The error of a generator g: mean |difference(o, g, i)| over the 12 months or the seasons.
+  template <typename Difference>
+  auto per_month(Difference difference) const {
+    return [&o = o, difference](const ClimateStatistics& g) {
       std::vector<double> e;
       for (int m = 0; m < 12; ++m) e.push_back(difference(o, g, m));
       return mean_abs(e);
     };
-  };
-  const auto per_season = [&](auto difference) {
-    return [&o, difference](const ClimateStatistics& g) {
+  }
+  template <typename Difference>
+  auto per_season(Difference difference) const {
+    return [&o = o, difference](const ClimateStatistics& g) {
       std::vector<double> e;
       for (int s = 0; s < kSeasons; ++s) e.push_back(difference(o, g, s));
       return mean_abs(e);
     };
-  };
-  score("monthly_mean_mae", "degC", per_month([](auto& a, auto& b, int m) {
-          return b.basic.months[m].mean - a.basic.months[m].mean;
-        }));
-  score("monthly_sd_relative_mae", "1", per_month([](auto& a, auto& b, int m) {
-          return b.basic.months[m].sd / a.basic.months[m].sd - 1;
-        }));
-  score("monthly_skewness_mae", "1", per_month([](auto& a, auto& b, int m) { return b.skewness[m] - a.skewness[m]; }));
-  score("monthly_wasserstein1_mean", "degC", per_month([](auto& a, auto& b, int m) {
-          return wasserstein1_sorted(a.basic.sorted_by_month[m], b.basic.sorted_by_month[m]);
-        }));
-  score("diurnal_amplitude_relative_mae", "1", per_season([](auto& a, auto& b, int s) {
-          return b.basic.diurnal[s].amplitude / a.basic.diurnal[s].amplitude - 1;
-        }));
-  score("diurnal_cycle_mae", "degC", [&](const ClimateStatistics& g) {
+  }
+};
+
+// The hourly distribution by month and the diurnal cycle by season.
+void add_distribution_rows(SkillTable& t) {
+  t.score("monthly_mean_mae", "degC", t.per_month([](auto& a, auto& b, int m) {
+            return b.basic.months[m].mean - a.basic.months[m].mean;
+          }));
+  t.score("monthly_sd_relative_mae", "1", t.per_month([](auto& a, auto& b, int m) {
+            return b.basic.months[m].sd / a.basic.months[m].sd - 1;
+          }));
+  t.score("monthly_skewness_mae", "1",
+          t.per_month([](auto& a, auto& b, int m) { return b.skewness[m] - a.skewness[m]; }));
+  t.score("monthly_wasserstein1_mean", "degC", t.per_month([](auto& a, auto& b, int m) {
+            return wasserstein1_sorted(a.basic.sorted_by_month[m], b.basic.sorted_by_month[m]);
+          }));
+  t.score("diurnal_amplitude_relative_mae", "1", t.per_season([](auto& a, auto& b, int s) {
+            return b.basic.diurnal[s].amplitude / a.basic.diurnal[s].amplitude - 1;
+          }));
+  const ClimateStatistics& o = t.o;
+  t.score("diurnal_cycle_mae", "degC", [&](const ClimateStatistics& g) {
     std::vector<double> e;
     for (int s = 0; s < kSeasons; ++s)
       for (int h = 0; h < 24; ++h) e.push_back(g.basic.diurnal[s].hourly_mean[h] - o.basic.diurnal[s].hourly_mean[h]);
     return mean_abs(e);
   });
-  value("acf_lag_" + std::to_string(kRawAutocorrelationLagHours) + "h", "1",
-        [](const ClimateStatistics& s) { return s.acf[kRawAutocorrelationLagHours]; });
-  // Persistence: anomalies from the observed climatology (statistics.hpp).
+}
+
+// Persistence: anomalies from the observed climatology (statistics.hpp).
+void add_persistence_rows(SkillTable& t) {
+  t.value("acf_lag_" + std::to_string(kRawAutocorrelationLagHours) + "h", "1",
+          [](const ClimateStatistics& s) { return s.acf[kRawAutocorrelationLagHours]; });
   for (int lag : kAnomalyLagsHours)
-    value("anomaly_acf_lag_" + std::to_string(lag) + "h", "1",
-          [lag](const ClimateStatistics& s) { return s.anomaly_acf[lag]; });
+    t.value("anomaly_acf_lag_" + std::to_string(lag) + "h", "1",
+            [lag](const ClimateStatistics& s) { return s.anomaly_acf[lag]; });
   for (int lag : kDailyAnomalyLagsDays)
-    value("daily_anomaly_acf_lag_" + std::to_string(lag) + "d", "1",
-          [lag](const ClimateStatistics& s) { return s.daily_anomaly_acf[lag]; });
-  score("daily_max_wasserstein1_mean", "degC", per_season([](auto& a, auto& b, int s) {
-          return wasserstein1_sorted(a.tmax_sorted[s], b.tmax_sorted[s]);
-        }));
-  score("daily_min_wasserstein1_mean", "degC", per_season([](auto& a, auto& b, int s) {
-          return wasserstein1_sorted(a.tmin_sorted[s], b.tmin_sorted[s]);
-        }));
-  score("daily_range_wasserstein1_mean", "degC", per_season([](auto& a, auto& b, int s) {
-          return wasserstein1_sorted(a.range_sorted[s], b.range_sorted[s]);
-        }));
+    t.value("daily_anomaly_acf_lag_" + std::to_string(lag) + "d", "1",
+            [lag](const ClimateStatistics& s) { return s.daily_anomaly_acf[lag]; });
+}
+
+// Daily maxima, minima and ranges by season; heatwaves and cold spells; annual extremes.
+void add_extreme_rows(SkillTable& t) {
+  t.score("daily_max_wasserstein1_mean", "degC", t.per_season([](auto& a, auto& b, int s) {
+            return wasserstein1_sorted(a.tmax_sorted[s], b.tmax_sorted[s]);
+          }));
+  t.score("daily_min_wasserstein1_mean", "degC", t.per_season([](auto& a, auto& b, int s) {
+            return wasserstein1_sorted(a.tmin_sorted[s], b.tmin_sorted[s]);
+          }));
+  t.score("daily_range_wasserstein1_mean", "degC", t.per_season([](auto& a, auto& b, int s) {
+            return wasserstein1_sorted(a.range_sorted[s], b.range_sorted[s]);
+          }));
+  const ClimateStatistics& o = t.o;
   for (const auto& [kind, spell] : {std::pair{"heatwave", &ClimateStatistics::heat},
                                     std::pair{"coldspell", &ClimateStatistics::cold}}) {
     const std::string k = kind;
-    value(k + "_per_year", "1/year", [spell = spell](const ClimateStatistics& s) { return (s.*spell).per_year; });
-    value(k + "_mean_length", "days",
-          [spell = spell](const ClimateStatistics& s) { return (s.*spell).mean_length_days; });
-    score(k + "_length_wasserstein1", "days", [&o, spell = spell](const ClimateStatistics& g) {
+    t.value(k + "_per_year", "1/year", [spell = spell](const ClimateStatistics& s) { return (s.*spell).per_year; });
+    t.value(k + "_mean_length", "days",
+            [spell = spell](const ClimateStatistics& s) { return (s.*spell).mean_length_days; });
+    t.score(k + "_length_wasserstein1", "days", [&o, spell = spell](const ClimateStatistics& g) {
       return wasserstein1_sorted((o.*spell).lengths_sorted, (g.*spell).lengths_sorted);
     });
   }
   for (const auto& [kind, extremes] : {std::pair{"annual_max", &ClimateStatistics::annual_max},
                                        std::pair{"annual_min", &ClimateStatistics::annual_min}}) {
     const std::string k = kind;
-    value(k + "_mean", "degC", [extremes = extremes](const ClimateStatistics& s) { return mean_of((s.*extremes).annual); });
+    t.value(k + "_mean", "degC",
+            [extremes = extremes](const ClimateStatistics& s) { return mean_of((s.*extremes).annual); });
     // The 10-year level only: a 50-year level from a 10-year record is mostly the fit's tail.
-    value(k + "_rl10", "degC", [extremes = extremes](const ClimateStatistics& s) {
+    t.value(k + "_rl10", "degC", [extremes = extremes](const ClimateStatistics& s) {
       return (s.*extremes).return_level[kTenYearReturnLevel];
     });
   }
-  return rows;
+}
+
+}  // namespace
+
+std::vector<SkillRow> skill_summary(const ClimateStatistics& o, const ClimateStatistics& vae,
+                                    const ClimateStatistics& classical) {
+  SkillTable table{o, vae, classical, {}};
+  add_distribution_rows(table);
+  add_persistence_rows(table);
+  add_extreme_rows(table);
+  return table.rows;
 }
 
 SkillCount count_closer(const std::vector<SkillRow>& rows) {

@@ -1,7 +1,7 @@
 // What impact modellers look at beyond the fidelity checks: skewness, the autocorrelation
 // function out to 30 days, daily maximum/minimum/range distributions, heat waves and cold
 // spells, annual extremes with GEV return levels, and a skill summary that puts two generators
-// (the VAE and the classical one) side by side. Pure functions on HourlySeries, like
+// (the VAE and the classical one) side by side. Pure functions on CelsiusSeries, like
 // statistics.hpp; the columns of the CSV files are documented in docs/evaluation.md.
 #pragma once
 #include <array>
@@ -26,7 +26,7 @@ struct DailyValues {
   int year = 0, month = 0;
   double tmax = 0, tmin = 0, tmean = 0;
 };
-std::vector<DailyValues> daily_values(const HourlySeries& series);
+std::vector<DailyValues> daily_values(const CelsiusSeries& series);
 
 // Linear-interpolation quantile (R type 7) of a sorted sample, p in [0, 1]; NaN when empty.
 double quantile_sorted(const std::vector<double>& sorted, double p);
@@ -103,7 +103,7 @@ struct ClimateStatistics {
 };
 // `reference`: the observed climatology (statistics.hpp); `interval_sample`: record length
 // (years) for the return-level ranges, 0 for the observed.
-ClimateStatistics compute_climate_statistics(const std::vector<HourlySeries>& members, const SpellThresholds& t,
+ClimateStatistics compute_climate_statistics(const std::vector<CelsiusSeries>& members, const SpellThresholds& t,
                                              const Climatology& reference, int interval_sample);
 
 // statistics.csv: long format `statistic,period,index,source,value` (docs/evaluation.md).

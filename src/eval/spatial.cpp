@@ -21,7 +21,7 @@ int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 
 
 // Daily-mean anomalies of one series on UTC days, from the UTC day holding its first hour; NaN
 // for days without all 24 hours.
-std::vector<double> daily_anomalies(const HourlySeries& series) {
+std::vector<double> daily_anomalies(const CelsiusSeries& series) {
   const int64_t first_day = floor_div(series.start_hour, 24);
   const int64_t last_day = floor_div(series.start_hour + static_cast<int64_t>(series.values_c.size()) - 1, 24);
   std::vector<double> means;
@@ -55,7 +55,7 @@ double mean_of_defined(const std::vector<double>& values) {
   return count ? sum / count : kNaN;
 }
 
-void require_same_hours(const HourlySeries& a, const HourlySeries& b) {
+void require_same_hours(const CelsiusSeries& a, const CelsiusSeries& b) {
   require(a.start_hour == b.start_hour && a.values_c.size() == b.values_c.size(),
           "daily anomaly correlation: the two series must cover the same hours (start " + format_iso_hour(a.start_hour) +
               " and " + format_iso_hour(b.start_hour) + ", " + std::to_string(a.values_c.size()) + " and " +
@@ -88,12 +88,12 @@ double great_circle_km(double lat_a, double lon_a, double lat_b, double lon_b) {
   return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(h)));
 }
 
-double daily_anomaly_correlation(const HourlySeries& a, const HourlySeries& b) {
+double daily_anomaly_correlation(const CelsiusSeries& a, const CelsiusSeries& b) {
   require_same_hours(a, b);
   return correlation_of_valid_days(daily_anomalies(a), daily_anomalies(b));
 }
 
-double daily_anomaly_correlation(const std::vector<HourlySeries>& a, const std::vector<HourlySeries>& b) {
+double daily_anomaly_correlation(const std::vector<CelsiusSeries>& a, const std::vector<CelsiusSeries>& b) {
   require(a.size() == b.size(), "daily anomaly correlation: the two ensembles have " + std::to_string(a.size()) +
                                     " and " + std::to_string(b.size()) + " members");
   std::vector<double> per_member;
@@ -101,14 +101,14 @@ double daily_anomaly_correlation(const std::vector<HourlySeries>& a, const std::
   return mean_of_defined(per_member);
 }
 
-std::vector<double> pairwise_daily_anomaly_correlations(const std::vector<std::vector<HourlySeries>>& cells) {
+std::vector<double> pairwise_daily_anomaly_correlations(const std::vector<std::vector<CelsiusSeries>>& cells) {
   if (cells.empty()) return {};
   std::vector<std::vector<std::vector<double>>> anomalies(cells.size());  // [cell][member][day]
   for (size_t c = 0; c < cells.size(); ++c) {
     require(cells[c].size() == cells[0].size(), "daily anomaly correlation: cell " + std::to_string(c) + " has " +
                                                     std::to_string(cells[c].size()) + " members, cell 0 " +
                                                     std::to_string(cells[0].size()));
-    for (const HourlySeries& member : cells[c]) {
+    for (const CelsiusSeries& member : cells[c]) {
       require_same_hours(cells[0][0], member);
       anomalies[c].push_back(daily_anomalies(member));
     }
@@ -185,28 +185,34 @@ void write_spatial_json(std::ostream& out, const std::vector<PairCorrelation>& p
 
 void print_spatial_table(std::ostream& out, const std::vector<PairCorrelation>& pairs,
                          const std::vector<DistanceBin>& bins, size_t max_pairs) {
+  // Every row ends with the observed, generated and difference columns.
   const auto cell = [](double v) { return std::isnan(v) ? std::string("-") : number_text(v); };
+  const auto columns = [&](const std::string& observed, const std::string& generated, const std::string& difference) {
+    char text[160];
+    std::snprintf(text, sizeof text, " %10s %10s %10s\n", observed.c_str(), generated.c_str(), difference.c_str());
+    return std::string(text);
+  };
+  const auto correlations = [&](double observed, double generated) {
+    return columns(cell(observed), cell(generated), cell(generated - observed));
+  };
+  const std::string heading = columns("observed", "generated", "difference");
   char line[200];
   out << "daily-mean anomaly correlation between cells (UTC days, calendar-month means removed; generated: "
          "member m against member m, averaged)\n";
   if (pairs.size() <= max_pairs) {
-    std::snprintf(line, sizeof line, "%6s %6s %12s %10s %10s %10s\n", "cell_a", "cell_b", "distance_km", "observed",
-                  "generated", "difference");
-    out << line;
+    std::snprintf(line, sizeof line, "%6s %6s %12s", "cell_a", "cell_b", "distance_km");
+    out << line << heading;
     for (const auto& p : pairs) {
-      std::snprintf(line, sizeof line, "%6d %6d %12.1f %10s %10s %10s\n", p.cell_a, p.cell_b, p.distance_km,
-                    cell(p.observed).c_str(), cell(p.generated).c_str(), cell(p.generated - p.observed).c_str());
-      out << line;
+      std::snprintf(line, sizeof line, "%6d %6d %12.1f", p.cell_a, p.cell_b, p.distance_km);
+      out << line << correlations(p.observed, p.generated);
     }
     return;
   }
-  std::snprintf(line, sizeof line, "%10s %10s %7s %10s %10s %10s\n", "from_km", "to_km", "pairs", "observed",
-                "generated", "difference");
-  out << line;
+  std::snprintf(line, sizeof line, "%10s %10s %7s", "from_km", "to_km", "pairs");
+  out << line << heading;
   for (const auto& b : bins) {
-    std::snprintf(line, sizeof line, "%10.1f %10.1f %7d %10s %10s %10s\n", b.from_km, b.to_km, b.pairs,
-                  cell(b.observed).c_str(), cell(b.generated).c_str(), cell(b.generated - b.observed).c_str());
-    out << line;
+    std::snprintf(line, sizeof line, "%10.1f %10.1f %7d", b.from_km, b.to_km, b.pairs);
+    out << line << correlations(b.observed, b.generated);
   }
 }
 

@@ -1,6 +1,6 @@
 // Whether cells share their weather: the correlation of daily-mean anomalies between two cells,
 // observed and generated (member m of one cell against member m of the other), for every pair
-// of cells and binned by great-circle distance. Pure functions on HourlySeries, like
+// of cells and binned by great-circle distance. Pure functions on CelsiusSeries, like
 // statistics.hpp; the CSV and JSON columns are documented in docs/evaluation.md.
 #pragma once
 #include <ostream>
@@ -19,17 +19,17 @@ double great_circle_km(double lat_a, double lon_a, double lat_b, double lon_b);
 // in the series. Anomaly = the day's mean minus the mean of all valid days of its calendar month
 // in that series. The correlation uses the days valid in both; NaN with fewer than 3 such days or
 // no spread.
-double daily_anomaly_correlation(const HourlySeries& a, const HourlySeries& b);
+double daily_anomaly_correlation(const CelsiusSeries& a, const CelsiusSeries& b);
 
 // The same for two ensembles of equally many members: member m of a against member m of b,
 // averaged over the members with a defined correlation (NaN when none has).
-double daily_anomaly_correlation(const std::vector<HourlySeries>& a, const std::vector<HourlySeries>& b);
+double daily_anomaly_correlation(const std::vector<CelsiusSeries>& a, const std::vector<CelsiusSeries>& b);
 
 // For cells[c] (the members of cell c; every series on the same hours, every cell with as many
 // members), the member-averaged correlation of every pair a < b in the order (0,1), (0,2), ...,
 // (1,2), ...: the numbers daily_anomaly_correlation(cells[a], cells[b]) gives, with each series'
 // anomalies computed once (many cells: pairs x members correlations of days, not of hours).
-std::vector<double> pairwise_daily_anomaly_correlations(const std::vector<std::vector<HourlySeries>>& cells);
+std::vector<double> pairwise_daily_anomaly_correlations(const std::vector<std::vector<CelsiusSeries>>& cells);
 
 // One pair of cells (a < b, indices into the caller's cell list).
 struct PairCorrelation {

@@ -21,7 +21,7 @@ struct Accumulator {
   std::array<std::array<int64_t, 24>, kSeasons> hour_counts{};
 };
 
-void accumulate(const HourlySeries& series, Accumulator& acc) {
+void accumulate(const CelsiusSeries& series, Accumulator& acc) {
   for (size_t t = 0; t < series.values_c.size(); ++t) {
     const double v = series.values_c[t];
     if (std::isnan(v)) continue;
@@ -145,7 +145,7 @@ const char* season_name(int season) {
 
 int season_of_month(int month) { return (month % 12) / 3; }  // Dec, Jan, Feb -> 0; Mar..May -> 1; ...
 
-Climatology climatology_of(const HourlySeries& series) {
+Climatology climatology_of(const CelsiusSeries& series) {
   std::array<std::array<double, 24>, 12> sums{};
   std::array<std::array<int64_t, 24>, 12> counts{};
   for (size_t t = 0; t < series.values_c.size(); ++t) {
@@ -161,7 +161,7 @@ Climatology climatology_of(const HourlySeries& series) {
   return c;
 }
 
-std::vector<double> hourly_anomalies(const HourlySeries& series, const Climatology& climatology) {
+std::vector<double> hourly_anomalies(const CelsiusSeries& series, const Climatology& climatology) {
   std::vector<double> anomalies(series.values_c.size());
   for (size_t t = 0; t < anomalies.size(); ++t) {
     const CivilDate local = civil_from_hours(series.start_hour + static_cast<int64_t>(t) + series.utc_offset_hours);
@@ -170,7 +170,7 @@ std::vector<double> hourly_anomalies(const HourlySeries& series, const Climatolo
   return anomalies;
 }
 
-std::vector<double> daily_mean_anomalies(const HourlySeries& series, const Climatology& climatology) {
+std::vector<double> daily_mean_anomalies(const CelsiusSeries& series, const Climatology& climatology) {
   const std::vector<double> hourly = hourly_anomalies(series, climatology);
   if (hourly.empty()) return {};
   const int64_t first_local = series.start_hour + series.utc_offset_hours;
@@ -241,25 +241,30 @@ double wasserstein1_sorted(const std::vector<double>& a, const std::vector<doubl
   return distance;
 }
 
-SeriesStatistics compute_statistics(const HourlySeries& observed) {
-  return compute_statistics(std::vector<HourlySeries>{observed}, climatology_of(observed));
+MemberAnomalies member_anomalies(const std::vector<CelsiusSeries>& members, const Climatology& reference) {
+  MemberAnomalies a;
+  for (const auto& member : members) {
+    a.values.push_back(member.values_c);
+    a.hourly.push_back(hourly_anomalies(member, reference));
+    a.daily.push_back(daily_mean_anomalies(member, reference));
+  }
+  return a;
 }
 
-SeriesStatistics compute_statistics(const std::vector<HourlySeries>& members, const Climatology& reference) {
+SeriesStatistics compute_statistics(const CelsiusSeries& observed) {
+  return compute_statistics(std::vector<CelsiusSeries>{observed}, climatology_of(observed));
+}
+
+SeriesStatistics compute_statistics(const std::vector<CelsiusSeries>& members, const Climatology& reference) {
   Accumulator acc;
   for (const auto& member : members) accumulate(member, acc);
   SeriesStatistics s = finish(acc);
-  std::vector<std::vector<double>> raw, hourly, daily;
-  for (const auto& member : members) {
-    raw.push_back(member.values_c);
-    hourly.push_back(hourly_anomalies(member, reference));
-    daily.push_back(daily_mean_anomalies(member, reference));
-  }
-  s.raw_autocorrelation = mean_autocorrelation(raw, kRawAutocorrelationLagHours);
+  const MemberAnomalies a = member_anomalies(members, reference);
+  s.raw_autocorrelation = mean_autocorrelation(a.values, kRawAutocorrelationLagHours);
   for (size_t k = 0; k < kAnomalyLagsHours.size(); ++k)
-    s.anomaly_autocorrelation[k] = mean_autocorrelation(hourly, kAnomalyLagsHours[k]);
+    s.anomaly_autocorrelation[k] = mean_autocorrelation(a.hourly, kAnomalyLagsHours[k]);
   for (size_t k = 0; k < kDailyAnomalyLagsDays.size(); ++k)
-    s.daily_anomaly_autocorrelation[k] = mean_autocorrelation(daily, kDailyAnomalyLagsDays[k]);
+    s.daily_anomaly_autocorrelation[k] = mean_autocorrelation(a.daily, kDailyAnomalyLagsDays[k]);
   return s;
 }
 

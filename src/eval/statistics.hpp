@@ -11,10 +11,10 @@
 
 namespace climvae::eval {
 
-// One hourly series: values in degrees Celsius (NaN where missing) from start_hour (hours since
-// 1970-01-01T00:00 UTC). Local solar time = UTC + utc_offset_hours; calendar months, seasons
+// An hourly series as evaluated, in degrees Celsius (the data's HourlySeries is in kelvin):
+// values NaN where missing, from start_hour (hours since 1970-01-01T00:00 UTC). Local solar time = UTC + utc_offset_hours; calendar months, seasons
 // and hours of the day are all taken in local time.
-struct HourlySeries {
+struct CelsiusSeries {
   int64_t start_hour = 0;
   int utc_offset_hours = 0;
   std::vector<double> values_c;
@@ -39,12 +39,18 @@ constexpr int kRawAutocorrelationLagHours = 1;
 struct Climatology {
   std::array<std::array<double, 24>, 12> mean{};
 };
-Climatology climatology_of(const HourlySeries& series);
+Climatology climatology_of(const CelsiusSeries& series);
 // value - climatology at the value's local month and hour (NaN stays NaN).
-std::vector<double> hourly_anomalies(const HourlySeries& series, const Climatology& climatology);
+std::vector<double> hourly_anomalies(const CelsiusSeries& series, const Climatology& climatology);
 // The mean anomaly of each local day the series touches, first to last (NaN unless all 24 hours
 // of the day are valid).
-std::vector<double> daily_mean_anomalies(const HourlySeries& series, const Climatology& climatology);
+std::vector<double> daily_mean_anomalies(const CelsiusSeries& series, const Climatology& climatology);
+
+// Per member: its values, their hourly anomalies and its daily-mean anomalies from `reference`.
+struct MemberAnomalies {
+  std::vector<std::vector<double>> values, hourly, daily;
+};
+MemberAnomalies member_anomalies(const std::vector<CelsiusSeries>& members, const Climatology& reference);
 
 struct MonthStatistics {
   int64_t count = 0;  // valid values (all members pooled)
@@ -69,11 +75,11 @@ struct SeriesStatistics {
 };
 
 // Statistics of the observed series, anomalies from its own climatology.
-SeriesStatistics compute_statistics(const HourlySeries& observed);
+SeriesStatistics compute_statistics(const CelsiusSeries& observed);
 // Statistics of an ensemble: monthly values and diurnal cycles pool every member's values;
 // autocorrelations are computed per member and averaged; anomalies are taken from `reference`,
 // the observed climatology.
-SeriesStatistics compute_statistics(const std::vector<HourlySeries>& members, const Climatology& reference);
+SeriesStatistics compute_statistics(const std::vector<CelsiusSeries>& members, const Climatology& reference);
 
 // Autocorrelation of x at `lag` hours, on anomalies a = x - mean(valid x):
 //   r(lag) = [ sum over valid pairs (a_t * a_{t+lag}) / pairs ] / [ sum over valid t (a_t^2) / valid ]

@@ -2,7 +2,8 @@
 //   dimensions  time (fixed, first), realization, lat = 1, lon = 1
 //   time(time) double, realization(realization) int (1-based member number),
 //   lat(lat), lon(lon) double, height scalar double (2 m, standard_name height),
-//   tas(time, realization, lat, lon) float in K, _FillValue 1e20f.
+//   tas(time, realization, lat, lon) float in K, _FillValue 1e20f; the scalar coordinates
+//   CDO cannot take are named in the global `coordinates` (see define_variables).
 // Errors: local PnetCDF status codes become messages (nc_message); every collective step then
 // agrees on success across ranks (throw_if_any_rank_failed) so that all ranks throw together.
 #include "generate/ensemble_file.hpp"
@@ -96,15 +97,22 @@ CoordinateIds define_layout(int ncid, const std::string& path, const EnsembleMet
   def.text(ids.height, "units", "m");
   def.text(ids.height, "standard_name", "height");
   def.text(ids.height, "long_name", "height");
-  // No positive="up" / axis="Z" here: with either, CDO 2.1 takes height as the vertical axis and
-  // then rejects tas for its realization dimension. standard_name height already means upward.
+  def.text(ids.height, "positive", "up");
+  def.text(ids.height, "axis", "Z");
 
   tas_varid = def.variable("tas", NC_FLOAT, cells ? std::vector<int>{time_dim, lat_dim}
                                                   : std::vector<int>{time_dim, member_dim, lat_dim, lon_dim});
   def.text(tas_varid, "standard_name", "air_temperature");
   def.text(tas_varid, "long_name", "Near-Surface Air Temperature");
   def.text(tas_varid, "units", "K");
-  def.text(tas_varid, "coordinates", cells ? "height lat lon realization" : "height");
+  // CDO 2.1 gives a variable one vertical axis and warns about, or rejects, any further
+  // non-horizontal coordinate. A grid file's axis is its realization dimension, so its 2 m
+  // height is named in the global `coordinates` (xarray reads it as a coordinate of tas; CDO
+  // ignores it); a member file's axis is the 2 m height, as in CMIP's tas, and its scalar
+  // realization moves to the global list (and `realization_index`, as in CMIP).
+  def.text(tas_varid, "coordinates", cells ? "height lat lon" : "lat lon");
+  def.text(NC_GLOBAL, "coordinates", cells ? "realization" : "height");
+  if (cells) def.integer(NC_GLOBAL, "realization_index", meta.member_number);
   def.text(tas_varid, "cell_methods", "time: point");
   check_nc(ncmpi_put_att_float(ncid, tas_varid, "_FillValue", NC_FLOAT, 1, &kFillValue), path,
            "attribute 'tas:_FillValue'");

@@ -11,7 +11,6 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
-#include <sstream>
 #include <sys/stat.h>
 
 #include "common/calendar.hpp"
@@ -65,20 +64,6 @@ std::string compact_hour(int64_t hour) {
   char text[32];
   std::snprintf(text, sizeof text, "%04d%02d%02d%02d", d.year, d.month, d.day, d.hour);
   return text;
-}
-
-std::vector<double> numbers_of(const std::string& text, const std::string& option) {
-  std::vector<double> values;
-  std::istringstream in(text);
-  std::string field;
-  while (std::getline(in, field, ',')) {
-    char* end = nullptr;
-    const double v = std::strtod(field.c_str(), &end);
-    require(!field.empty() && *end == '\0' && std::isfinite(v),
-            option + ": '" + field + "' is not a number (in '" + text + "')");
-    values.push_back(v);
-  }
-  return values;
 }
 
 // Every rank checks the same request, so all agree. Returns the cells sorted, as the files list them.
@@ -287,35 +272,6 @@ void write_group(EnsembleRun& e, const EnsembleMeta& meta, const std::vector<std
 }
 
 }  // namespace
-
-std::vector<int> select_cells(const ModelFile& model, const std::string& list, const std::string& box) {
-  const int n = static_cast<int>(model.cells.size());
-  std::vector<int> cells;
-  if (list.empty()) {
-    for (int c = 0; c < n; ++c) cells.push_back(c);
-  } else {
-    for (double v : numbers_of(list, "--cells")) {
-      std::ostringstream shown;
-      shown << v;
-      require(v == std::floor(v) && v >= 0 && v < n,
-              "--cells: cell " + shown.str() + " is not in the model (it has cells 0.." + std::to_string(n - 1) + ")");
-      cells.push_back(static_cast<int>(v));
-    }
-  }
-  if (!box.empty()) {
-    const std::vector<double> b = numbers_of(box, "--bbox");
-    require(b.size() == 4 && b[0] <= b[1] && b[2] <= b[3],
-            "--bbox: expected 'lat_min,lat_max,lon_min,lon_max' with min <= max, got '" + box + "'");
-    cells.erase(std::remove_if(cells.begin(), cells.end(),
-                               [&](int c) {
-                                 const ModelCell& m = model.cells[c];
-                                 return m.latitude < b[0] || m.latitude > b[1] || m.longitude < b[2] || m.longitude > b[3];
-                               }),
-                cells.end());
-    require(!cells.empty(), "--bbox: no cell of the model lies in '" + box + "'");
-  }
-  return cells;
-}
 
 CellGrid grid_of(const ModelFile& model, const std::vector<int>& cells) {
   CellGrid g;

@@ -51,10 +51,6 @@ struct EnsembleTiming {
 // failed write, leaving no file that looks complete.
 EnsembleTiming run_ensemble(Vae& vae, const ModelFile& model, const EnsembleJob& job, MPI_Comm comm = MPI_COMM_WORLD);
 
-// Cells of the model from a list "0,3,7" and/or a box "lat_min,lat_max,lon_min,lon_max"
-// (both empty: every cell). Throws Error naming the option for an unknown cell or a bad box.
-std::vector<int> select_cells(const ModelFile& model, const std::string& list, const std::string& box);
-
 // The grid the cells form: sorted distinct latitudes and longitudes, and each cell's (y, x);
 // `regular` when every lat x lon pair is exactly one of the cells.
 struct CellGrid {

@@ -1,21 +1,17 @@
 #include "model/model_file.hpp"
 
 #include <cmath>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <iomanip>
 #include <sstream>
 
 #include "common/error.hpp"
-#include "common/file_io.hpp"
+#include "common/framed_file.hpp"
 
 namespace climvae {
 
 namespace {
 
-constexpr const char* kMagic = "climvae-model";
-constexpr const char* kEndOfHeader = "end-header";
+const FramedFormat kModelFormat{"climvae-model", "model", "model file", kModelFormatVersion};
 
 // Values with full precision so that a save/load round trip is exact.
 std::string exact(double v) {
@@ -26,7 +22,6 @@ std::string exact(double v) {
 
 std::string header_of(const ModelFile& m, const ParamLayout& layout) {
   std::ostringstream h;
-  h << kMagic << " " << kModelFormatVersion << "\n";
   h << "filters " << m.config.filters << "\n";
   h << "latent " << m.config.latent << "\n";
   h << "fourier_features " << m.config.fourier_features << "\n";
@@ -66,6 +61,134 @@ std::string header_of(const ModelFile& m, const ParamLayout& layout) {
   }
   h << "parameters " << layout.total() << "\n";
   return h.str();
+}
+
+// What the header announces beyond the ModelFile's own fields, checked once it is read.
+struct Announced {
+  size_t cells = 0, parameters = 0;
+  std::vector<std::string> param_lines;  // "param NAME OFFSET SHAPE...", one per slice
+  bool condition_decoder = false, prior_bias = false;  // their lines are present (version 3, 4 on)
+};
+
+// A 0|1 flag.
+bool read_flag(std::istream& f, bool& flag) {
+  int on = -1;
+  const bool ok = static_cast<bool>(f >> on) && (on == 0 || on == 1);
+  flag = on == 1;
+  return ok;
+}
+
+// The network's configuration, the provenance and the counts; false: unknown key or bad value.
+bool read_setting(const std::string& key, std::istream& f, const std::string& line, ModelFile& m, Announced& a) {
+  if (key == "filters") return static_cast<bool>(f >> m.config.filters);
+  if (key == "latent") return static_cast<bool>(f >> m.config.latent);
+  if (key == "fourier_features") return static_cast<bool>(f >> m.config.fourier_features);
+  if (key == "embedding") return static_cast<bool>(f >> m.config.embedding);
+  if (key == "condition_decoder") {
+    a.condition_decoder = true;
+    return read_flag(f, m.config.condition_decoder);
+  }
+  if (key == "prior_bias") {
+    a.prior_bias = true;
+    return read_flag(f, m.config.prior_bias);
+  }
+  if (key == "prior") {
+    std::string kind;
+    if (!(f >> kind) || (kind != "seasonal" && kind != "temporal")) return false;
+    m.config.prior = parse_prior_kind(kind);
+    return true;
+  }
+  if (key == "spatial_factors")
+    return static_cast<bool>(f >> m.spatial_factors) && m.spatial_factors >= 0 && m.spatial_factors <= 32;
+  if (key == "reference_year") return static_cast<bool>(f >> m.reference_year);
+  if (key == "info") {
+    std::string name, value;
+    const bool ok = static_cast<bool>(f >> name);
+    std::getline(f >> std::ws, value);
+    m.provenance[name] = value;
+    return ok;
+  }
+  if (key == "cells") return static_cast<bool>(f >> a.cells);
+  if (key == "param") {
+    a.param_lines.push_back(line);  // checked against the network once the configuration is complete
+    return true;
+  }
+  if (key == "parameters") return static_cast<bool>(f >> a.parameters);
+  return false;
+}
+
+bool read_cell(std::istream& f, int version, ModelFile& m) {
+  ModelCell c;
+  bool ok = static_cast<bool>(f >> c.latitude >> c.longitude >> c.utc_offset_hours >> c.trend_k_per_year >>
+                              c.offset_k >> c.scale_k);
+  if (version >= 2) ok = ok && static_cast<bool>(f >> c.season_shift_days);  // version 1: no shift
+  m.cells.push_back(c);
+  return ok;
+}
+
+bool read_calibration(std::istream& f, ModelFile& m) {
+  size_t c = 0;
+  Calibration k;
+  k.mean_correction.resize(12);
+  k.noise_sd.resize(12);
+  bool ok = static_cast<bool>(f >> c >> k.noise_phi) && c < m.cells.size();
+  for (float& v : k.mean_correction) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && std::fabs(v) < 10;
+  for (float& v : k.noise_sd) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && v >= 0 && v < 10;
+  ok = ok && k.noise_phi >= 0 && k.noise_phi < 1;
+  if (ok) m.cells[c].calibration = k;
+  return ok;
+}
+
+bool read_quantiles(std::istream& f, ModelFile& m) {
+  size_t c = 0;
+  std::vector<float> g(12 * kQuantiles), o(12 * kQuantiles);
+  bool ok = static_cast<bool>(f >> c) && c < m.cells.size() && !m.cells[c].calibration.empty();
+  for (float& v : g) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && std::fabs(v) < 20;
+  for (float& v : o) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && std::fabs(v) < 20;
+  for (int mo = 0; ok && mo < 12; ++mo)  // each month's knots ascending, or the map is not monotone
+    for (int q = 1; q < kQuantiles; ++q)
+      ok = g[mo * kQuantiles + q] >= g[mo * kQuantiles + q - 1] && o[mo * kQuantiles + q] >= o[mo * kQuantiles + q - 1];
+  if (ok) m.cells[c].calibration.quantiles_generated = g, m.cells[c].calibration.quantiles_observed = o;
+  return ok;
+}
+
+// One header line after the magic line; false: unreadable.
+bool read_header_line(const std::string& line, int version, ModelFile& m, Announced& a) {
+  std::istringstream f(line);
+  std::string key;
+  f >> key;
+  if (key == "cell") return read_cell(f, version, m);
+  if (key == "calibration") return read_calibration(f, m);
+  if (key == "quantiles") return read_quantiles(f, m);
+  return read_setting(key, f, line, m, a);
+}
+
+// Completes the configuration (older versions' defaults, the cell count) and checks that the
+// announced cells and parameters match it.
+void check_announced(const std::string& where, ModelFile& m, const Announced& a) {
+  require(a.cells == m.cells.size() && !m.cells.empty(),
+          where + ": header announces " + std::to_string(a.cells) + " cells but lists " +
+              std::to_string(m.cells.size()));
+  if (!a.condition_decoder) m.config.condition_decoder = false;  // before version 3: the prior only
+  if (!a.prior_bias) m.config.prior_bias = false;                // before version 4: no per-cell offset
+  m.config.cells = static_cast<int>(m.cells.size());
+  const Vae shape_only(m.config);  // throws on a nonsense configuration
+  const ParamLayout& layout = shape_only.params().layout;
+  require(a.parameters == layout.total(), where + " holds " + std::to_string(a.parameters) +
+                                              " parameters but its configuration needs " +
+                                              std::to_string(layout.total()));
+  require(a.param_lines.size() == layout.slices().size(), where + ": parameter list does not match the network");
+  for (size_t i = 0; i < a.param_lines.size(); ++i) {
+    std::istringstream f(a.param_lines[i]);
+    std::string key, name;
+    size_t offset = 0;
+    f >> key >> name >> offset;
+    std::vector<int> shape;
+    for (int d = 0; f >> d;) shape.push_back(d);
+    const ParamSlice& s = layout.slices()[i];
+    require(name == s.name && offset == s.offset && shape == s.shape,
+            where + ": parameter '" + name + "' does not match the network's '" + s.name + "'");
+  }
 }
 
 // "field value" for messages, value with full precision (1e308 stays 1e308).
@@ -117,180 +240,21 @@ void save_model(const ModelFile& model, const std::string& path, bool replace) {
                                                                     size_t(model.spatial_factors),
           "model has " + std::to_string(model.loadings.size()) + " spatial loadings, expected cells x latent x " +
               std::to_string(model.spatial_factors));
-  const std::string header = header_of(model, layout);
-  const size_t bytes = model.parameters.size() * sizeof(float);
-  const size_t loading_bytes = model.loadings.size() * sizeof(float);
-  uint32_t crc = crc32(header.data(), header.size());
-  crc = crc32(model.parameters.data(), bytes, crc);
-  crc = crc32(model.loadings.data(), loading_bytes, crc);
-
-  char crc_text[16];
-  std::snprintf(crc_text, sizeof crc_text, "%08x", crc);
-  write_file_atomically(path, "model file", replace, [&](std::ostream& out) {
-    out << header << "crc32 " << crc_text << "\n" << kEndOfHeader << "\n";
-    out.write(reinterpret_cast<const char*>(model.parameters.data()), static_cast<std::streamsize>(bytes));
-    out.write(reinterpret_cast<const char*>(model.loadings.data()), static_cast<std::streamsize>(loading_bytes));
-  });
+  write_framed_file(kModelFormat, path, replace, header_of(model, layout),
+                    {{model.parameters.data(), model.parameters.size()}, {model.loadings.data(), model.loadings.size()}});
 }
 
 ModelFile load_model(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  require(in.good(), "cannot open model file '" + path + "'");
-  const std::string where = "model file '" + path + "'";
-  std::string header, line;
+  FramedReader file(kModelFormat, path);
   ModelFile m;
-  std::string crc_text;
-  bool ended = false;
-  size_t expected_params = 0, expected_cells = 0;
-  std::vector<std::string> param_lines;
-  int line_no = 0, version = 0;
-  bool has_condition_decoder = false, has_prior_bias = false;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line_no == 1) {
-      std::istringstream first(line);
-      std::string magic;
-      first >> magic >> version;
-      require(magic == kMagic, where + " is not a climvae model (first line '" + line.substr(0, 40) + "')");
-      require(version >= 1 && version <= kModelFormatVersion,
-              where + " has format version " + std::to_string(version) + "; this climvae reads up to " +
-                  std::to_string(kModelFormatVersion));
-    }
-    require(!in.eof(), where + " is truncated inside header line " + std::to_string(line_no));
-    if (line == kEndOfHeader) {
-      ended = true;
-      break;
-    }
-    std::istringstream f(line);
-    std::string key;
-    f >> key;
-    if (key == "crc32") {
-      f >> crc_text;
-      continue;  // the checksum line itself is not checksummed
-    }
-    header += line + "\n";
-    bool ok = true;
-    if (key == kMagic) {
-    } else if (key == "filters") {
-      ok = static_cast<bool>(f >> m.config.filters);
-    } else if (key == "latent") {
-      ok = static_cast<bool>(f >> m.config.latent);
-    } else if (key == "fourier_features") {
-      ok = static_cast<bool>(f >> m.config.fourier_features);
-    } else if (key == "embedding") {
-      ok = static_cast<bool>(f >> m.config.embedding);
-    } else if (key == "condition_decoder") {
-      int on = -1;
-      ok = static_cast<bool>(f >> on) && (on == 0 || on == 1);
-      m.config.condition_decoder = on == 1;
-      has_condition_decoder = true;
-    } else if (key == "prior_bias") {
-      int on = -1;
-      ok = static_cast<bool>(f >> on) && (on == 0 || on == 1);
-      m.config.prior_bias = on == 1;
-      has_prior_bias = true;
-    } else if (key == "prior") {
-      std::string kind;
-      ok = static_cast<bool>(f >> kind) && (kind == "seasonal" || kind == "temporal");
-      if (ok) m.config.prior = parse_prior_kind(kind);
-    } else if (key == "spatial_factors") {
-      ok = static_cast<bool>(f >> m.spatial_factors) && m.spatial_factors >= 0 && m.spatial_factors <= 32;
-    } else if (key == "reference_year") {
-      ok = static_cast<bool>(f >> m.reference_year);
-    } else if (key == "info") {
-      std::string name;
-      ok = static_cast<bool>(f >> name);
-      std::string value;
-      std::getline(f >> std::ws, value);
-      m.provenance[name] = value;
-    } else if (key == "cells") {
-      ok = static_cast<bool>(f >> expected_cells);
-    } else if (key == "cell") {
-      ModelCell c;
-      ok = static_cast<bool>(f >> c.latitude >> c.longitude >> c.utc_offset_hours >> c.trend_k_per_year >> c.offset_k >>
-                             c.scale_k);
-      if (version >= 2) ok = ok && static_cast<bool>(f >> c.season_shift_days);
-      m.cells.push_back(c);
-    } else if (key == "calibration") {
-      size_t c = 0;
-      Calibration k;
-      k.mean_correction.resize(12);
-      k.noise_sd.resize(12);
-      ok = static_cast<bool>(f >> c >> k.noise_phi) && c < m.cells.size();
-      for (float& v : k.mean_correction) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && std::fabs(v) < 10;
-      for (float& v : k.noise_sd) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && v >= 0 && v < 10;
-      ok = ok && k.noise_phi >= 0 && k.noise_phi < 1;
-      if (ok) m.cells[c].calibration = k;
-    } else if (key == "quantiles") {
-      size_t c = 0;
-      std::vector<float> g(12 * kQuantiles), o(12 * kQuantiles);
-      ok = static_cast<bool>(f >> c) && c < m.cells.size() && !m.cells[c].calibration.empty();
-      for (float& v : g) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && std::fabs(v) < 20;
-      for (float& v : o) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && std::fabs(v) < 20;
-      for (int mo = 0; ok && mo < 12; ++mo)  // each month's knots ascending, or the map is not monotone
-        for (int q = 1; q < kQuantiles; ++q)
-          ok = g[mo * kQuantiles + q] >= g[mo * kQuantiles + q - 1] && o[mo * kQuantiles + q] >= o[mo * kQuantiles + q - 1];
-      if (ok) m.cells[c].calibration.quantiles_generated = g, m.cells[c].calibration.quantiles_observed = o;
-    } else if (key == "param") {
-      param_lines.push_back(line);
-    } else if (key == "parameters") {
-      ok = static_cast<bool>(f >> expected_params);
-    } else {
-      ok = false;
-    }
-    require(ok, where + ": unreadable header line " + std::to_string(line_no) + ": '" + line.substr(0, 80) + "'");
-    require(line_no < 100000, where + ": header never ends (corrupt file)");
-  }
-  require(ended, where + " is truncated: the header has no '" + kEndOfHeader + "' line");
-  require(!crc_text.empty(), where + " has no checksum line");
-  require(expected_cells == m.cells.size() && !m.cells.empty(),
-          where + ": header announces " + std::to_string(expected_cells) + " cells but lists " +
-              std::to_string(m.cells.size()));
-
-  // Before version 3 the embedding conditioned the prior only.
-  if (!has_condition_decoder) m.config.condition_decoder = false;
-  // Before version 4 the prior had no per-cell offset.
-  if (!has_prior_bias) m.config.prior_bias = false;
-  m.config.cells = static_cast<int>(m.cells.size());
-  Vae shape_only(m.config);  // throws on a nonsense configuration
-  const ParamLayout& layout = shape_only.params().layout;
-  require(expected_params == layout.total(),
-          where + " holds " + std::to_string(expected_params) + " parameters but its configuration needs " +
-              std::to_string(layout.total()));
-  require(param_lines.size() == layout.slices().size(), where + ": parameter list does not match the network");
-  for (size_t i = 0; i < param_lines.size(); ++i) {
-    std::istringstream f(param_lines[i]);
-    std::string key, name;
-    size_t offset = 0;
-    f >> key >> name >> offset;
-    std::vector<int> shape;
-    int d = 0;
-    while (f >> d) shape.push_back(d);
-    const ParamSlice& s = layout.slices()[i];
-    require(name == s.name && offset == s.offset && shape == s.shape,
-            where + ": parameter '" + name + "' does not match the network's '" + s.name + "'");
-  }
-
-  m.parameters.resize(expected_params);
-  const auto bytes = static_cast<std::streamsize>(expected_params * sizeof(float));
-  in.read(reinterpret_cast<char*>(m.parameters.data()), bytes);
-  require(in.gcount() == bytes, where + " is truncated: " + std::to_string(in.gcount()) + " of " +
-                                    std::to_string(bytes) + " parameter bytes present");
-  m.loadings.resize(m.cells.size() * m.config.latent * size_t(m.spatial_factors));
-  const auto loading_bytes = static_cast<std::streamsize>(m.loadings.size() * sizeof(float));
-  in.read(reinterpret_cast<char*>(m.loadings.data()), loading_bytes);
-  require(in.gcount() == loading_bytes, where + " is truncated: " + std::to_string(in.gcount()) + " of " +
-                                            std::to_string(loading_bytes) + " spatial loading bytes present");
-  char extra = 0;
-  require(!in.read(&extra, 1), where + " has trailing bytes after the parameters (corrupt file)");
-  uint32_t crc = crc32(header.data(), header.size());
-  crc = crc32(m.parameters.data(), static_cast<size_t>(bytes), crc);
-  crc = crc32(m.loadings.data(), static_cast<size_t>(loading_bytes), crc);
-  char crc_now[16];
-  std::snprintf(crc_now, sizeof crc_now, "%08x", crc);
-  require(crc_text == crc_now, where + " is corrupt: checksum " + crc_now + " does not match the recorded " + crc_text);
+  Announced announced;
+  for (std::string line; file.next_line(line);) file.check_line(read_header_line(line, file.version(), m, announced), line);
+  check_announced(file.where(), m, announced);
+  m.parameters = file.read_block(announced.parameters, "parameter");
+  m.loadings = file.read_block(m.cells.size() * m.config.latent * size_t(m.spatial_factors), "spatial loading");
+  file.finish();
   m.set_loadings(m.spatial_factors, m.loadings);
-  validate_model(m, where);
+  validate_model(m, file.where());
   return m;
 }
 

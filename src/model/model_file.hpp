@@ -1,7 +1,10 @@
-// The model file: a versioned, self-describing, checksummed container for a trained VAE.
-// A text header (format version, network configuration, every parameter's name and shape,
-// the preprocessing constants of each cell, provenance) followed by the float32 parameters.
-// Loading checks the version, the layout against the network, the size and a CRC-32.
+// The model file: a versioned, self-describing, checksummed file holding a trained VAE, in the
+// framed layout it shares with the checkpoint (common/framed_file.hpp). Its header lines: the
+// network configuration and prior, the spatial factor count, the reference year, provenance
+// (`info`), each cell's preprocessing constants (`cell`), the calibration of calibrated cells
+// (`calibration`, `quantiles`), every parameter's name, offset and shape (`param`); then two
+// float32 blocks: the parameters and the spatial loadings. Loading checks the version, the
+// layout against the network, the size, the CRC-32 and the values (validate_model).
 #pragma once
 #include <cstdint>
 #include <map>
@@ -16,8 +19,9 @@ namespace climvae {
 // Version 2 added the cell embedding (`embedding E`) and each cell's season shift; version 1
 // files load as seed models (no embedding, no shift). Version 3 added `condition_decoder 0|1`
 // (the embedding also feeds the decoder); version 2 files load with it off (prior only).
-// Version 4 added `prior_bias`; version 5 `prior seasonal|temporal` (older files: seasonal) and
-// `spatial_factors K` with the loadings as a float block after the parameters.
+// Version 4 added `prior_bias`; version 5 `prior seasonal|temporal` (older files: seasonal),
+// `spatial_factors K` with the loadings as a float block after the parameters, and the optional
+// `calibration`/`quantiles` lines (files without them generate the decoded mean alone).
 constexpr int kModelFormatVersion = 5;
 
 // What generation needs to turn standardised, detrended output back into temperatures.

@@ -1,7 +1,8 @@
 // Checkpoints: everything `climvae train --resume` needs to continue a run exactly where it
-// stopped. A sibling of the model file: a text header (format version, the settings a resumed
-// run must keep, the training loop's state) with a CRC-32 over the whole file, then four
-// float32 buffers: parameters, Adam's first and second moments, the best parameters so far.
+// stopped. In the framed layout of the model file (common/framed_file.hpp): header lines (the
+// settings a resumed run must keep, the training loop's state, numbers in hexadecimal floating
+// point), a CRC-32 over the whole file, then four float32 blocks: parameters, Adam's first and
+// second moments, the best parameters so far.
 #pragma once
 #include <cmath>
 #include <cstdint>

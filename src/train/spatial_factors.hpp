@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "data/store.hpp"
+#include "model/model_file.hpp"
 #include "model/vae.hpp"
 
 namespace climvae {
@@ -30,7 +31,10 @@ struct LatentRows {
 // rows r and s, and each row's sum of squares kept below 1. Collective over comm (every rank passes
 // its own rows on the same block axis); the result does not depend on how rows are split over ranks
 // (the cross-rank sums are exact, in fixed point).
-std::vector<float> fit_factor_loadings(const LatentRows& rows, int factors, MPI_Comm comm, int iterations = 2000);
+// With rows_per_cell > 1, each cell's consecutive rows are first decorrelated among themselves, so
+// that the factors carry what cells share with each other, and the loadings mapped back.
+std::vector<float> fit_factor_loadings(const LatentRows& rows, int factors, MPI_Comm comm, int rows_per_cell = 1,
+                                       int iterations = 2000);
 
 // The latent weather of this rank's cells: every cell's series encoded in 64-day windows on the
 // calendar block axis (model/seasonal.hpp: calendar_block), the posterior means standardised by
@@ -46,10 +50,17 @@ LatentRows daily_anomaly_rows(const Store& store, MPI_Comm comm);
 // The latent levels of two cells correlate less than their weather does (Beijing: 0.7 against
 // 0.97), because the encoder also codes what is each station's own (the shape of its days). This
 // scales each cell's latent loadings (rows of `latent` features x k) so that their mean
-// communality equals that of the cell's daily weather (weather loadings: one row of kw per cell),
-// keeping which cells share what. Local.
-void match_weather_communality(std::vector<float>& latent_loadings, int latent, int k,
-                               const std::vector<float>& weather_loadings, int kw);
+// communality equals the cell's `target` (the communality of its daily weather), keeping which
+// cells share what: the starting point of fit_spatial_loadings' rounds. Local.
+void match_weather_communality(std::vector<float>& latent_loadings, int latent, int k, const std::vector<double>& target);
+
+// Fits and sets model's spatial loadings (cells x latent x K) for the store's cells: the factor
+// model of the latent levels says which cells share what; each cell's loadings are then scaled
+// over a few rounds of generation until its generated daily weather has the observed
+// communality. Returns false (loadings untouched) when the store's 4-day blocks (returned in
+// `blocks`) are too few for K factors. The model must hold every cell (and its calibration, if
+// any). Collective.
+bool fit_spatial_loadings(Vae& vae, ModelFile& model, const Store& store, int factors, MPI_Comm comm, int& blocks);
 
 // Every rank's rows, concatenated in rank order, on every rank. Collective.
 std::vector<float> gather_rows(const std::vector<float>& mine, MPI_Comm comm);
