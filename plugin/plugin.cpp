@@ -24,8 +24,8 @@
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
-#include "conditioning.hpp"
 #include "data/units.hpp"
+#include "generate/conditioning.hpp"
 #include "generate/generator.hpp"
 #include "generate/scenario.hpp"
 #include "model/model_file.hpp"
@@ -168,11 +168,6 @@ class Lease {
   climvae_model& h_;
   std::unique_ptr<climvae::Vae> vae_;
 };
-
-std::mutex& encoder_lock() {
-  static std::mutex m;
-  return m;
-}
 
 // --- Requests.
 double great_circle_km(double lat1, double lon1, double lat2, double lon2) {
@@ -572,8 +567,8 @@ climvae_status climvae_condition(climvae_model* h, const climvae_request* reques
     }
     log_request(*h, "condition", r);
     Lease lease(*h);
-    const std::vector<float> tas_k = climvae::plugin::condition_traces(lease.vae(), h->model, r, known_k,
-                                                                       request->condition_iterations, encoder_lock());
+    const std::vector<float> tas_k =
+        climvae::condition_traces(lease.vae(), h->model, r, known_k, request->condition_iterations);
     climvae::check_generated_values(tas_k.data(), tas_k.size(), "cell " + std::to_string(r.cell));
     deliver(tas_k, r, units, out);
     // Known hours come back exactly as given, not through a unit round trip.

@@ -1,6 +1,7 @@
 // Ensembles at scale (run at 1 and 2 ranks): time chunks bit-identical to one decode, files
 // identical whatever the ranks, chunk length or request order, grid and per-member layouts with
-// their CF attributes, scenario offsets exact, bad requests refused without leftovers.
+// their CF attributes, scenario offsets exact, bad requests refused without leftovers; the decode
+// window, and the loss-free encode-sample-decode of conditioning.
 #include <gtest/gtest.h>
 #include <mpi.h>
 #include <pnetcdf.h>
@@ -19,6 +20,7 @@
 #include "generate/ensemble_run.hpp"
 #include "generate/generator.hpp"
 #include "generate/scenario.hpp"
+#include "generate/trace_window.hpp"
 #include "model/model_file.hpp"
 
 using namespace climvae;
@@ -379,4 +381,58 @@ TEST(Scenario, ReadsWarmingTables) {
   EXPECT_THROW(table("year,offset\n"), Error);          // no rows
   std::remove(path.c_str());
   EXPECT_THROW(read_warming_table(path), Error);
+}
+
+// The decode window starts at the local midnight at or before the first hour, before 1970 too.
+TEST(TraceWindow, DecodesWholeStepsFromTheLocalMidnightBefore) {
+  ModelCell west;
+  west.utc_offset_hours = -5;
+  const int64_t day = hours_from_civil({2030, 3, 1, 0});
+  const DecodeWindow w = decode_window(west, day + 3, 100);  // 22:00 local on the day before
+  EXPECT_EQ(w.local_start, day - 2);
+  EXPECT_EQ(w.origin, day - 24);
+  EXPECT_EQ(w.skip, 22);
+  EXPECT_EQ(w.steps, 2);  // 122 hours
+  EXPECT_EQ(w.hours(), 192);
+  const DecodeWindow early = decode_window(ModelCell(), -1, 1);  // 1969-12-31T23
+  EXPECT_EQ(early.origin, -24);
+  EXPECT_EQ(early.skip, 23);
+  EXPECT_EQ(early.steps, 1);
+}
+
+// Conditioning's loss-free pass decodes the same posterior draw as training's forward pass.
+TEST(Vae, EncodeSampleDecodeIsTheReconstructionOfForwardBackward) {
+  VaeConfig config;
+  config.cells = 3;
+  config.embedding = 2;  // the decoder also takes each window's cell
+  Vae vae(config);
+  vae.initialize(5);
+  const int batch = 3, steps = 2, hours = steps * Vae::kHoursPerStep;
+  View2 x("x", batch, hours);
+  View3 season("season", batch, steps, 6), eps("eps", batch, steps, config.latent), out("out", batch, hours, 1);
+  CellIndices cells("cells", batch);
+  auto xh = Kokkos::create_mirror_view(x);
+  auto sh = Kokkos::create_mirror_view(season);
+  auto eh = Kokkos::create_mirror_view(eps);
+  auto ch = Kokkos::create_mirror_view(cells);
+  for (int b = 0; b < batch; ++b) {
+    ch(b) = 2 - b;
+    for (int h = 0; h < hours; ++h) xh(b, h) = std::sin(0.26f * h + b);
+    for (int s = 0; s < steps; ++s) {
+      for (int f = 0; f < 6; ++f) sh(b, s, f) = std::cos(0.5f * f + s);
+      for (int f = 0; f < config.latent; ++f) eh(b, s, f) = std::sin(1.7f * f + 3.1f * s + b);
+    }
+  }
+  Kokkos::deep_copy(x, xh);
+  Kokkos::deep_copy(season, sh);
+  Kokkos::deep_copy(eps, eh);
+  Kokkos::deep_copy(cells, ch);
+  vae.forward_backward(x, season, cells, eps, false);
+  const auto expected = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), vae.reconstruction());
+  vae.encode_sample_decode(x, cells, eps, out);
+  const auto got = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), out);
+  for (int b = 0; b < batch; ++b)
+    for (int h = 0; h < hours; ++h) ASSERT_EQ(got(b, h, 0), expected(b, h, 0)) << "window " << b << ", hour " << h;
+  View3 short_out("short", batch, hours - 1, 1);
+  EXPECT_THROW(vae.encode_sample_decode(x, cells, eps, short_out), Error);
 }

@@ -27,6 +27,9 @@ int64_t parse_iso_hour(const std::string& text);
 // "YYYY-MM-DDTHH:00"
 std::string format_iso_hour(int64_t hours_since_epoch);
 
+// The midnight at or before `hours_since_epoch` (also before 1970, where % rounds towards zero).
+int64_t floor_to_day(int64_t hours_since_epoch);
+
 // 0-based day of the year with the hour as a fraction (1 Jan 06:00 -> 0.25).
 double day_of_year(int64_t hours_since_epoch);
 // Year plus the elapsed fraction of it (used for linear trends).

@@ -7,7 +7,7 @@
 namespace climvae {
 
 int64_t calendar_block(int64_t origin_local_hour, int64_t step) {
-  const int64_t day = (origin_local_hour - ((origin_local_hour % 24) + 24) % 24) / 24 + 4 * step;
+  const int64_t day = floor_to_day(origin_local_hour) / 24 + 4 * step;
   const int64_t shifted = day + 2;  // nearest block: floor((day + 2) / 4)
   return (shifted - ((shifted % 4) + 4) % 4) / 4;
 }

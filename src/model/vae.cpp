@@ -291,6 +291,8 @@ double Vae::noise_log_var() const {
   return nlv;
 }
 
+Real Vae::noise_sd() const { return std::exp(Real(0.5) * static_cast<Real>(noise_log_var())); }
+
 LossParts Vae::loss(const View2& x) {
   const int batch = static_cast<int>(x.extent(0)), hours = static_cast<int>(x.extent(1));
   const double inv_bl = 1.0 / (static_cast<double>(batch) * hours);
@@ -366,19 +368,37 @@ void Vae::encoder_backward(const View2& x) {
   }
 }
 
+int Vae::check_window(const View2& x, const View3& eps) const {
+  const int batch = static_cast<int>(x.extent(0)), hours = static_cast<int>(x.extent(1));
+  const int steps = hours / kHoursPerStep;
+  require(batch >= 1 && steps >= 1 && hours == steps * kHoursPerStep,
+          "VAE input must be (batch >= 1, 96k hours), got ", hours, " hours");
+  require(eps.extent(0) == x.extent(0) && static_cast<int>(eps.extent(1)) == steps &&
+              static_cast<int>(eps.extent(2)) == config_.latent,
+          "eps must be (batch, k, latent)");
+  return steps;
+}
+
+void Vae::encode_sample_decode(const View2& x, const CellIndices& cells, const View3& eps, const View3& out) {
+  const int batch = static_cast<int>(x.extent(0));
+  const int steps = check_window(x, eps);
+  require(out.extent(0) == x.extent(0) && out.extent(1) == x.extent(1) && out.extent(2) == 1,
+          "encode_sample_decode: output must be (batch, 96k, 1)");
+  check_cells(cells, x.extent(0));
+  allocate_workspace(batch, steps);
+  encoder_forward(x);
+  reparameterise(batch * steps, config_.latent, enc_act_.back().data(), eps.data(), z_.data());
+  decoder_forward(z_, cells, out);
+}
+
 LossParts Vae::forward_backward(const View2& x, const View3& season, const CellIndices& cells, const View3& eps,
                                 bool compute_gradients) {
   const int batch = static_cast<int>(x.extent(0));
-  const int hours = static_cast<int>(x.extent(1));
-  const int steps = hours / kHoursPerStep;
+  const int steps = check_window(x, eps);
   const int nz = config_.latent;
-  require(batch >= 1 && steps >= 1 && hours == steps * kHoursPerStep,
-          "VAE input must be (batch >= 1, 96k hours), got ", hours, " hours");
   require(season.extent(0) == x.extent(0) && static_cast<int>(season.extent(1)) == steps &&
               static_cast<int>(season.extent(2)) == config_.fourier_features,
           "seasonal features must be (batch, k, 6)");
-  require(eps.extent(0) == x.extent(0) && static_cast<int>(eps.extent(1)) == steps && static_cast<int>(eps.extent(2)) == nz,
-          "eps must be (batch, k, latent)");
   check_cells(cells, x.extent(0));
   allocate_workspace(batch, steps);
 

@@ -1,4 +1,4 @@
-// The seed VAE (../shared/seed/MODEL.md) on the Kokkos engine: a strided Conv1D encoder from
+// The seed VAE (docs/model.md) on the Kokkos engine: a strided Conv1D encoder from
 // hourly values to one latent step of 10 features per 96 hours, a mirrored Conv1DTranspose
 // decoder, a bias-free Dense seasonal prior on 6 Fourier features and a learned noise
 // log-variance. Any number k >= 1 of 96-hour steps, in training and in generation.
@@ -101,9 +101,17 @@ class Vae {
   // thread-safe).
   void decode(const View3& z, const CellIndices& cells, const View3& out);
   void decode(const View3& z, const View3& out) { decode(z, CellIndices(), out); }
+  // The decode of one posterior draw: x (B, 96k) standardised hours, z = mean + sd * eps from the
+  // encoder with eps (B, k, latent) standard normals -> out (B, 96k, 1), equal to reconstruction()
+  // after forward_backward. Computes no loss, so it runs no reduction (those use scratch that
+  // Kokkos shares between threads); like decode, it uses only this instance's workspace.
+  void encode_sample_decode(const View2& x, const CellIndices& cells, const View3& eps, const View3& out);
+  // Standard deviation of the learned observation noise, exp(noise_log_var / 2).
+  Real noise_sd() const;
 
  private:
   // The parts of forward_backward, in order (each a short forward or backward pass).
+  int check_window(const View2& x, const View3& eps) const;  // -> latent steps
   void allocate_workspace(int batch, int steps);
   void encoder_forward(const View2& x);
   void decoder_forward(const View3& z, const CellIndices& cells, const View3& out);

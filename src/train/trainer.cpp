@@ -14,6 +14,7 @@
 #include "engine/kokkos_compat.hpp"
 #include "engine/random.hpp"
 #include "model/seasonal.hpp"
+#include "model/standardise.hpp"
 #include "train/checkpoint.hpp"
 
 namespace climvae {
@@ -23,6 +24,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Latent steps of a training window (whole days of 24 hours, whole steps of Vae::kHoursPerStep).
+int window_steps(const WindowConfig& w) { return w.window_days * 24 / Vae::kHoursPerStep; }
 
 // Host staging and device views for one batch of windows.
 struct BatchBuffers {
@@ -68,7 +72,7 @@ void fill_batch(const Store& store, const Batch& batch_windows, int steps, int l
     const CellSeries& cell = store.cells[c];
     const int64_t start = batch_windows.starts[b];
     for (int h = 0; h < hours; ++h)
-      buf.x_host(b, h) = static_cast<float>((store.detrended_k(c, start + h) - cell.offset_k) / cell.scale_k);
+      buf.x_host(b, h) = static_cast<float>(standardise(cell, store.detrended_k(c, start + h)));
     seasonal_features(store.start_hour + start + cell.utc_offset_hours, steps, &buf.season_host(b, 0, 0),
                       season_phase_days(cell.latitude));
   }
@@ -134,7 +138,7 @@ RankWindows rank_windows(const Store& store, const WindowConfig& config, MPI_Com
 LossParts evaluate(Vae& vae, const Store& store, const RankWindows& rw, const TrainConfig& config, BatchBuffers& buf,
                    MPI_Comm comm) {
   const std::vector<Window>& windows = rw.mine.validation;
-  const int steps = config.windows.window_days / 4;
+  const int steps = window_steps(config.windows);
   double sums[3] = {0, 0, 0};
   for (size_t b0 = 0; b0 < windows.size(); b0 += config.batch_size) {
     Batch batch;
@@ -175,7 +179,7 @@ std::string divergence_report(Vae& vae, const Store& store, const Batch& batch, 
     one.windows = {batch.windows[b]};
     one.starts = {batch.starts[b]};
     one.positions = {batch.positions[b]};
-    fill_batch(store, one, config.windows.window_days / 4, vae.config().latent, eps_key, buf);
+    fill_batch(store, one, window_steps(config.windows), vae.config().latent, eps_key, buf);
     const LossParts l = vae.forward_backward(buf.x, buf.season, buf.cells, buf.eps, false);
     std::ostringstream w;
     w << " " << describe_cell(store, one.windows[0].cell) << " from " << format_iso_hour(store.start_hour + one.starts[0])
@@ -282,6 +286,167 @@ void resume(const std::string& path, const std::vector<std::pair<std::string, st
   t.state = c.state;
 }
 
+// The training loop's shared state and its phases: set up (or resume), steps, epoch ends.
+struct TrainingRun {
+  Vae& vae;
+  const Store& store;
+  TrainConfig config;
+  RankWindows rw;
+  MPI_Comm comm;
+  int ranks = 1;
+  Adam adam;
+  TrainState state;
+  Trainee trainee;
+  std::vector<std::pair<std::string, std::string>> settings;
+  BatchBuffers buf;
+  TrainResult result;
+  double seconds_before = 0;
+  Clock::time_point t0;
+
+  TrainingRun(Vae& v, const Store& s, const TrainConfig& given, MPI_Comm c)
+      : vae(v),
+        store(s),
+        config(given),
+        rw(rank_windows(s, given.windows, c)),
+        comm(c),
+        adam(v.params().layout.total(), given.adam),
+        trainee{v, adam, View1("climvae::train::best_params", v.params().values.extent(0)), state} {
+    MPI_Comm_size(comm, &ranks);
+    if (config.epochs == 0) config.epochs = default_epoch_ceiling(rw.train_total, config.batch_size);
+    settings = run_settings(vae, rw, config);
+    if (config.resume_from.empty()) {
+      // Every rank starts from rank 0's parameters.
+      kx::fence("climvae::train::before_broadcast");
+      MPI_Bcast(vae.params().values.data(), num_params(), MPI_FLOAT, 0, comm);
+    } else {
+      resume(config.resume_from, settings, trainee, comm);
+    }
+    result.train_windows = static_cast<int>(rw.train_total);
+    result.validation_windows = static_cast<int>(rw.validation_total);
+    result.skipped_windows = static_cast<int>(rw.skipped_total);
+    result.first_epoch = state.epoch;
+    result.epoch_ceiling = config.epochs;
+    result.monitored_validation = rw.validation_total > 0;
+    seconds_before = state.seconds;
+    t0 = Clock::now();
+  }
+
+  int num_params() const { return static_cast<int>(vae.params().layout.total()); }
+  bool early_stopped() const {
+    return config.early_stop_patience > 0 && state.epochs_without_improvement >= config.early_stop_patience;
+  }
+  void finish() {
+    state.seconds = seconds_before + seconds_since(t0);
+    result.epochs_run = state.epoch - 1;
+    result.best_epoch = state.best_epoch;
+    result.best_validation = state.best_loss;
+    result.steps = state.adam_steps;
+    result.seconds = state.seconds;
+    result.seconds_this_run = seconds_since(t0);
+  }
+  void checkpoint() {
+    if (!config.checkpoint_path.empty()) write_checkpoint(config.checkpoint_path, settings, trainee, comm);
+  }
+};
+
+// The windows of global batch [b0, b1) of the epoch's order that belong to this rank's cells.
+Batch batch_of_rank(const TrainingRun& t, const std::vector<int64_t>& order, int64_t b0, int64_t b1, int epoch) {
+  Batch mine;
+  for (int64_t i = b0; i < b1; ++i) {
+    const int64_t w = order[i];
+    if (!t.rw.owns_train(w)) continue;
+    const Window& window = t.rw.mine.train[w - t.rw.train_first];
+    mine.windows.push_back(window);
+    mine.starts.push_back(jittered_start(t.store, window, t.config.windows, t.config.seed, epoch, static_cast<int>(w)));
+    mine.positions.push_back(static_cast<uint64_t>(i));
+  }
+  return mine;
+}
+
+// The first `count` values times `factor`.
+void scale(const View1& values, int count, Real factor) {
+  Real* g = values.data();
+  Kokkos::parallel_for(
+      "climvae::train::weight_gradients", RangePolicy(0, count), KOKKOS_LAMBDA(const int i) { g[i] *= factor; });
+}
+
+// One optimiser step on the global batch [b0, b1); returns whether any rank asked to stop.
+bool train_step(TrainingRun& t, const std::vector<int64_t>& order, int epoch, uint64_t eps_key) {
+  Vae& vae = t.vae;
+  const int64_t b0 = t.state.next_window, b1 = std::min<int64_t>(t.rw.train_total, b0 + t.config.batch_size);
+  const Batch mine = batch_of_rank(t, order, b0, b1, epoch);
+  LossParts l;
+  if (mine.size() == 0) {
+    Kokkos::deep_copy(vae.params().grads, Real(0));
+  } else {
+    fill_batch(t.store, mine, window_steps(t.config.windows), vae.config().latent, eps_key, t.buf);
+    l = vae.forward_backward(t.buf.x, t.buf.season, t.buf.cells, t.buf.eps, true);
+    // The engine averaged over this rank's share; weight it by its share of the global batch.
+    if (t.ranks > 1)
+      scale(vae.params().grads, t.num_params(), static_cast<Real>(mine.size() / static_cast<double>(b1 - b0)));
+  }
+  // One small allreduce per step: the loss sums, and whether any rank saw a bad loss or was
+  // asked to stop, so that every rank takes the same decision.
+  const bool bad = mine.size() > 0 && loss_is_bad(l, t.config.max_loss);
+  const bool stop = t.config.stop_requested && t.config.stop_requested();
+  const double n = static_cast<double>(mine.size());
+  double step_sums[5] = {l.reconstruction * n, l.kl * n, n, bad ? 1.0 : 0.0, stop ? 1.0 : 0.0};
+  MPI_Allreduce(MPI_IN_PLACE, step_sums, 5, MPI_DOUBLE, MPI_SUM, t.comm);
+  if (step_sums[3] > 0)
+    throw_if_any_rank_failed(t.comm, bad ? divergence_report(vae, t.store, mine, l, epoch, t.state.adam_steps + 1,
+                                                             eps_key, t.config, t.buf)
+                                         : "");
+  if (t.ranks > 1) {
+    const auto ta = Clock::now();
+    kx::fence("climvae::train::before_allreduce");
+    MPI_Allreduce(MPI_IN_PLACE, vae.params().grads.data(), t.num_params(), MPI_FLOAT, MPI_SUM, t.comm);
+    t.result.seconds_allreduce += seconds_since(ta);
+  }
+  t.adam.step(vae.params().values, vae.params().grads);
+  t.state.adam_steps = t.adam.steps_taken();
+  for (int k = 0; k < 3; ++k) t.state.loss_sums[k] += step_sums[k];
+  t.state.next_window = b1;
+  ++t.result.steps_this_run;
+  return step_sums[4] > 0;
+}
+
+// The end of an epoch: validation, the best parameters so far, the report, a periodic checkpoint.
+void end_epoch(TrainingRun& t, int epoch, int64_t first_window, Clock::time_point epoch_started,
+               const std::function<void(const EpochReport&)>& on_epoch) {
+  TrainState& state = t.state;
+  EpochReport report;
+  report.epoch = epoch;
+  report.epochs = t.config.epochs;
+  report.train.reconstruction = state.loss_sums[0] / state.loss_sums[2];
+  report.train.kl = state.loss_sums[1] / state.loss_sums[2];
+  report.has_validation = t.rw.validation_total > 0;
+  if (report.has_validation) report.validation = evaluate(t.vae, t.store, t.rw, t.config, t.buf, t.comm);
+  require(!report.has_validation || std::isfinite(report.validation.total()),
+          "training diverged at epoch " + std::to_string(epoch) + ": the validation loss is not finite");
+  const double monitored = report.has_validation ? report.validation.total() : report.train.total();
+  if (monitored < state.best_loss) {
+    state.best_loss = monitored;
+    state.best_epoch = epoch;
+    report.best_so_far = true;
+    Kokkos::deep_copy(t.trainee.best_params, t.vae.params().values);
+    state.epochs_without_improvement = 0;
+  } else {
+    ++state.epochs_without_improvement;
+  }
+  state.epoch = epoch + 1;
+  state.next_window = 0;
+  std::fill(state.loss_sums, state.loss_sums + 3, 0.0);
+  const double run_seconds = seconds_since(t.t0);
+  report.seconds_elapsed = t.seconds_before + run_seconds;
+  report.windows_per_second = (t.rw.train_total - first_window) / seconds_since(epoch_started);
+  report.seconds_remaining = run_seconds / (epoch - t.result.first_epoch + 1) * (t.config.epochs - epoch);
+  if (on_epoch) on_epoch(report);
+  if (t.config.checkpoint_every > 0 && epoch % t.config.checkpoint_every == 0 && !t.config.checkpoint_path.empty()) {
+    state.seconds = t.seconds_before + seconds_since(t.t0);
+    t.checkpoint();
+  }
+}
+
 }  // namespace
 
 int default_epoch_ceiling(int64_t train_windows, int batch_size) {
@@ -305,150 +470,32 @@ TrainResult train(Vae& vae, const Store& store, const TrainConfig& given,
   require(given.batch_size >= 1, "batch size must be at least 1");
   require(given.checkpoint_every >= 0, "checkpoint interval must not be negative");
   require(given.early_stop_patience >= 0, "early-stopping patience must not be negative (0: off)");
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  const RankWindows rw = rank_windows(store, given.windows, comm);
-  TrainConfig config = given;
-  if (config.epochs == 0) config.epochs = default_epoch_ceiling(rw.train_total, config.batch_size);
-  const int steps = config.windows.window_days / 4;
-  const int num_params = static_cast<int>(vae.params().layout.total());
-
-  Adam adam(vae.params().layout.total(), config.adam);
-  TrainState state;
-  Trainee trainee{vae, adam, View1("climvae::train::best_params", vae.params().values.extent(0)), state};
-  const auto settings = run_settings(vae, rw, config);
-  if (config.resume_from.empty()) {
-    // Every rank starts from rank 0's parameters.
-    kx::fence("climvae::train::before_broadcast");
-    MPI_Bcast(vae.params().values.data(), num_params, MPI_FLOAT, 0, comm);
-  } else {
-    resume(config.resume_from, settings, trainee, comm);
-  }
-  BatchBuffers buf;
-  TrainResult result;
-  result.train_windows = static_cast<int>(rw.train_total);
-  result.validation_windows = static_cast<int>(rw.validation_total);
-  result.skipped_windows = static_cast<int>(rw.skipped_total);
-  result.first_epoch = state.epoch;
-  result.epoch_ceiling = config.epochs;
-  result.monitored_validation = rw.validation_total > 0;
-  const double seconds_before = state.seconds;
-  const auto t0 = Clock::now();
-  auto finish = [&] {
-    state.seconds = seconds_before + seconds_since(t0);
-    result.epochs_run = state.epoch - 1;
-    result.best_epoch = state.best_epoch;
-    result.best_validation = state.best_loss;
-    result.steps = state.adam_steps;
-    result.seconds = state.seconds;
-    result.seconds_this_run = seconds_since(t0);
-  };
-  auto early_stopped = [&] {
-    return config.early_stop_patience > 0 && state.epochs_without_improvement >= config.early_stop_patience;
-  };
-
-  std::vector<int64_t> order(rw.train_total);
-  while (state.epoch <= config.epochs && !early_stopped()) {
-    const int epoch = state.epoch;
-    const auto te = Clock::now();
-    const int64_t first_window = state.next_window;
+  TrainingRun t(vae, store, given, comm);
+  std::vector<int64_t> order(t.rw.train_total);
+  while (t.state.epoch <= t.config.epochs && !t.early_stopped()) {
+    const int epoch = t.state.epoch;
+    const auto epoch_started = Clock::now();
+    const int64_t first_window = t.state.next_window;
     std::iota(order.begin(), order.end(), 0);
-    std::mt19937_64 shuffle_rng(stream_key(config.seed, static_cast<uint64_t>(epoch)));
+    std::mt19937_64 shuffle_rng(stream_key(t.config.seed, static_cast<uint64_t>(epoch)));
     std::shuffle(order.begin(), order.end(), shuffle_rng);
-    const uint64_t eps_key = stream_key(config.seed ^ 0xE95ULL, static_cast<uint64_t>(epoch));
-    while (state.next_window < rw.train_total) {
-      const int64_t b0 = state.next_window, b1 = std::min<int64_t>(rw.train_total, b0 + config.batch_size);
-      Batch mine;  // the windows of this global batch that belong to this rank's cells
-      for (int64_t i = b0; i < b1; ++i) {
-        const int64_t w = order[i];
-        if (!rw.owns_train(w)) continue;
-        const Window& window = rw.mine.train[w - rw.train_first];
-        mine.windows.push_back(window);
-        mine.starts.push_back(jittered_start(store, window, config.windows, config.seed, epoch, static_cast<int>(w)));
-        mine.positions.push_back(static_cast<uint64_t>(i));
-      }
-      LossParts l;
-      if (mine.size() == 0) {
-        Kokkos::deep_copy(vae.params().grads, Real(0));
-      } else {
-        fill_batch(store, mine, steps, vae.config().latent, eps_key, buf);
-        l = vae.forward_backward(buf.x, buf.season, buf.cells, buf.eps, true);
-        // The engine averaged over this rank's share; weight it by its share of the global batch.
-        if (size > 1) {
-          const Real w = static_cast<Real>(mine.size() / static_cast<double>(b1 - b0));
-          Real* g = vae.params().grads.data();
-          Kokkos::parallel_for(
-              "climvae::train::weight_gradients", RangePolicy(0, num_params), KOKKOS_LAMBDA(const int i) { g[i] *= w; });
-        }
-      }
-      // One small allreduce per step: the loss sums, and whether any rank saw a bad loss or was
-      // asked to stop, so that every rank takes the same decision.
-      const bool bad = mine.size() > 0 && loss_is_bad(l, config.max_loss);
-      const bool stop = config.stop_requested && config.stop_requested();
-      const double n = static_cast<double>(mine.size());
-      double step_sums[5] = {l.reconstruction * n, l.kl * n, n, bad ? 1.0 : 0.0, stop ? 1.0 : 0.0};
-      MPI_Allreduce(MPI_IN_PLACE, step_sums, 5, MPI_DOUBLE, MPI_SUM, comm);
-      if (step_sums[3] > 0)
-        throw_if_any_rank_failed(
-            comm, bad ? divergence_report(vae, store, mine, l, epoch, state.adam_steps + 1, eps_key, config, buf) : "");
-      if (size > 1) {
-        const auto ta = Clock::now();
-        kx::fence("climvae::train::before_allreduce");
-        MPI_Allreduce(MPI_IN_PLACE, vae.params().grads.data(), num_params, MPI_FLOAT, MPI_SUM, comm);
-        result.seconds_allreduce += seconds_since(ta);
-      }
-      adam.step(vae.params().values, vae.params().grads);
-      state.adam_steps = adam.steps_taken();
-      for (int k = 0; k < 3; ++k) state.loss_sums[k] += step_sums[k];
-      state.next_window = b1;
-      ++result.steps_this_run;
-      if (step_sums[4] > 0) {
-        result.stopped = true;
-        result.stop_reason = StopReason::signal;
-        finish();
-        if (!config.checkpoint_path.empty()) write_checkpoint(config.checkpoint_path, settings, trainee, comm);
-        return result;
-      }
+    const uint64_t eps_key = stream_key(t.config.seed ^ 0xE95ULL, static_cast<uint64_t>(epoch));
+    while (t.state.next_window < t.rw.train_total) {
+      if (!train_step(t, order, epoch, eps_key)) continue;
+      t.result.stopped = true;
+      t.result.stop_reason = StopReason::signal;
+      t.finish();
+      t.checkpoint();
+      return t.result;
     }
-
-    EpochReport report;
-    report.epoch = epoch;
-    report.epochs = config.epochs;
-    report.train.reconstruction = state.loss_sums[0] / state.loss_sums[2];
-    report.train.kl = state.loss_sums[1] / state.loss_sums[2];
-    report.has_validation = rw.validation_total > 0;
-    if (report.has_validation) report.validation = evaluate(vae, store, rw, config, buf, comm);
-    require(!report.has_validation || std::isfinite(report.validation.total()),
-            "training diverged at epoch " + std::to_string(epoch) + ": the validation loss is not finite");
-    const double monitored = report.has_validation ? report.validation.total() : report.train.total();
-    if (monitored < state.best_loss) {
-      state.best_loss = monitored;
-      state.best_epoch = epoch;
-      report.best_so_far = true;
-      Kokkos::deep_copy(trainee.best_params, vae.params().values);
-      state.epochs_without_improvement = 0;
-    } else {
-      ++state.epochs_without_improvement;
-    }
-    state.epoch = epoch + 1;
-    state.next_window = 0;
-    std::fill(state.loss_sums, state.loss_sums + 3, 0.0);
-    const double run_seconds = seconds_since(t0);
-    report.seconds_elapsed = seconds_before + run_seconds;
-    report.windows_per_second = (rw.train_total - first_window) / seconds_since(te);
-    report.seconds_remaining = run_seconds / (epoch - result.first_epoch + 1) * (config.epochs - epoch);
-    if (on_epoch) on_epoch(report);
-    if (config.checkpoint_every > 0 && epoch % config.checkpoint_every == 0 && !config.checkpoint_path.empty()) {
-      state.seconds = seconds_before + seconds_since(t0);
-      write_checkpoint(config.checkpoint_path, settings, trainee, comm);
-    }
+    end_epoch(t, epoch, first_window, epoch_started, on_epoch);
   }
-  finish();
-  result.stop_reason = early_stopped() ? StopReason::no_improvement : StopReason::ceiling;
+  t.finish();
+  t.result.stop_reason = t.early_stopped() ? StopReason::no_improvement : StopReason::ceiling;
   // The last state, so that a finished run can be extended with more epochs.
-  if (!config.checkpoint_path.empty()) write_checkpoint(config.checkpoint_path, settings, trainee, comm);
-  if (config.early_stop_patience > 0) Kokkos::deep_copy(vae.params().values, trainee.best_params);
-  return result;
+  t.checkpoint();
+  if (t.config.early_stop_patience > 0) Kokkos::deep_copy(vae.params().values, t.trainee.best_params);
+  return t.result;
 }
 
 }  // namespace climvae

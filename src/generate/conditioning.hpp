@@ -8,18 +8,17 @@
 // unchanged; everything else is the last decode plus the decoder's misses at the nearest known
 // hours, decaying over a day, so gaps and continuations join the known hours without a jump.
 #pragma once
-#include <mutex>
 #include <vector>
 
 #include "generate/generator.hpp"
 
-namespace climvae::plugin {
+namespace climvae {
 
 // known_k: kelvin (with the request's scenario warming included, as the host sees it) for the
 // first known_k.size() <= r.hours hours of the request, NaN where unknown. Returns (time, member)
-// kelvin like generate_traces. `encoder_lock` serialises the encoder pass, whose loss
-// reductions use process-global scratch on Kokkos' Serial backend.
+// kelvin like generate_traces. Like generation, it uses only `vae`'s own workspace: calls with
+// different Vae instances may run on different threads at once.
 std::vector<float> condition_traces(Vae& vae, const ModelFile& model, const TraceRequest& r,
-                                    const std::vector<float>& known_k, int iterations, std::mutex& encoder_lock);
+                                    const std::vector<float>& known_k, int iterations);
 
-}  // namespace climvae::plugin
+}  // namespace climvae
