@@ -5,6 +5,7 @@
 
 #include "common/calendar.hpp"
 #include "generate/generator.hpp"
+#include "model/standardise.hpp"
 
 namespace climvae {
 
@@ -89,7 +90,7 @@ void fit_quantile_map(Vae& vae, ModelFile& model, const Store& store, int c, con
     if (!std::isfinite(observed[i])) continue;
     obs[month[i]].push_back(static_cast<float>(observed[i]));
     for (int m = 0; m < r.members; ++m)
-      gen[month[i]].push_back(static_cast<float>((generated[i * r.members + m] - cell.offset_k) / cell.scale_k));
+      gen[month[i]].push_back(static_cast<float>(standardise(cell, generated[i * r.members + m])));
   }
   cal.quantiles_generated.assign(12 * kQuantiles, 0.0f);
   cal.quantiles_observed.assign(12 * kQuantiles, 0.0f);
@@ -126,12 +127,12 @@ Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int 
   std::vector<double> observed(n);
   Moments obs_month[12], gen_month[12], obs_slot[288], gen_slot[288];
   for (int64_t i = 0; i < n; ++i) {
-    observed[i] = (store.detrended_k(c, i) - cell.offset_k) / cell.scale_k;
+    observed[i] = standardise(cell, store.detrended_k(c, i));
     if (!std::isfinite(observed[i])) continue;
     obs_month[month[i]].add(observed[i]);
     obs_slot[slot[i]].add(observed[i]);
     for (int m = 0; m < members; ++m) {
-      const double g = (generated[size_t(i) * members + m] - cell.offset_k) / cell.scale_k;
+      const double g = standardise(cell, generated[size_t(i) * members + m]);
       gen_month[month[i]].add(g);
       gen_slot[slot[i]].add(g);
     }
@@ -154,7 +155,7 @@ Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int 
   for (int m = 0; m < members; ++m) {
     for (int64_t i = 0; i < n; ++i)
       anomalies[i] = std::isfinite(observed[i])
-                         ? (generated[size_t(i) * members + m] - cell.offset_k) / cell.scale_k - gen_slot[slot[i]].mean()
+                         ? standardise(cell, generated[size_t(i) * members + m]) - gen_slot[slot[i]].mean()
                          : NAN;
     const Persistence p = persistence(anomalies);
     gen.variance += p.variance / members;

@@ -10,6 +10,7 @@
 #include "engine/random.hpp"
 #include "generate/generator.hpp"
 #include "model/seasonal.hpp"
+#include "model/standardise.hpp"
 
 namespace climvae {
 
@@ -271,7 +272,7 @@ void encode_cells(Vae& vae, const Store& store, const std::vector<int64_t>& firs
       auto xh = Kokkos::create_mirror_view(x);
       bool complete = true;
       for (int64_t h = 0; h < k * hours_per_block && complete; ++h) {
-        const double v = (store.detrended_k(c, i0 + h) - cell.offset_k) / cell.scale_k;
+        const double v = standardise(cell, store.detrended_k(c, i0 + h));
         complete = std::isfinite(v);
         xh(0, h) = static_cast<float>(v);
       }
