@@ -422,6 +422,27 @@ void read_time_axis(const OpenFile& file, int time_dim, EnsembleMeta& meta) {
   meta.num_hours = static_cast<int64_t>(hours.size());
 }
 
+// The run's global attributes: seed, reference and target year, model, scenario, command.
+void read_run_attributes(const OpenFile& file, const std::string& path, EnsembleMeta& meta) {
+  meta.seed = parse_seed(file.text(NC_GLOBAL, "climvae_seed"), path);
+  meta.reference_year = static_cast<int>(file.number(NC_GLOBAL, "climvae_reference_year", 0));
+  meta.target_year = static_cast<int>(file.number(NC_GLOBAL, "climvae_target_year", meta.reference_year));
+  meta.model_path = file.text(NC_GLOBAL, "climvae_model");
+  meta.scenario = file.text(NC_GLOBAL, "climvae_scenario");
+  meta.history = file.text(NC_GLOBAL, "history");
+}
+
+// All of tas (count values), its fill value turned into NaN. Collective.
+std::vector<float> read_tas(const OpenFile& file, int tas, size_t count, const std::string& path, MPI_Comm comm) {
+  const float fill = static_cast<float>(file.number(tas, "_FillValue", kFillValue));
+  std::vector<float> values(count);
+  throw_if_any_rank_failed(comm, nc_message(ncmpi_get_var_float_all(file.id(), tas, values.data()), path,
+                                            "reading variable 'tas'"));
+  for (float& v : values)
+    if (v == fill) v = std::numeric_limits<float>::quiet_NaN();
+  return values;
+}
+
 }  // namespace
 
 EnsembleCells read_ensemble_cells(const std::string& path, MPI_Comm comm) {
@@ -463,19 +484,9 @@ EnsembleCells read_ensemble_cells(const std::string& path, MPI_Comm comm) {
   else
     for (int m = 0; m < meta.members; ++m) result.member_numbers[m] = m + 1;
   meta.member_number = result.member_numbers[0];
-  meta.seed = parse_seed(file.text(NC_GLOBAL, "climvae_seed"), path);
-  meta.reference_year = static_cast<int>(file.number(NC_GLOBAL, "climvae_reference_year", 0));
-  meta.target_year = static_cast<int>(file.number(NC_GLOBAL, "climvae_target_year", meta.reference_year));
-  meta.model_path = file.text(NC_GLOBAL, "climvae_model");
-  meta.scenario = file.text(NC_GLOBAL, "climvae_scenario");
-  meta.history = file.text(NC_GLOBAL, "history");
+  read_run_attributes(file, path, meta);
 
-  const float fill = static_cast<float>(file.number(tas, "_FillValue", kFillValue));
-  result.tas_k.resize(static_cast<size_t>(meta.num_hours) * static_cast<size_t>(meta.members) * result.cells());
-  const int status = ncmpi_get_var_float_all(file.id(), tas, result.tas_k.data());
-  throw_if_any_rank_failed(comm, nc_message(status, path, "reading variable 'tas'"));
-  for (float& v : result.tas_k)
-    if (v == fill) v = std::numeric_limits<float>::quiet_NaN();
+  result.tas_k = read_tas(file, tas, size_t(meta.num_hours) * size_t(meta.members) * result.cells(), path, comm);
   return result;
 }
 
@@ -499,19 +510,9 @@ Ensemble read_ensemble(const std::string& path, MPI_Comm comm) {
   require(meta.members > 0, "NetCDF file '" + path + "': dimension 'realization' is empty");
   meta.latitude = file.doubles(file.varid("lat"), "lat", 1)[0];
   meta.longitude = file.doubles(file.varid("lon"), "lon", 1)[0];
-  meta.seed = parse_seed(file.text(NC_GLOBAL, "climvae_seed"), path);
-  meta.reference_year = static_cast<int>(file.number(NC_GLOBAL, "climvae_reference_year", 0));
-  meta.target_year = static_cast<int>(file.number(NC_GLOBAL, "climvae_target_year", meta.reference_year));
-  meta.model_path = file.text(NC_GLOBAL, "climvae_model");
-  meta.scenario = file.text(NC_GLOBAL, "climvae_scenario");
-  meta.history = file.text(NC_GLOBAL, "history");
+  read_run_attributes(file, path, meta);
 
-  const float fill = static_cast<float>(file.number(tas, "_FillValue", kFillValue));
-  ensemble.tas_k.resize(static_cast<size_t>(meta.num_hours) * static_cast<size_t>(meta.members));
-  const int status = ncmpi_get_var_float_all(file.id(), tas, ensemble.tas_k.data());
-  throw_if_any_rank_failed(comm, nc_message(status, path, "reading variable 'tas'"));
-  for (float& v : ensemble.tas_k)
-    if (v == fill) v = std::numeric_limits<float>::quiet_NaN();
+  ensemble.tas_k = read_tas(file, tas, size_t(meta.num_hours) * size_t(meta.members), path, comm);
   return ensemble;
 }
 
