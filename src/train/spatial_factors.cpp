@@ -126,10 +126,9 @@ void symmetric_eigen(std::vector<double> a, int n, std::vector<double>& w, std::
 
 // One cell's rows decorrelated among themselves: z_c <- S^-1/2 z_c, with S their correlation over
 // the blocks where all are known (eigenvalues floored: a direction the rows barely span is not
-// blown up). The factors then fit what cells share with each other; without it, most of K went
-// to the structure among one cell's own features, and scaling the loadings to the weather's
-// communality gave weakly related pairs too little (Sydney-Melbourne 0.22 against 0.31).
-// Returns S^1/2 (rows x rows, row-major) to map the loadings back.
+// blown up). The factors then fit what cells share with each other, not the structure among one
+// cell's own features (test: CellsOwnStructureDoesNotTakeTheFactors). Returns S^1/2 (rows x rows,
+// row-major) to map the loadings back.
 std::vector<double> whiten_cell(double* z, int rows, int blocks) {
   std::vector<int> live;  // rows that vary (standardised leaves the others NaN)
   for (int r = 0; r < rows; ++r)
@@ -161,10 +160,13 @@ std::vector<double> whiten_cell(double* z, int rows, int blocks) {
   std::vector<double> inverse_root(size_t(n) * n, 0.0);
   for (int i = 0; i < n; ++i)
     for (int j = 0; j < n; ++j) {
-      double a = 0, b = 0;
-      for (int e = 0; e < n; ++e) a += v[i * n + e] * v[j * n + e] / std::sqrt(w[e]), b += v[i * n + e] * v[j * n + e] * std::sqrt(w[e]);
-      inverse_root[i * n + j] = a;
-      root[live[i] * rows + live[j]] = b;
+      double inverse = 0, forward = 0;
+      for (int e = 0; e < n; ++e) {
+        const double vv = v[i * n + e] * v[j * n + e];
+        inverse += vv / std::sqrt(w[e]), forward += vv * std::sqrt(w[e]);
+      }
+      inverse_root[i * n + j] = inverse;
+      root[live[i] * rows + live[j]] = forward;
     }
   std::vector<double> y(n);
   for (int t = 0; t < blocks; ++t) {

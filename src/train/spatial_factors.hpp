@@ -26,13 +26,15 @@ struct LatentRows {
   int rows() const { return blocks > 0 ? static_cast<int>(values.size() / blocks) : 0; }
 };
 
-// Loadings (rows x K, row-major) of a K-factor model fitted by alternating least squares over the
+// Loadings (rows x K, row-major) of a K-factor model fitted by EM over the
 // known values; factors whitened, so that loadings_r . loadings_s is the modelled correlation of
 // rows r and s, and each row's sum of squares kept below 1. Collective over comm (every rank passes
 // its own rows on the same block axis); the result does not depend on how rows are split over ranks
 // (the cross-rank sums are exact, in fixed point).
-// With rows_per_cell > 1, each cell's consecutive rows are first decorrelated among themselves, so
-// that the factors carry what cells share with each other, and the loadings mapped back.
+// With rows_per_cell > 1 (a cell's latent features), each cell's rows are first decorrelated
+// among themselves, so that the factors carry what cells share with each other, and a block a
+// cell does not know counts as zero for it (cells never observed together get no common factor);
+// the loadings are mapped back to the cell's own rows.
 std::vector<float> fit_factor_loadings(const LatentRows& rows, int factors, MPI_Comm comm, int rows_per_cell = 1,
                                        int iterations = 2000);
 
