@@ -256,6 +256,24 @@ void maximise_rows(const std::vector<double>& z, int blocks, const std::vector<d
   }
 }
 
+// Rows of daily means (`count` rows of `days` values, NaN where unknown; month[d] the calendar month
+// of day d, -1 where unknown) written to `out` as anomalies: each month's mean over the known days
+// of all the rows removed.
+void write_monthly_anomalies(const std::vector<double>& day_means, int count, int days, const std::vector<int>& month,
+                             float* out) {
+  double month_sum[12] = {}, month_n[12] = {};
+  for (int d = 0; d < days; ++d)
+    for (int r = 0; r < count && month[d] >= 0; ++r)
+      month_sum[month[d]] += day_means[size_t(r) * days + d], month_n[month[d]] += 1;
+  for (int r = 0; r < count; ++r)
+    for (int d = 0; d < days; ++d) {
+      if (month[d] < 0) continue;
+      float& v = out[size_t(r) * days + d];
+      v = static_cast<float>(day_means[size_t(r) * days + d]);
+      v -= static_cast<float>(month_sum[month[d]] / month_n[month[d]]);
+    }
+}
+
 // Fills `out` with the latent levels of this rank's cells (see latent_levels).
 void encode_cells(Vae& vae, const Store& store, const std::vector<int64_t>& first, const std::vector<int64_t>& last,
                   LatentRows& out) {
@@ -403,8 +421,8 @@ LatentRows daily_anomaly_rows(const Store& store, MPI_Comm comm) {
   out.values.assign(size_t(nc) * out.blocks, kNaN);
   for (int c = 0; c < nc; ++c) {
     const int64_t local0 = store.start_hour + store.cells[c].utc_offset_hours;
-    double month_sum[12] = {}, month_n[12] = {};
     std::vector<int> month(out.blocks, -1);
+    std::vector<double> means(out.blocks, 0.0);
     for (int d = 0; d < out.blocks; ++d) {
       const int64_t i0 = (out.first_block + d) * 24 - local0;  // store index of the day's first hour
       if (i0 < 0 || i0 + 24 > store.num_hours) continue;
@@ -412,25 +430,11 @@ LatentRows daily_anomaly_rows(const Store& store, MPI_Comm comm) {
       for (int h = 0; h < 24; ++h) sum += store.detrended_k(c, i0 + h);
       if (!std::isfinite(sum)) continue;
       month[d] = civil_from_hours(local0 + i0).month - 1;
-      out.values[size_t(c) * out.blocks + d] = static_cast<float>(sum / 24);
-      month_sum[month[d]] += sum / 24, month_n[month[d]] += 1;
+      means[d] = sum / 24;
     }
-    for (int d = 0; d < out.blocks; ++d)
-      if (month[d] >= 0) out.values[size_t(c) * out.blocks + d] -= static_cast<float>(month_sum[month[d]] / month_n[month[d]]);
+    write_monthly_anomalies(means, 1, out.blocks, month, out.values.data() + size_t(c) * out.blocks);
   }
   return out;
-}
-
-void match_weather_communality(std::vector<float>& latent_loadings, int latent, int k, const std::vector<double>& target) {
-  for (size_t c = 0; c < target.size(); ++c) {
-    double shared = 0;
-    float* l = latent_loadings.data() + c * latent * k;
-    for (int i = 0; i < latent * k; ++i) shared += double(l[i]) * l[i] / latent;
-    if (shared < 1e-6) continue;
-    const double scale = std::sqrt(std::min(target[c], kMaxCommunality) / shared);
-    for (int i = 0; i < latent * k; ++i) l[i] = static_cast<float>(l[i] * scale);
-  }
-  cap_communality(latent_loadings, k);
 }
 
 namespace {
@@ -455,8 +459,8 @@ LatentRows generated_daily_rows(Vae& vae, const ModelFile& model, const Store& s
     r.seed = kSharingSeed;
     const std::vector<float> traces = generate_traces(vae, model, r);
     const int64_t local0 = store.start_hour + store.cells[c].utc_offset_hours;
-    double month_sum[12] = {}, month_n[12] = {};
     std::vector<int> month(days, -1);
+    std::vector<double> means(size_t(kSharingMembers) * days, 0.0);  // member-major
     for (int d = 0; d < days; ++d) {
       const int64_t i0 = (observed.first_block + d) * 24 - local0;
       if (!std::isfinite(observed.values[size_t(c) * days + d]) || i0 < 0 || i0 + 24 > store.num_hours) continue;
@@ -464,15 +468,28 @@ LatentRows generated_daily_rows(Vae& vae, const ModelFile& model, const Store& s
       for (int m = 0; m < kSharingMembers; ++m) {
         double sum = 0;
         for (int h = 0; h < 24; ++h) sum += traces[size_t(i0 + h) * kSharingMembers + m];
-        out.values[size_t(c) * out.blocks + size_t(m) * days + d] = static_cast<float>(sum / 24);
-        month_sum[month[d]] += sum / 24, month_n[month[d]] += 1;
+        means[size_t(m) * days + d] = sum / 24;
       }
     }
-    for (int d = 0; d < days; ++d)
-      for (int m = 0; m < kSharingMembers && month[d] >= 0; ++m)
-        out.values[size_t(c) * out.blocks + size_t(m) * days + d] -= static_cast<float>(month_sum[month[d]] / month_n[month[d]]);
+    write_monthly_anomalies(means, kSharingMembers, days, month, out.values.data() + size_t(c) * out.blocks);
   }
   return out;
+}
+
+// The latent levels of two cells correlate less than their weather does (Beijing: 0.7 against
+// 0.97): the encoder also codes what is each station's own. Each cell's latent loadings (rows of
+// `latent` features x k) scaled so that their mean communality equals the cell's `target`,
+// keeping which cells share what: the starting point of the generation rounds.
+void match_weather_communality(std::vector<float>& latent_loadings, int latent, int k, const std::vector<double>& target) {
+  for (size_t c = 0; c < target.size(); ++c) {
+    double shared = 0;
+    float* l = latent_loadings.data() + c * latent * k;
+    for (int i = 0; i < latent * k; ++i) shared += double(l[i]) * l[i] / latent;
+    if (shared < 1e-6) continue;
+    const double scale = std::sqrt(std::min(target[c], kMaxCommunality) / shared);
+    for (int i = 0; i < latent * k; ++i) l[i] = static_cast<float>(l[i] * scale);
+  }
+  cap_communality(latent_loadings, k);
 }
 
 std::vector<double> communalities(const std::vector<float>& loadings, int k) {

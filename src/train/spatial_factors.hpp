@@ -49,13 +49,6 @@ LatentRows latent_levels(Vae& vae, const Store& store, MPI_Comm comm);
 // a common axis of local days since 1970: one row per cell. Collective.
 LatentRows daily_anomaly_rows(const Store& store, MPI_Comm comm);
 
-// The latent levels of two cells correlate less than their weather does (Beijing: 0.7 against
-// 0.97), because the encoder also codes what is each station's own (the shape of its days). This
-// scales each cell's latent loadings (rows of `latent` features x k) so that their mean
-// communality equals the cell's `target` (the communality of its daily weather), keeping which
-// cells share what: the starting point of fit_spatial_loadings' rounds. Local.
-void match_weather_communality(std::vector<float>& latent_loadings, int latent, int k, const std::vector<double>& target);
-
 // Fits and sets model's spatial loadings (cells x latent x K) for the store's cells: the factor
 // model of the latent levels says which cells share what; each cell's loadings are then scaled
 // over a few rounds of generation until its generated daily weather has the observed
