@@ -77,15 +77,16 @@ std::string format_iso_hour(int64_t hours) {
   return buf;
 }
 
-double day_of_year(int64_t hours) {
-  const CivilDate d = civil_from_hours(hours);
-  const int64_t jan1 = days_from_civil(d.year, 1, 1) * 24;
+static double day_of_year(int64_t hours, int year) {
+  const int64_t jan1 = days_from_civil(year, 1, 1) * 24;
   return static_cast<double>(hours - jan1) / 24.0;
 }
 
+double day_of_year(int64_t hours) { return day_of_year(hours, civil_from_hours(hours).year); }
+
 double fractional_year(int64_t hours) {
-  const CivilDate d = civil_from_hours(hours);
-  return d.year + day_of_year(hours) / days_in_year(d.year);
+  const int year = civil_from_hours(hours).year;
+  return year + day_of_year(hours, year) / days_in_year(year);
 }
 
 std::string utc_now_text() {

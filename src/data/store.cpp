@@ -429,6 +429,7 @@ Store read_store(const std::string& path, MPI_Comm comm, StoreCells which) {
 }
 
 double Store::detrended_k(int c, int64_t i) const {
+  if (cells[c].trend_k_per_year == 0) return cells[c].tas_k[i];  // the same value, without the calendar
   return cells[c].tas_k[i] - cells[c].trend_k_per_year * (fractional_year(start_hour + i) - reference_year);
 }
 

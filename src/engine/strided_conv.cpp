@@ -141,11 +141,32 @@ void strided_weight_grad(const StridedGeometry& g, int batch, int cl, int cs, co
       });
 }
 
-void column_sums(int rows, int cols, const Real* x, Real* out) {
+void column_sums(int rows, int cols, const Real* x, Real* out, View1& partials) {
+  require(rows >= 0 && cols > 0 && cols <= kMaxChannels, "column_sums: columns must be 1..", kMaxChannels, ", got ", cols);
+  // Blocks of rows, each summed in row order: x is read once, in memory order (a column at a time
+  // strides through all of x once per column). One block on a serial backend; the block sums are
+  // then added in block order, so a result depends on the backend's concurrency only.
+  const int chunks = std::max(1, std::min({rows, ExecSpace().concurrency(), 256}));
+  const size_t need = static_cast<size_t>(chunks) * cols;
+  if (chunks > 1 && partials.extent(0) < need) partials = View1("climvae::strided_conv::partials", need);
+  Real* part = chunks > 1 ? partials.data() : out;
   Kokkos::parallel_for(
-      "climvae::column_sums", RangePolicy(0, cols), KOKKOS_LAMBDA(const int c) {
+      "climvae::column_sums", RangePolicy(0, chunks), KOKKOS_LAMBDA(const int chunk) {
+        const int r0 = static_cast<int>(static_cast<long>(rows) * chunk / chunks);
+        const int r1 = static_cast<int>(static_cast<long>(rows) * (chunk + 1) / chunks);
+        Real acc[kMaxChannels];
+        for (int c = 0; c < cols; ++c) acc[c] = Real(0);
+        for (int r = r0; r < r1; ++r) {
+          const Real* xr = x + static_cast<size_t>(r) * cols;
+          for (int c = 0; c < cols; ++c) acc[c] += xr[c];
+        }
+        for (int c = 0; c < cols; ++c) part[static_cast<size_t>(chunk) * cols + c] = acc[c];
+      });
+  if (chunks == 1) return;
+  Kokkos::parallel_for(
+      "climvae::column_sums_blocks", RangePolicy(0, cols), KOKKOS_LAMBDA(const int c) {
         Real sum = 0;
-        for (int r = 0; r < rows; ++r) sum += x[static_cast<size_t>(r) * cols + c];
+        for (int k = 0; k < chunks; ++k) sum += part[static_cast<size_t>(k) * cols + c];
         out[c] = sum;
       });
 }

@@ -49,8 +49,9 @@ const char* strided_kernel_isa();
 // which give the same results more slowly (bench_engine prints the path of each layer).
 bool strided_kernel_specialised(int cl, int cs);
 
-// x: (rows, cols) -> out: (cols), out[c] = sum_r x[r,c], overwritten
-void column_sums(int rows, int cols, const Real* x, Real* out);
+// x: (rows, cols) -> out: (cols), out[c] = sum_r x[r,c], overwritten; cols <= kMaxChannels.
+// partials: scratch for parallel backends (resized if needed).
+void column_sums(int rows, int cols, const Real* x, Real* out, View1& partials);
 
 // g[i] = y[i] > 0 ? g[i] : 0   (ReLU backward through its output y)
 void relu_backward(size_t n, const Real* y, Real* g);

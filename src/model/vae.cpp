@@ -325,7 +325,7 @@ const Real* Vae::decoder_backward(const View2& x, double sq_err) {
     if (l.relu) relu_backward(static_cast<size_t>(batch) * long_len * l.long_channels, dec_act_[i].data(), g_out);
     strided_weight_grad(g, batch, l.long_channels, l.short_channels, g_out, input, params_.grad(l.weight).data(),
                         scratch_partials_);
-    column_sums(batch * long_len, l.long_channels, g_out, params_.grad(l.bias).data());
+    column_sums(batch * long_len, l.long_channels, g_out, params_.grad(l.bias).data(), scratch_partials_);
     strided_down(g, batch, l.long_channels, l.short_channels, g_out, params_.value(l.weight).data(), nullptr, g_in, false);
     std::swap(g_out, g_in);
   }
@@ -359,7 +359,7 @@ void Vae::encoder_backward(const View2& x) {
     if (l.relu) relu_backward(static_cast<size_t>(batch) * g.short_len * l.short_channels, enc_act_[i].data(), g_out);
     strided_weight_grad(g, batch, l.long_channels, l.short_channels, input, g_out, params_.grad(l.weight).data(),
                         scratch_partials_);
-    column_sums(batch * g.short_len, l.short_channels, g_out, params_.grad(l.bias).data());
+    column_sums(batch * g.short_len, l.short_channels, g_out, params_.grad(l.bias).data(), scratch_partials_);
     if (i == 0) break;  // no gradient with respect to the data
     Real* g_in_enc = g_out == ping ? pong : ping;
     strided_up(g, batch, l.long_channels, l.short_channels, g_out, params_.value(l.weight).data(), nullptr, g_in_enc,
