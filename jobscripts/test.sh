@@ -12,10 +12,12 @@ ctest --test-dir "${CLIMVAE_BUILD_DIR:-build}" --parallel "$jobs" --output-on-fa
 
 # The plugin suite and the fuzz tests again under AddressSanitizer + UndefinedBehaviorSanitizer:
 # a second build without LibTorch that makes only the plugin library, its tests and examples and
-# the fuzzer, and reuses the test model that the run above trained.
+# the fuzzer, and reuses the test model that the run above trained. -O1: the sanitizers find the
+# same faults, and the build takes half the time of -O3 (the tests are short).
 san_dir="${CLIMVAE_SANITIZE_BUILD_DIR:-build-sanitize}"
 san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 cmake -S . -B "$san_dir" -DCMAKE_BUILD_TYPE=Release -DCLIMVAE_WITH_TORCH=OFF -DCLIMVAE_BUILD_BENCH=OFF \
+  -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_Fortran_FLAGS_RELEASE="-O1" \
   -DCLIMVAE_PLUGIN_TEST_MODEL_DIR="$PWD/${CLIMVAE_BUILD_DIR:-build}/plugin/tests" \
   -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" -DCMAKE_Fortran_FLAGS="$san" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined"

@@ -22,6 +22,15 @@ KOKKOS_INLINE_FUNCTION double exp(double x) { return CLIMVAE_KOKKOS_MATH_NS::exp
 KOKKOS_INLINE_FUNCTION double log(double x) { return CLIMVAE_KOKKOS_MATH_NS::log(x); }
 KOKKOS_INLINE_FUNCTION double sqrt(double x) { return CLIMVAE_KOKKOS_MATH_NS::sqrt(x); }
 KOKKOS_INLINE_FUNCTION double cos(double x) { return CLIMVAE_KOKKOS_MATH_NS::cos(x); }
+// a * b + c rounded once. Kokkos 3.x has no fma; its Debian build is host-only, where GCC's
+// builtin is the FMA instruction (or glibc's exact software fma on a CPU without one).
+KOKKOS_INLINE_FUNCTION float fma(float a, float b, float c) {
+#if KOKKOS_VERSION >= 40000
+  return Kokkos::fma(a, b, c);
+#else
+  return __builtin_fmaf(a, b, c);
+#endif
+}
 
 // Labelled fences exist only from Kokkos 3.6 on.
 inline void fence(const char* label) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.hpp"
+#include "engine/kokkos_compat.hpp"
 
 namespace climvae {
 
