@@ -28,19 +28,27 @@ namespace {
 
 constexpr int kHours = 8760, kMembers = 50;
 
-// Median seconds per call over calls made for about `seconds` (after one warm-up call).
-double median_seconds(double seconds, const std::function<void()>& call) {
+// Median seconds per call of each of `calls`, made in turn (one of each per round) for about
+// `seconds` after one warm-up round: every call sees the same machine, so a neighbour's load
+// or a frequency change moves them together and their ratio stays put.
+std::vector<double> median_seconds(double seconds, const std::vector<std::function<void()>>& calls) {
   using clock = std::chrono::steady_clock;
-  call();
-  std::vector<double> times;
+  for (const auto& call : calls) call();
+  std::vector<std::vector<double>> times(calls.size());
   const auto end = clock::now() + std::chrono::duration<double>(seconds);
   do {
-    const auto t0 = clock::now();
-    call();
-    times.push_back(std::chrono::duration<double>(clock::now() - t0).count());
-  } while (clock::now() < end || times.size() < 5);
-  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
-  return times[times.size() / 2];
+    for (size_t i = 0; i < calls.size(); ++i) {
+      const auto t0 = clock::now();
+      calls[i]();
+      times[i].push_back(std::chrono::duration<double>(clock::now() - t0).count());
+    }
+  } while (clock::now() < end || times[0].size() < 5);
+  std::vector<double> medians;
+  for (auto& t : times) {
+    std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
+    medians.push_back(t[t.size() / 2]);
+  }
+  return medians;
 }
 
 void check(climvae_status s, const climvae_model* h) {
@@ -87,12 +95,13 @@ int run(double seconds) {
     twin.decode(p.narrow(2, 0, nz) + torch::exp(0.5 * p.narrow(2, nz, nz)) * torch::randn({n, steps, nz}));
   };
 
-  std::printf("bench_plugin: one cell, one-year traces (%d h, %d latent steps), %.1f s per measurement, medians\n",
+  std::printf("bench_plugin: one cell, one-year traces (%d h, %d latent steps), %.1f s per measurement, medians of calls made in turn\n",
               kHours, steps, seconds);
   r.members = direct.members = 1;
-  const double lat_plugin = median_seconds(seconds, [&] { check(climvae_generate(h, &r, out.data(), kHours), h); });
-  const double lat_direct = median_seconds(seconds, [&] { climvae::generate_traces(vae, model, direct); });
-  const double lat_torch = median_seconds(seconds, [&] { torch_decode(1); });
+  const std::vector<double> lat = median_seconds(seconds, {[&] { check(climvae_generate(h, &r, out.data(), kHours), h); },
+                                                           [&] { climvae::generate_traces(vae, model, direct); },
+                                                           [&] { torch_decode(1); }});
+  const double lat_plugin = lat[0], lat_direct = lat[1], lat_torch = lat[2];
   std::printf("(a) latency, 1 member x 1 year\n");
   std::printf("  climvae_generate (C ABI)   %8.2f ms\n", 1e3 * lat_plugin);
   std::printf("  generate_traces (direct)   %8.2f ms   (C ABI overhead %+.1f %%)\n", 1e3 * lat_direct,
@@ -101,9 +110,10 @@ int run(double seconds) {
               lat_torch / lat_plugin);
 
   r.members = direct.members = kMembers;
-  const double thr_plugin = median_seconds(seconds, [&] { check(climvae_generate(h, &r, out.data(), out.size()), h); });
-  const double thr_direct = median_seconds(seconds, [&] { climvae::generate_traces(vae, model, direct); });
-  const double thr_torch = median_seconds(seconds, [&] { torch_decode(kMembers); });
+  const std::vector<double> thr = median_seconds(seconds, {[&] { check(climvae_generate(h, &r, out.data(), out.size()), h); },
+                                                           [&] { climvae::generate_traces(vae, model, direct); },
+                                                           [&] { torch_decode(kMembers); }});
+  const double thr_plugin = thr[0], thr_direct = thr[1], thr_torch = thr[2];
   std::printf("(b) throughput, %d members x 1 year in one request\n", kMembers);
   std::printf("  climvae_generate (C ABI)   %8.1f traces/s  (%.1f ms per request)\n", kMembers / thr_plugin,
               1e3 * thr_plugin);
