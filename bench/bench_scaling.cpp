@@ -49,10 +49,12 @@ int main(int argc, char** argv) {
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
     const int cells_per_rank = argc > 1 ? std::atoi(argv[1]) : 2;
     const int epochs = argc > 2 ? std::atoi(argv[2]) : 3;
+    const bool balance = argc > 3 && std::string(argv[3]) == "balanced";
     const Store share = synthetic_share(rank * cells_per_rank, cells_per_rank, 3 * 365);
     TrainConfig tc;
     tc.epochs = epochs;
     tc.batch_size = 32 * ranks;  // weak scaling: 32 windows per rank and step on average
+    tc.balance_ranks = balance;  // ... or exactly 32 (TrainConfig::balance_ranks)
     Vae vae;
     vae.initialize(1);
     train(vae, share, tc, nullptr, MPI_COMM_WORLD);  // warm-up: first allocations
@@ -61,8 +63,9 @@ int main(int argc, char** argv) {
     MPI_Allreduce(MPI_IN_PLACE, &allreduce_max, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
     if (rank == 0) {
       const double windows = static_cast<double>(r.train_windows) * r.epochs_run;
-      std::printf("ranks %d  cells/rank %d  global batch %d  steps %lld  train windows/epoch %d\n", ranks,
-                  cells_per_rank, tc.batch_size, static_cast<long long>(r.steps_this_run), r.train_windows);
+      std::printf("ranks %d  cells/rank %d  global batch %d%s  steps %lld  train windows/epoch %d\n", ranks,
+                  cells_per_rank, tc.batch_size, balance ? " (balanced over ranks)" : "",
+                  static_cast<long long>(r.steps_this_run), r.train_windows);
       std::printf("time %.2f s (incl. validation)  windows/s per rank %.0f  step time %.1f ms  allreduce share %.1f %% "
                   "(%.2f ms per step, incl. waiting)\n",
                   r.seconds_this_run, windows / r.seconds_this_run / ranks, 1e3 * r.seconds_this_run / r.steps_this_run,

@@ -90,6 +90,9 @@ po::options_description train_options(TrainOptions& t) {
       ("epochs", po::value(&t.tc.epochs)->default_value(0),
        "most passes over the training windows (0: about 20,000 optimiser steps, 300..3000 epochs)")
       ("batch-size", po::value(&t.tc.batch_size)->default_value(32), "windows per optimiser step")
+      ("balance-ranks", po::bool_switch(&t.tc.balance_ranks),
+       "every rank takes its share of each step from its own cells, so no rank waits for another (faster on "
+       "many ranks; the batches, and so the model, then depend on the number of ranks)")
       ("learning-rate", real_value(&t.tc.adam.learning_rate, 1e-3), "Adam learning rate")
       ("seed", po::value(&t.tc.seed)->default_value(42), "seed of initial weights, shuffling, jitter and sampling")
       ("window-days", po::value(&t.tc.windows.window_days)->default_value(64), "training window length (multiple of 4)")

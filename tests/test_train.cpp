@@ -288,6 +288,45 @@ TEST(Trainer, LossFallsAndEarlyStoppingKeepsTheBestEpoch) {
   EXPECT_DOUBLE_EQ(t.best_validation, *std::min_element(train_losses.begin(), train_losses.end()));
 }
 
+// --balance-ranks: every rank takes its share of each step from its own cells. The run takes
+// the same steps, learns as the default does, and its checkpoint is not resumed by a default run.
+TEST(Trainer, BalancedRanksTakeTheSameStepsAndLearn) {
+  const Store store = share_of(synthetic_store(500, 4), MPI_COMM_WORLD);
+  TrainConfig tc;
+  tc.epochs = 10;
+  tc.batch_size = 8;
+  tc.seed = 3;
+  auto run = [&](const TrainConfig& c, std::vector<double>& losses) {
+    Vae vae;
+    vae.initialize(c.seed);
+    const TrainResult r = train(vae, store, c, [&](const EpochReport& e) { losses.push_back(e.train.total()); },
+                                MPI_COMM_WORLD);
+    return std::make_pair(r, parameters_of(vae));
+  };
+  std::vector<double> by_cells, balanced;
+  const auto [d, d_params] = run(tc, by_cells);
+  TrainConfig bc = tc;
+  bc.balance_ranks = true;
+  bc.checkpoint_path = scratch_path("balanced.ckpt");
+  const auto [b, b_params] = run(bc, balanced);
+  EXPECT_EQ(b.steps, d.steps);
+  EXPECT_EQ(b.train_windows, d.train_windows);
+  ASSERT_EQ(balanced.size(), 10u);
+  EXPECT_LT(by_cells.back(), by_cells.front() - 0.1);
+  EXPECT_LT(balanced.back(), balanced.front() - 0.1);
+  EXPECT_LT(std::fabs(balanced.back() - by_cells.back()), 0.2) << "balanced " << balanced.back() << ", by cells "
+                                                               << by_cells.back();
+  EXPECT_NE(b_params, d_params);  // other batches (one rank: slices of S nearly equal steps)
+  TrainConfig resumed = tc;
+  resumed.resume_from = bc.checkpoint_path;
+  resumed.epochs = 11;
+  Vae v;
+  v.initialize(1);
+  EXPECT_NE(error_message([&] { train(v, store, resumed, nullptr, MPI_COMM_WORLD); }).find("balance-ranks = on"),
+            std::string::npos);
+  remove_on_root(bc.checkpoint_path);
+}
+
 TEST(Trainer, DefaultEpochCeilingFollowsTheNumberOfSteps) {
   // About 20,000 optimiser steps, at least 300 and at most 3,000 epochs.
   EXPECT_EQ(default_epoch_ceiling(142, 32), 3000);  // Paris 2014-2021: 5 steps an epoch -> 4,000, capped

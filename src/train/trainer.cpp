@@ -233,8 +233,12 @@ std::vector<std::pair<std::string, std::string>> run_settings(const Vae& vae, co
           {"prior", prior_name(vae.config().prior)},
           {"parameters", text(vae.params().layout.total())},
           {"train-windows", text(rw.train_total)},
-          {"validation-windows", text(rw.validation_total)}};
+          {"validation-windows", text(rw.validation_total)},
+          {"balance-ranks", c.balance_ranks ? "on" : "off"}};
 }
+
+// Settings added after checkpoints were first written, with the value an older checkpoint had.
+const char* setting_of_older_checkpoint(const std::string& name) { return name == "balance-ranks" ? "off" : nullptr; }
 
 // The training state every rank holds identically: model, optimiser, best parameters, loop state.
 struct Trainee {
@@ -266,10 +270,10 @@ void resume(const std::string& path, const std::vector<std::pair<std::string, st
     c = load_checkpoint(path);
     for (const auto& [name, value] : settings) {
       const auto found = std::find_if(c.settings.begin(), c.settings.end(), [&](const auto& s) { return s.first == name; });
-      require(found != c.settings.end() && found->second == value,
-              "checkpoint '" + path + "' was written by a run with " + name + " = " +
-                  (found == c.settings.end() ? "(none)" : found->second) + ", this run has " + value +
-                  " (resume with the same options and store)");
+      const char* older = setting_of_older_checkpoint(name);
+      const std::string had = found != c.settings.end() ? found->second : older ? older : "(none)";
+      require(had == value, "checkpoint '", path, "' was written by a run with ", name, " = ", had, ", this run has ",
+              value, " (resume with the same options and store)");
     }
   });
   const size_t n = t.vae.params().layout.total();  // equal to the checkpoint's: checked as a setting
@@ -349,17 +353,35 @@ struct TrainingRun {
   }
 };
 
-// The windows of global batch [b0, b1) of the epoch's order that belong to this rank's cells.
-Batch batch_of_rank(const TrainingRun& t, const std::vector<int64_t>& order, int64_t b0, int64_t b1, int epoch) {
+// The epoch's order of the training windows: a permutation of all of them, the same on every
+// rank. Position i of the order keys window order[i]'s random numbers.
+struct EpochOrder {
+  std::vector<int64_t> order;
+  std::vector<int64_t> my_positions;  // the positions of this rank's windows, in order (balance_ranks)
+};
+
+// Window position i of the epoch's order, for this rank's batch.
+void add_window(const TrainingRun& t, const EpochOrder& e, int64_t i, int epoch, Batch& mine) {
+  const int64_t w = e.order[i];
+  const Window& window = t.rw.mine.train[w - t.rw.train_first];
+  mine.windows.push_back(window);
+  mine.starts.push_back(jittered_start(t.store, window, t.config.windows, t.config.seed, epoch, static_cast<int>(w)));
+  mine.positions.push_back(static_cast<uint64_t>(i));
+}
+
+// This rank's windows of the step that covers [b0, b1) of the epoch: the windows of that global
+// batch in its cells or, with balance_ranks, slice k of the S steps of its own windows in the
+// epoch's order (every rank's slice is its windows / S, within one).
+Batch batch_of_rank(const TrainingRun& t, const EpochOrder& e, int64_t b0, int64_t b1, int epoch) {
   Batch mine;
-  for (int64_t i = b0; i < b1; ++i) {
-    const int64_t w = order[i];
-    if (!t.rw.owns_train(w)) continue;
-    const Window& window = t.rw.mine.train[w - t.rw.train_first];
-    mine.windows.push_back(window);
-    mine.starts.push_back(jittered_start(t.store, window, t.config.windows, t.config.seed, epoch, static_cast<int>(w)));
-    mine.positions.push_back(static_cast<uint64_t>(i));
+  if (!t.config.balance_ranks) {
+    for (int64_t i = b0; i < b1; ++i)
+      if (t.rw.owns_train(e.order[i])) add_window(t, e, i, epoch, mine);
+    return mine;
   }
+  const int64_t batch = t.config.batch_size, steps = (t.rw.train_total + batch - 1) / batch, k = b0 / batch;
+  const int64_t n = static_cast<int64_t>(e.my_positions.size());
+  for (int64_t j = k * n / steps; j < (k + 1) * n / steps; ++j) add_window(t, e, e.my_positions[j], epoch, mine);
   return mine;
 }
 
@@ -371,7 +393,7 @@ void scale(const View1& values, int count, Real factor) {
 }
 
 // One optimiser step on the global batch [b0, b1); returns whether any rank asked to stop.
-bool train_step(TrainingRun& t, const std::vector<int64_t>& order, int epoch, uint64_t eps_key) {
+bool train_step(TrainingRun& t, const EpochOrder& order, int epoch, uint64_t eps_key) {
   Vae& vae = t.vae;
   const int64_t b0 = t.state.next_window, b1 = std::min<int64_t>(t.rw.train_total, b0 + t.config.batch_size);
   const Batch mine = batch_of_rank(t, order, b0, b1, epoch);
@@ -381,9 +403,6 @@ bool train_step(TrainingRun& t, const std::vector<int64_t>& order, int epoch, ui
   } else {
     fill_batch(t.store, mine, window_steps(t.config.windows), vae.config().latent, eps_key, t.buf);
     l = vae.forward_backward(t.buf.x, t.buf.season, t.buf.cells, t.buf.eps, true);
-    // The engine averaged over this rank's share; weight it by its share of the global batch.
-    if (t.ranks > 1)
-      scale(vae.params().grads, t.num_params(), static_cast<Real>(mine.size() / static_cast<double>(b1 - b0)));
   }
   // One small allreduce per step: the loss sums, and whether any rank saw a bad loss or was
   // asked to stop, so that every rank takes the same decision.
@@ -396,6 +415,9 @@ bool train_step(TrainingRun& t, const std::vector<int64_t>& order, int epoch, ui
     throw_if_any_rank_failed(t.comm, bad ? divergence_report(vae, t.store, mine, l, epoch, t.state.adam_steps + 1,
                                                              eps_key, t.config, t.buf)
                                          : "");
+  // The engine averaged over this rank's share; weight it by its share of the step's windows.
+  if (t.ranks > 1 && mine.size() > 0)
+    scale(vae.params().grads, t.num_params(), static_cast<Real>(n / step_sums[2]));
   if (t.ranks > 1) {
     const auto ta = Clock::now();
     kx::fence("climvae::train::before_allreduce");
@@ -471,14 +493,19 @@ TrainResult train(Vae& vae, const Store& store, const TrainConfig& given,
   require(given.checkpoint_every >= 0, "checkpoint interval must not be negative");
   require(given.early_stop_patience >= 0, "early-stopping patience must not be negative (0: off)");
   TrainingRun t(vae, store, given, comm);
-  std::vector<int64_t> order(t.rw.train_total);
+  EpochOrder order;
+  order.order.resize(t.rw.train_total);
   while (t.state.epoch <= t.config.epochs && !t.early_stopped()) {
     const int epoch = t.state.epoch;
     const auto epoch_started = Clock::now();
     const int64_t first_window = t.state.next_window;
-    std::iota(order.begin(), order.end(), 0);
+    std::iota(order.order.begin(), order.order.end(), 0);
     std::mt19937_64 shuffle_rng(stream_key(t.config.seed, static_cast<uint64_t>(epoch)));
-    std::shuffle(order.begin(), order.end(), shuffle_rng);
+    std::shuffle(order.order.begin(), order.order.end(), shuffle_rng);
+    order.my_positions.clear();
+    if (t.config.balance_ranks)
+      for (int64_t i = 0; i < t.rw.train_total; ++i)
+        if (t.rw.owns_train(order.order[i])) order.my_positions.push_back(i);
     const uint64_t eps_key = stream_key(t.config.seed ^ 0xE95ULL, static_cast<uint64_t>(epoch));
     while (t.state.next_window < t.rw.train_total) {
       if (!train_step(t, order, epoch, eps_key)) continue;

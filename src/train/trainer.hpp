@@ -42,6 +42,12 @@ struct TrainConfig {
   std::string checkpoint_path;  // where checkpoints are written ("" = none)
   int checkpoint_every = 0;     // epochs between periodic checkpoints (0: only on stop and at the end)
   std::string resume_from;      // checkpoint to continue from ("" = start afresh)
+  // Each step, every rank takes its share of the step's windows from its own cells (the ranks'
+  // shares in proportion to their windows), instead of the windows of one global batch that fall
+  // in its cells (about batch/ranks, give or take its square root, and the step waits for the
+  // largest). Faster on many ranks; the batches, and so the trained model, then depend on the
+  // number of ranks.
+  bool balance_ranks = false;
   // Polled on every rank between steps (e.g. a SIGUSR1 flag). When it is true on any rank, all
   // ranks finish the step, rank 0 writes a checkpoint and train returns with stopped = true.
   std::function<bool()> stop_requested;
