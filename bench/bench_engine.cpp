@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <Kokkos_Core.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -22,6 +23,7 @@
 #include <set>
 #include <string>
 #include <vector>
+
 
 #include "bench_options.hpp"
 #include "bench_timing.hpp"
@@ -42,6 +44,7 @@ using climvae::Vae;
 constexpr int kBatch = 32;
 constexpr int kTrainSteps = 16;                                       // 64-day windows
 constexpr int kYearSteps = (8760 + Vae::kHoursPerStep - 1) / Vae::kHoursPerStep;  // 92
+constexpr int kRounds = 5;  // measurements alternate the engines this many times
 
 struct Options {
   int threads = 1;
@@ -155,14 +158,14 @@ std::vector<float> season_of(int batch, int steps, std::mt19937& rng) {
   return s;
 }
 
-void report(const char* what, const char* unit, double kokkos, double torch_rate, double macs_per_item,
+void report(const char* what, const char* unit, double kokkos, double torch_rate, double ratio, double macs_per_item,
             double peak_fma_per_s) {
   std::printf("%s\n", what);
   std::printf("  Kokkos   %10.1f %s/s   %6.2f GFLOP/s   %5.1f%% of FMA peak\n", kokkos, unit,
               2 * macs_per_item * kokkos / 1e9, 100 * macs_per_item * kokkos / peak_fma_per_s);
   std::printf("  LibTorch %10.1f %s/s   %6.2f GFLOP/s   %5.1f%% of FMA peak\n", torch_rate, unit,
               2 * macs_per_item * torch_rate / 1e9, 100 * macs_per_item * torch_rate / peak_fma_per_s);
-  std::printf("  Kokkos/LibTorch = %.2f\n", kokkos / torch_rate);
+  std::printf("  Kokkos/LibTorch = %.2f\n", ratio);
 }
 
 // OpenBLAS's thread count, looked up at run time: LibTorch may be linked to another BLAS.
@@ -276,6 +279,32 @@ Figures measure_torch(climvae::reference::TorchVae& model, const std::vector<flo
   return f;
 }
 
+double median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+// The medians over rounds of each figure, and of the rounds' Kokkos / LibTorch ratios.
+struct Medians {
+  Figures kokkos, torch, ratio;
+};
+
+Medians medians(const std::vector<Figures>& k, const std::vector<Figures>& t) {
+  Medians m;
+  for (double Figures::*field : {&Figures::train, &Figures::train_temporal, &Figures::generate}) {
+    std::vector<double> kv, tv, rv;
+    for (size_t r = 0; r < k.size(); ++r) {
+      kv.push_back(k[r].*field);
+      tv.push_back(t[r].*field);
+      rv.push_back(t[r].*field > 0 ? k[r].*field / (t[r].*field) : 0);
+    }
+    m.kokkos.*field = median(kv);
+    m.torch.*field = median(tv);
+    m.ratio.*field = median(rv);
+  }
+  return m;
+}
+
 // Kokkos at one thread, measured by this program itself in a child process with --kokkos-only.
 Figures kokkos_one_thread(double seconds) {
   char self[4096];
@@ -342,21 +371,32 @@ int run(const Options& o) {
   std::printf("  FMA peak assumed: %d thread(s) x %.3f GHz (/proc/cpuinfo) x %d FMA/cycle x %d floats (%s) = %.1f GFMA/s\n",
               o.threads, ghz, kFmaPerCycle, kSimdFloats, kSimdName, peak / 1e9);
   climvae::bench::print_kernel_paths(vae);
-  std::printf("  %.1f s per measurement after warm-up\n\n", o.seconds);
+  std::printf("  %.1f s per measurement after warm-up, in %d rounds that alternate the engines (medians)\n\n",
+              o.seconds, kRounds);
 
   climvae::reference::TorchVae model(vae.config());
-  const Figures k = measure_kokkos(vae, in, o.seconds);
-  const Figures t = measure_torch(model, params, layout, nz, in, o.seconds);
+  // The engines take turns, kRounds rounds of a part of --seconds each: a change of the machine's
+  // load or clock between them moves both, and the median of the rounds' ratios stays put.
+  std::vector<Figures> ks, ts;
+  for (int r = 0; r < kRounds; ++r) {
+    ks.push_back(measure_kokkos(vae, in, o.seconds / kRounds));
+    ts.push_back(measure_torch(model, params, layout, nz, in, o.seconds / kRounds));
+  }
+  const Medians m = medians(ks, ts);
+  const Figures& k = m.kokkos;
+  const Figures& t = m.torch;
   // Forward, weight gradients and input gradients of every layer but the first (no data gradient).
   const auto& first = vae.encoder().front();
   const double first_macs =
       double((hours + first.stride - 1) / first.stride) * first.kernel * first.long_channels * first.short_channels;
   const double train_macs = 3 * conv_macs(vae, kTrainSteps, true, true) - first_macs;
   const double gen_macs = conv_macs(vae, kYearSteps, false, true);
-  report("(a) training: forward + backward + Adam, 64-day windows", "windows", k.train, t.train, train_macs, peak);
+  report("(a) training: forward + backward + Adam, 64-day windows", "windows", k.train, t.train, m.ratio.train,
+         train_macs, peak);
   std::printf("  Kokkos with the temporal prior %8.1f windows/s: %+.1f%% time per window against the seasonal prior\n",
               k.train_temporal, 100 * (k.train / k.train_temporal - 1));
-  report("(b) generation: prior + sample + decode, one-year traces", "traces", k.generate, t.generate, gen_macs, peak);
+  report("(b) generation: prior + sample + decode, one-year traces", "traces", k.generate, t.generate, m.ratio.generate,
+         gen_macs, peak);
 
   if (o.threads > 1) {
     const Figures one = kokkos_one_thread(o.seconds);
