@@ -24,7 +24,6 @@
 #include <string>
 #include <vector>
 
-
 #include "bench_options.hpp"
 #include "bench_timing.hpp"
 #include "kernel_paths.hpp"
