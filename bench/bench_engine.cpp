@@ -31,6 +31,7 @@
 #include "engine/adam.hpp"
 #include "engine/kokkos_compat.hpp"
 #include "engine/random.hpp"
+#include "engine/strided_conv.hpp"
 #include "model/seasonal.hpp"
 #include "model/vae.hpp"
 #include "reference/torch_vae.hpp"
@@ -105,16 +106,29 @@ double cpu_ghz() {
 }
 
 #if defined(__AVX512F__)
-constexpr int kSimdFloats = 16;
-constexpr const char* kSimdName = "AVX-512";
+constexpr int kBuildSimdFloats = 16;
+constexpr const char* kBuildSimdName = "AVX-512";
 #elif defined(__AVX2__)
-constexpr int kSimdFloats = 8;
-constexpr const char* kSimdName = "AVX2";
+constexpr int kBuildSimdFloats = 8;
+constexpr const char* kBuildSimdName = "AVX2";
 #else
-constexpr int kSimdFloats = 4;
-constexpr const char* kSimdName = "SSE";
+constexpr int kBuildSimdFloats = 4;
+constexpr const char* kBuildSimdName = "SSE";
 #endif
 constexpr int kFmaPerCycle = 2;  // two FMA pipes per core (Intel server cores, AMD Zen 4)
+
+// The vector width the kernels run with: the copy picked at run time in a portable build (which
+// is compiled for SSE but runs AVX2 or AVX-512 kernels), else the build's own flags.
+struct Simd {
+  int floats;
+  const char* name;
+};
+Simd kernel_simd() {
+  const std::string isa = climvae::strided_kernel_isa();
+  if (isa == "avx512") return {16, "AVX-512"};
+  if (isa == "avx2") return {8, "AVX2"};
+  return {kBuildSimdFloats, kBuildSimdName};
+}
 
 // Every loaded shared object whose name mentions blas, as resolved on disk.
 std::string loaded_blas() {
@@ -354,7 +368,8 @@ int run(const Options& o) {
   }
 
   const double ghz = cpu_ghz();
-  const double peak = o.threads * ghz * 1e9 * kFmaPerCycle * kSimdFloats;  // FMA per second
+  const Simd simd = kernel_simd();
+  const double peak = o.threads * ghz * 1e9 * kFmaPerCycle * simd.floats;  // FMA per second
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   const char* omp = std::getenv("OMP_NUM_THREADS");
   std::printf("bench_engine: batch %d, training windows of %d h (k=%d), one-year traces of k=%d steps\n", kBatch,
@@ -368,7 +383,7 @@ int run(const Options& o) {
   std::printf("  GLIBC_TUNABLES=%s\n", tunables ? tunables : "(unset)");
   std::printf("  BLAS loaded: %s\n", loaded_blas().c_str());
   std::printf("  FMA peak assumed: %d thread(s) x %.3f GHz (/proc/cpuinfo) x %d FMA/cycle x %d floats (%s) = %.1f GFMA/s\n",
-              o.threads, ghz, kFmaPerCycle, kSimdFloats, kSimdName, peak / 1e9);
+              o.threads, ghz, kFmaPerCycle, simd.floats, simd.name, peak / 1e9);
   climvae::bench::print_kernel_paths(vae);
   std::printf("  %.1f s per measurement after warm-up, in %d rounds that alternate the engines (medians)\n\n",
               o.seconds, kRounds);
