@@ -76,6 +76,7 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
+using climvae::bench::median;
 using climvae::bench::rate;
 
 // Multiply-adds of one forward pass through the strided layers for k latent steps, counted on
@@ -290,11 +291,6 @@ Figures measure_torch(climvae::reference::TorchVae& model, const std::vector<flo
                  model.decode(z);
                });
   return f;
-}
-
-double median(std::vector<double> v) {
-  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-  return v[v.size() / 2];
 }
 
 // The medians over rounds of each figure, and of the rounds' Kokkos / LibTorch ratios.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "bench_options.hpp"
+#include "bench_timing.hpp"
 #include "climvae.h"
 #include "common/calendar.hpp"
 #include "generate/generator.hpp"
@@ -44,10 +45,7 @@ std::vector<double> median_seconds(double seconds, const std::vector<std::functi
     }
   } while (clock::now() < end || times[0].size() < 5);
   std::vector<double> medians;
-  for (auto& t : times) {
-    std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
-    medians.push_back(t[t.size() / 2]);
-  }
+  for (const auto& t : times) medians.push_back(climvae::bench::median(t));
   return medians;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <vector>
 
 namespace climvae::bench {
 
@@ -22,6 +23,12 @@ inline double rate(double seconds, const std::function<void()>& iteration) {
     elapsed = std::chrono::duration<double>(clock::now() - start).count();
   } while (elapsed < seconds);
   return count / elapsed;
+}
+
+// The median of `values` (the upper one of an even count).
+inline double median(std::vector<double> values) {
+  std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+  return values[values.size() / 2];
 }
 
 }  // namespace climvae::bench
