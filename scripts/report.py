@@ -246,8 +246,8 @@ def spatial_section(d):
     if not os.path.exists(os.path.join(d, "spatial_pairs.csv")):
         return "", []
     text = f"""<h2>Cells together: correlation of daily-mean anomalies</h2>
-<p>For each pair of cells, the correlation of their daily means (UTC days) with each calendar month's mean
-removed; generated: member m of one cell against member m of the other, averaged over the members. The
+<p>For each pair of cells, the correlation of their daily means (UTC days) with each series' seasonal cycle
+(a mean and three annual harmonics) removed; generated: member m of one cell against member m of the other, averaged over the members. The
 classical generator runs each cell with its own random stream: its pairs are independent (r ≈ 0).</p>
 {spatial_table(d)}"""
     return text, [("Correlation between cells", spatial_figure(d))]

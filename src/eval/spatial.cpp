@@ -8,6 +8,7 @@
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
+#include "common/seasonal_cycle.hpp"
 
 namespace climvae::eval {
 
@@ -20,14 +21,12 @@ constexpr double kPi = 3.14159265358979323846;
 int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 // Daily-mean anomalies of one series on UTC days, from the UTC day holding its first hour; NaN
-// for days without all 24 hours.
+// for days without all 24 hours. Anomalies from the series' own smooth seasonal cycle
+// (common/seasonal_cycle.hpp).
 std::vector<double> daily_anomalies(const CelsiusSeries& series) {
   const int64_t first_day = floor_div(series.start_hour, 24);
   const int64_t last_day = floor_div(series.start_hour + static_cast<int64_t>(series.values_c.size()) - 1, 24);
   std::vector<double> means;
-  std::vector<int> months;
-  std::array<double, 12> month_sum{};
-  std::array<int, 12> month_days{};
   for (int64_t day = first_day; !series.values_c.empty() && day <= last_day; ++day) {
     double sum = 0;
     int valid = 0;
@@ -36,12 +35,9 @@ std::vector<double> daily_anomalies(const CelsiusSeries& series) {
       if (t < 0 || t >= static_cast<int64_t>(series.values_c.size()) || std::isnan(series.values_c[t])) continue;
       sum += series.values_c[t], ++valid;
     }
-    const int month = civil_from_hours(day * 24).month - 1;
-    months.push_back(month);
     means.push_back(valid == 24 ? sum / 24 : kNaN);
-    if (valid == 24) month_sum[month] += sum / 24, ++month_days[month];
   }
-  for (size_t d = 0; d < means.size(); ++d) means[d] -= month_sum[months[d]] / month_days[months[d]];  // NaN stays NaN
+  remove_seasonal_cycle(means.data(), 1, static_cast<int>(means.size()), first_day);
   return means;
 }
 
@@ -75,7 +71,8 @@ double correlation_of_valid_days(const std::vector<double>& x, const std::vector
     if (std::isnan(x[d]) || std::isnan(y[d])) continue;
     sxy += (x[d] - mx) * (y[d] - my), sxx += (x[d] - mx) * (x[d] - mx), syy += (y[d] - my) * (y[d] - my);
   }
-  return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : kNaN;
+  const double no_spread = n * 1e-12;  // daily anomalies with an sd under 1e-6 °C: rounding, not weather
+  return sxx > no_spread && syy > no_spread ? sxy / std::sqrt(sxx * syy) : kNaN;
 }
 
 }  // namespace
@@ -197,7 +194,7 @@ void print_spatial_table(std::ostream& out, const std::vector<PairCorrelation>& 
   };
   const std::string heading = columns("observed", "generated", "difference");
   char line[200];
-  out << "daily-mean anomaly correlation between cells (UTC days, calendar-month means removed; generated: "
+  out << "daily-mean anomaly correlation between cells (UTC days, seasonal cycle removed; generated: "
          "member m against member m, averaged)\n";
   if (pairs.size() <= max_pairs) {
     std::snprintf(line, sizeof line, "%6s %6s %12s", "cell_a", "cell_b", "distance_km");

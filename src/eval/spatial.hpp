@@ -16,8 +16,8 @@ double great_circle_km(double lat_a, double lon_a, double lat_b, double lon_b);
 // Pearson correlation of the daily-mean anomalies of two series on the same hours (same
 // start_hour and length, else climvae::Error). Days are UTC days, so that both cells cover the
 // same 24 hours whatever their local time; a day counts only when all 24 of its hours are valid
-// in the series. Anomaly = the day's mean minus the mean of all valid days of its calendar month
-// in that series. The correlation uses the days valid in both; NaN with fewer than 3 such days or
+// in the series. Anomaly = the day's mean minus the series' smooth seasonal cycle (a mean and
+// three annual harmonics fitted to its valid days, common/seasonal_cycle.hpp). The correlation uses the days valid in both; NaN with fewer than 3 such days or
 // no spread.
 double daily_anomaly_correlation(const CelsiusSeries& a, const CelsiusSeries& b);
 

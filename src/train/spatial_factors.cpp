@@ -7,6 +7,7 @@
 #include "common/calendar.hpp"
 #include "common/collective.hpp"
 #include "common/error.hpp"
+#include "common/seasonal_cycle.hpp"
 #include "engine/random.hpp"
 #include "generate/generator.hpp"
 #include "model/seasonal.hpp"
@@ -256,24 +257,6 @@ void maximise_rows(const std::vector<double>& z, int blocks, const std::vector<d
   }
 }
 
-// Rows of daily means (`count` rows of `days` values, NaN where unknown; month[d] the calendar month
-// of day d, -1 where unknown) written to `out` as anomalies: each month's mean over the known days
-// of all the rows removed.
-void write_monthly_anomalies(const std::vector<double>& day_means, int count, int days, const std::vector<int>& month,
-                             float* out) {
-  double month_sum[12] = {}, month_n[12] = {};
-  for (int d = 0; d < days; ++d)
-    for (int r = 0; r < count && month[d] >= 0; ++r)
-      month_sum[month[d]] += day_means[size_t(r) * days + d], month_n[month[d]] += 1;
-  for (int r = 0; r < count; ++r)
-    for (int d = 0; d < days; ++d) {
-      if (month[d] < 0) continue;
-      float& v = out[size_t(r) * days + d];
-      v = static_cast<float>(day_means[size_t(r) * days + d]);
-      v -= static_cast<float>(month_sum[month[d]] / month_n[month[d]]);
-    }
-}
-
 // Fills `out` with the latent levels of this rank's cells (see latent_levels).
 void encode_cells(Vae& vae, const Store& store, const std::vector<int64_t>& first, const std::vector<int64_t>& last,
                   LatentRows& out) {
@@ -421,18 +404,16 @@ LatentRows daily_anomaly_rows(const Store& store, MPI_Comm comm) {
   out.values.assign(size_t(nc) * out.blocks, kNaN);
   for (int c = 0; c < nc; ++c) {
     const int64_t local0 = store.start_hour + store.cells[c].utc_offset_hours;
-    std::vector<int> month(out.blocks, -1);
-    std::vector<double> means(out.blocks, 0.0);
+    std::vector<double> means(out.blocks, kNaN);
     for (int d = 0; d < out.blocks; ++d) {
       const int64_t i0 = (out.first_block + d) * 24 - local0;  // store index of the day's first hour
       if (i0 < 0 || i0 + 24 > store.num_hours) continue;
       double sum = 0;
       for (int h = 0; h < 24; ++h) sum += store.detrended_k(c, i0 + h);
-      if (!std::isfinite(sum)) continue;
-      month[d] = civil_from_hours(local0 + i0).month - 1;
-      means[d] = sum / 24;
+      if (std::isfinite(sum)) means[d] = sum / 24;
     }
-    write_monthly_anomalies(means, 1, out.blocks, month, out.values.data() + size_t(c) * out.blocks);
+    remove_seasonal_cycle(means.data(), 1, out.blocks, out.first_block);
+    std::copy(means.begin(), means.end(), out.values.begin() + size_t(c) * out.blocks);
   }
   return out;
 }
@@ -443,7 +424,7 @@ constexpr uint64_t kSharingSeed = 0x5BA7C0DEULL;
 constexpr int kSharingMembers = 4, kSharingRounds = 3;
 
 // Daily-mean anomalies of generated members of this rank's cells on the days the observed rows
-// know (same axis as `observed`, block m * days + d for member m), each month's mean removed.
+// know (same axis as `observed`, block m * days + d for member m), their seasonal cycle removed.
 LatentRows generated_daily_rows(Vae& vae, const ModelFile& model, const Store& store, const LatentRows& observed) {
   const int nc = static_cast<int>(store.cells.size()), days = observed.blocks;
   LatentRows out;
@@ -459,19 +440,18 @@ LatentRows generated_daily_rows(Vae& vae, const ModelFile& model, const Store& s
     r.seed = kSharingSeed;
     const std::vector<float> traces = generate_traces(vae, model, r);
     const int64_t local0 = store.start_hour + store.cells[c].utc_offset_hours;
-    std::vector<int> month(days, -1);
-    std::vector<double> means(size_t(kSharingMembers) * days, 0.0);  // member-major
+    std::vector<double> means(size_t(kSharingMembers) * days, kNaN);  // member-major
     for (int d = 0; d < days; ++d) {
       const int64_t i0 = (observed.first_block + d) * 24 - local0;
       if (!std::isfinite(observed.values[size_t(c) * days + d]) || i0 < 0 || i0 + 24 > store.num_hours) continue;
-      month[d] = civil_from_hours(local0 + i0).month - 1;
       for (int m = 0; m < kSharingMembers; ++m) {
         double sum = 0;
         for (int h = 0; h < 24; ++h) sum += traces[size_t(i0 + h) * kSharingMembers + m];
         means[size_t(m) * days + d] = sum / 24;
       }
     }
-    write_monthly_anomalies(means, kSharingMembers, days, month, out.values.data() + size_t(c) * out.blocks);
+    remove_seasonal_cycle(means.data(), kSharingMembers, days, observed.first_block);
+    std::copy(means.begin(), means.end(), out.values.begin() + size_t(c) * out.blocks);
   }
   return out;
 }

@@ -45,7 +45,7 @@ std::vector<float> fit_factor_loadings(const LatentRows& rows, int factors, MPI_
 // row c * latent + i. Collective (the common axis is agreed over comm).
 LatentRows latent_levels(Vae& vae, const Store& store, MPI_Comm comm);
 
-// Daily-mean anomalies (local days, each calendar month's mean removed) of this rank's cells on
+// Daily-mean anomalies (local days, the seasonal cycle removed: common/seasonal_cycle.hpp) of this rank's cells on
 // a common axis of local days since 1970: one row per cell. Collective.
 LatentRows daily_anomaly_rows(const Store& store, MPI_Comm comm);
 
