@@ -2,9 +2,11 @@
 # Weather that covers a region (docs/fidelity.md): one model trained on the six distinct Beijing
 # stations (tests/data/beijing_sites.csv, 12-60 km apart), 40 members of 2015 generated per
 # station with one seed; the correlation of daily-mean anomalies between every pair of stations,
-# member m against member m, must be within TOLERANCE of the observed (0.97-0.99), and far above
-# what independent cells give (0.26-0.28). Also: a station generated alone equals the same
-# station in a two-station request, and `--spatial off` gives independent stations.
+# member m against member m, must be within TOLERANCE of the observed (0.95-0.98), and far above
+# what independent cells give (about 0.03: anomalies from each series' seasonal cycle, so the
+# cycle's slope within a month is not counted as shared weather). Also: a station generated
+# alone equals the same station in a two-station request, and `--spatial off` gives independent
+# stations (below 0.1).
 # Usage: fidelity_beijing.sh CLIMVAE_BINARY SOURCE_DIR [WORKDIR]   (EPOCHS=300, TOLERANCE=0.05)
 set -uo pipefail
 climvae="$1"
@@ -45,5 +47,5 @@ check spatial-off 0 "daily-mean anomaly correlation" -- \
   "$climvae" evaluate --store beijing.nc --generated off_0.nc off_1.nc --cell 0 --spatial-csv off.csv
 check independent-when-off 0 "independent" -- python3 -c "
 import csv; r = next(csv.DictReader(open('off.csv'))); g = float(r['generated'])
-print('independent' if g < 0.5 else 'correlated', g)"
+print('independent' if abs(g) < 0.1 else 'correlated', g)"
 finish

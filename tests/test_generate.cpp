@@ -41,17 +41,21 @@ ModelFile grid_model(PriorKind prior = PriorKind::seasonal) {
   if (prior == PriorKind::temporal) {
     const ParamSlice& ar = vae.params().layout.find("prior_ar.kernel");
     for (int f = 0; f < config.latent; ++f) m.parameters[ar.offset + f] = 1.0f;  // the constant input's row
-    for (ModelCell& c : m.cells) {  // and a calibration: noise that persists over days, chunked too
-      c.calibration.noise_phi = 0.98;
-      c.calibration.mean_correction.assign(12, 0.1f);
-      c.calibration.noise_sd.assign(12, 0.3f);
-    }
   }
   m.reference_year = 2022;
   const double lats[2] = {50.0, 48.0}, lons[3] = {2.0, 0.0, 4.0};
   for (int y = 0; y < 2; ++y)
     for (int x = 0; x < 3; ++x)
       m.cells.push_back({lats[y], lons[x], x - 1, 0.02 + 0.01 * x, 280.0 + y + x, 5.0 + x});
+  for (ModelCell& c : m.cells) {  // with the temporal prior, a calibration: noise over days, chunked too
+    if (prior != PriorKind::temporal) break;
+    Calibration& k = c.calibration;
+    k.noise_phi = 0.98, k.noise_stages = 2, k.noise_short_share = 0.3, k.noise_short_phi = 0.8;
+    k.anomaly_scale = 0.8;
+    for (int i = 0; i < 12 * 24; ++i) k.generated_climatology.push_back(0.002f * i - 0.3f);
+    k.mean_correction.assign(12, 0.1f);
+    k.noise_sd.assign(12, 0.3f);
+  }
   return m;
 }
 

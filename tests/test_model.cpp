@@ -175,6 +175,25 @@ TEST(ModelFile, RoundTripsPriorLoadingsAndCalibration) {
   EXPECT_NEAR(quantile_mapped(k, 0.1 * 3 - 0.7, mid_july), 0.12 * 3 - 0.8, 1e-3);
   EXPECT_NEAR(quantile_mapped(k, 0.1 * 3.5 - 0.7, mid_july), 0.12 * 3.5 - 0.8, 1e-3);
   EXPECT_NEAR(quantile_mapped(k, 5.0, mid_july), 5.0 + (0.12 * 14 - 0.8) - (0.1 * 14 - 0.7), 1e-3);
+  EXPECT_EQ(back.cells[1].calibration.anomaly_scale, 1.0);  // no weather line: the older calibration
+  EXPECT_EQ(back.cells[1].calibration.noise_stages, 1);
+  EXPECT_TRUE(back.cells[1].calibration.generated_climatology.empty());
+  // Version 6: the weather partition round-trips, and scales the decoded anomaly about the
+  // generated climatology (mid-July, 16 July 12:00: July's value alone).
+  k.anomaly_scale = 0.7, k.noise_stages = 2, k.noise_short_share = 0.25, k.noise_short_phi = 0.85;
+  for (int i = 0; i < 12 * 24; ++i) k.generated_climatology.push_back(0.01f * i - 1);
+  save_model(m, path, true);
+  const Calibration w = load_model(path).cells[1].calibration;
+  EXPECT_EQ(w.anomaly_scale, 0.7);
+  EXPECT_EQ(w.noise_stages, 2);
+  EXPECT_EQ(w.noise_short_share, 0.25);
+  EXPECT_EQ(w.noise_short_phi, 0.85);
+  EXPECT_EQ(w.generated_climatology, k.generated_climatology);
+  const int64_t mid_july_noon = hours_from_civil({2021, 7, 16, 12});
+  const double centre = k.generated_climatology[6 * 24 + 12];
+  Calibration plain = k;
+  plain.anomaly_scale = 1;
+  EXPECT_NEAR(calibrated_value(k, centre + 1.0, 0.0f, mid_july_noon), calibrated_value(plain, centre + 0.7, 0.0f, mid_july_noon), 1e-5);
   // Loadings that would give a cell more than unit variance are refused.
   m.loadings[0] = 1.5f;
   save_model(m, path, true);
@@ -197,6 +216,21 @@ TEST(Calibration, NoiseHasUnitVarianceAndPersistenceAndChunksMatch) {
     std::vector<float> part(777);
     calibration_noise(phi, first, 777, normal, part.data());
     for (int64_t t = 0; t < 777; ++t) ASSERT_EQ(part[t], whole[first + t]) << "chunk from " << first;
+  }
+  // Two stages: unit variance, the autocorrelation of two AR(1) stages, chunks equal to the whole.
+  std::vector<float> staged(whole.size());
+  staged_noise(phi, 2, 0, static_cast<int64_t>(staged.size()), normal, staged.data());
+  double s2 = 0, at24 = 0, at1 = 0;
+  for (size_t t = 24; t < staged.size(); ++t)
+    s2 += staged[t] * staged[t], at24 += staged[t] * staged[t - 24], at1 += staged[t] * staged[t - 1];
+  EXPECT_NEAR(s2 / (staged.size() - 24), 1.0, 0.08);
+  EXPECT_NEAR(at24 / s2, staged_noise_autocorrelation(phi, 2, 24), 0.04);
+  EXPECT_NEAR(at1 / s2, staged_noise_autocorrelation(phi, 2, 1), 0.01);
+  EXPECT_GT(staged_noise_autocorrelation(phi, 2, 24), staged_noise_autocorrelation(phi, 1, 24) + 0.2);
+  for (int64_t first : {0, 1, 63, 64, 1000, 4321}) {
+    std::vector<float> part(777);
+    staged_noise(phi, 2, first, 777, normal, part.data());
+    for (int64_t t = 0; t < 777; ++t) ASSERT_EQ(part[t], staged[first + t]) << "two stages, chunk from " << first;
   }
   std::vector<float> monthly(12);
   for (int i = 0; i < 12; ++i) monthly[i] = float(i);

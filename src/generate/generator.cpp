@@ -119,7 +119,7 @@ void draw_innovations(const TraceRequest& r, int member0, const DecodeWindow& w,
 // The calibration noise (model/calibration.hpp) of hours [first_hour, first_hour + out.size()) of
 // member `member`'s trace. Its normals mix, like the latent innovations, factors shared by the
 // cells of the member (keyed by UTC hour, loaded as the model's most shared latent feature) with
-// the cell's own.
+// the cell's own; the short part draws its own normals (sub-stream kCalibrationShortStream).
 void calibration_noise_of(const ModelFile& model, const TraceRequest& r, int member, int64_t first_hour,
                           std::vector<float>& out) {
   const Calibration& cal = model.cells[r.cell].calibration;
@@ -128,15 +128,24 @@ void calibration_noise_of(const ModelFile& model, const TraceRequest& r, int mem
   double communality = 0;
   for (int k = 0; k < factors; ++k) communality += double(l[k]) * l[k];
   const double own_weight = std::sqrt(std::max(0.0, 1.0 - communality));
-  const uint64_t own_key = stream_key(member_stream(r.seed, r.cell, r.start_hour, member), kCalibrationStream);
-  const uint64_t shared_key = shared_weather_stream(r.seed, member, kCalibrationStream);
-  const auto normal = [&](int64_t t) {  // t: hours from the trace's start
-    double e = own_weight * standard_normal(own_key, static_cast<uint64_t>(t));
-    const uint64_t utc = static_cast<uint64_t>(r.start_hour + t);
-    for (int k = 0; k < factors; ++k) e += l[k] * standard_normal(shared_key, utc * uint64_t(factors) + uint64_t(k));
-    return e;
+  const auto normals = [&](uint64_t part) {  // t: hours from the trace's start
+    const uint64_t own_key = stream_key(member_stream(r.seed, r.cell, r.start_hour, member), part);
+    const uint64_t shared_key = shared_weather_stream(r.seed, member, part);
+    return [=](int64_t t) {
+      double e = own_weight * standard_normal(own_key, static_cast<uint64_t>(t));
+      const uint64_t utc = static_cast<uint64_t>(r.start_hour + t);
+      for (int k = 0; k < factors; ++k) e += l[k] * standard_normal(shared_key, utc * uint64_t(factors) + uint64_t(k));
+      return e;
+    };
   };
-  calibration_noise(cal.noise_phi, first_hour, static_cast<int64_t>(out.size()), normal, out.data());
+  const int64_t count = static_cast<int64_t>(out.size());
+  staged_noise(cal.noise_phi, cal.noise_stages, first_hour, count, normals(kCalibrationStream), out.data());
+  if (cal.noise_short_share <= 0) return;
+  std::vector<float> rough(out.size());
+  calibration_noise(cal.noise_short_phi, first_hour, count, normals(kCalibrationShortStream), rough.data());
+  const float smooth_weight = static_cast<float>(std::sqrt(1 - cal.noise_short_share));
+  const float short_weight = static_cast<float>(std::sqrt(cal.noise_short_share));
+  for (size_t t = 0; t < out.size(); ++t) out[t] = smooth_weight * out[t] + short_weight * rough[t];
 }
 
 // Member `member`'s hours [first_hour, first_hour + out hours) from its decoded mean `decoded`:

@@ -45,10 +45,22 @@ double monthly_interpolated(const std::vector<float>& monthly, int64_t local_hou
 double calibrated_value(const Calibration& c, double decoded, float noise, int64_t local_hour) {
   const MonthBlend b = month_blend(local_hour);
   const auto blend = [&](const std::vector<float>& m) { return (1 - b.weight) * m[b.first] + b.weight * m[b.second]; };
+  if (!c.generated_climatology.empty()) {  // the decoded anomaly scaled about the generated climatology
+    const int hour = static_cast<int>(((local_hour % 24) + 24) % 24);
+    const double centre = (1 - b.weight) * c.generated_climatology[b.first * 24 + hour] +
+                          b.weight * c.generated_climatology[b.second * 24 + hour];
+    decoded = centre + c.anomaly_scale * (decoded - centre);
+  }
   const float weather = static_cast<float>(blend(c.mean_correction) + blend(c.noise_sd) * noise);
   const double v = decoded + weather;
   if (c.quantiles_generated.empty()) return v;
   return (1 - b.weight) * mapped_in_month(c, b.first, v) + b.weight * mapped_in_month(c, b.second, v);
+}
+
+double staged_noise_autocorrelation(double phi, int stages, double lag) {
+  phi = std::clamp(phi, 0.0, 0.999);
+  const double one = std::pow(phi, lag);
+  return stages <= 1 ? one : one * (1 + lag * (1 - phi * phi) / (1 + phi * phi));
 }
 
 double quantile_mapped(const Calibration& c, double v, int64_t local_hour) {

@@ -19,7 +19,18 @@ constexpr int kQuantiles = 15;
 struct Calibration {
   std::vector<float> mean_correction;  // 12 calendar months (local time), standardised units
   std::vector<float> noise_sd;         // 12 calendar months, standardised units
-  double noise_phi = 0;                // lag-1 hour autocorrelation of the noise, [0, 0.999]
+  double noise_phi = 0;                // lag-1 hour autocorrelation of one stage of the noise, [0, 0.999]
+  // The weather partition (version 6 on; older files: a = 1, one stage, no short part). The
+  // decoded weather persists too long (4-10 days) and is too smooth within a day: its anomalies
+  // from the generated (month x hour) climatology are scaled by `anomaly_scale` a and the noise
+  // brings back the variance, with the observed time structure: `noise_stages` (1 or 2) AR(1)
+  // stages of noise_phi (two: an autocorrelation that stays high over a day or two and then falls
+  // away, which one AR(1) cannot) plus a share `noise_short_share` of AR(1) noise of persistence
+  // `noise_short_phi` (the hour-to-hour roughness).
+  double anomaly_scale = 1;
+  int noise_stages = 1;
+  double noise_short_share = 0, noise_short_phi = 0;
+  std::vector<float> generated_climatology;  // (12, 24): month x local hour, standardised; empty when a = 1
   // Quantile mapping of the result, per month: the generated (with the noise) and the observed
   // values at kQuantileProbabilities, (12, kQuantiles) each; empty: none. It gives the traces the
   // observed skewness and tails, which Gaussian noise cannot (Paris: hot summer tails).
@@ -36,8 +47,9 @@ double quantile_mapped(const Calibration& calibration, double v, int64_t local_h
 // nothing jumps at a month's end.
 double monthly_interpolated(const std::vector<float>& monthly, int64_t local_hour);
 
-// The calibrated value of one hour: decoded + (mean correction + noise sd * noise), then the
-// quantile map; the month blend is computed once for all three.
+// The calibrated value of one hour: the decoded anomaly scaled (c + a (decoded - c), c the
+// generated climatology), + (mean correction + noise sd * noise), then the quantile map; the
+// month blend is computed once for all.
 double calibrated_value(const Calibration& calibration, double decoded, float noise, int64_t local_hour);
 
 // Hours [first, first + count) of the unit-variance noise of one trace: a moving average
@@ -46,6 +58,14 @@ double calibrated_value(const Calibration& calibration, double decoded, float no
 // hour meets the same arithmetic whatever the chunk. `normal(t)` gives e(t).
 template <class Normal>
 void calibration_noise(double phi, int64_t first, int64_t count, const Normal& normal, float* out);
+
+// The same through `stages` (1 or 2) such moving averages in a row, rescaled to unit variance:
+// two stages have the autocorrelation phi^L (1 + L (1 - phi^2) / (1 + phi^2)) at lag L.
+template <class Normal>
+void staged_noise(double phi, int stages, int64_t first, int64_t count, const Normal& normal, float* out);
+
+// Autocorrelation at lag L hours of staged_noise (without the truncation of the moving average).
+double staged_noise_autocorrelation(double phi, int stages, double lag);
 
 }  // namespace climvae
 

@@ -6,15 +6,27 @@
 
 namespace climvae {
 
+namespace calibration_detail {
+constexpr int64_t kBlock = 64;
+// Taps of the truncated moving average: where phi^J < 1e-3 (at most 30 days).
+inline int taps_of(double phi) {
+  return phi > 0 ? static_cast<int>(std::min(720.0, std::ceil(std::log(1e-3) / std::log(phi)))) : 1;
+}
+inline int64_t floor_div(int64_t a, int64_t b) { return (a - ((a % b) + b) % b) / b; }
+// The first hour whose normal calibration_noise reads for outputs from `first` on.
+inline int64_t first_input(double phi, int64_t first) {
+  return floor_div(first, kBlock) * kBlock - taps_of(std::clamp(phi, 0.0, 0.999));
+}
+}  // namespace calibration_detail
+
 template <class Normal>
 void calibration_noise(double phi, int64_t first, int64_t count, const Normal& normal, float* out) {
-  constexpr int64_t kBlock = 64;
+  using namespace calibration_detail;
   phi = std::clamp(phi, 0.0, 0.999);
-  // Truncate where phi^J < 1e-3 (at most 30 days); normalise to unit variance.
-  const int taps = phi > 0 ? static_cast<int>(std::min(720.0, std::ceil(std::log(1e-3) / std::log(phi)))) : 1;
+  // Truncate where phi^J < 1e-3; normalise to unit variance.
+  const int taps = taps_of(phi);
   const double phi_taps = std::pow(phi, taps);
   const double c = std::sqrt((1 - phi * phi) / std::max(1e-12, 1 - phi_taps * phi_taps));
-  auto floor_div = [](int64_t a, int64_t b) { return (a - ((a % b) + b) % b) / b; };
   const int64_t first_block = floor_div(first, kBlock) * kBlock, lo = first_block - taps;
   std::vector<double> e(size_t(first + count - lo));  // e(t) at e[t - lo]
   for (int64_t t = lo; t < first + count; ++t) e[t - lo] = normal(t);
@@ -26,6 +38,19 @@ void calibration_noise(double phi, int64_t first, int64_t count, const Normal& n
       if (t >= first) out[t - first] = static_cast<float>(c * n);
     }
   }
+}
+
+template <class Normal>
+void staged_noise(double phi, int stages, int64_t first, int64_t count, const Normal& normal, float* out) {
+  if (stages <= 1) return calibration_noise(phi, first, count, normal, out);
+  // The first stage over every hour the second reads, from hours that stay fixed for any chunk.
+  const int64_t lo = calibration_detail::first_input(phi, first);
+  std::vector<float> stage(size_t(first + count - lo));
+  calibration_noise(phi, lo, first + count - lo, normal, stage.data());
+  calibration_noise(phi, first, count, [&](int64_t t) { return static_cast<double>(stage[size_t(t - lo)]); }, out);
+  const double p2 = std::clamp(phi, 0.0, 0.999) * std::clamp(phi, 0.0, 0.999);
+  const float unit = static_cast<float>(std::sqrt((1 - p2) / (1 + p2)));  // the second stage's variance
+  for (int64_t t = 0; t < count; ++t) out[t] *= unit;
 }
 
 }  // namespace climvae

@@ -48,6 +48,12 @@ std::string header_of(const ModelFile& m, const ParamLayout& layout) {
     for (float v : k.mean_correction) h << " " << exact(v);
     for (float v : k.noise_sd) h << " " << exact(v);
     h << "\n";
+    if (k.noise_stages != 1 || k.noise_short_share != 0 || !k.generated_climatology.empty()) {
+      h << "weather " << c << " " << exact(k.anomaly_scale) << " " << k.noise_stages << " "
+        << exact(k.noise_short_share) << " " << exact(k.noise_short_phi) << " " << k.generated_climatology.size();
+      for (float v : k.generated_climatology) h << " " << exact(v);
+      h << "\n";
+    }
     if (k.quantiles_generated.empty()) continue;
     h << "quantiles " << c;
     for (float v : k.quantiles_generated) h << " " << exact(v);
@@ -139,6 +145,24 @@ bool read_calibration(std::istream& f, ModelFile& m) {
   return ok;
 }
 
+// `weather c a stages short_share short_phi n climatology...` (version 6): the weather partition.
+bool read_weather(std::istream& f, ModelFile& m) {
+  size_t c = 0, n = 0;
+  Calibration k;
+  bool ok = static_cast<bool>(f >> c >> k.anomaly_scale >> k.noise_stages >> k.noise_short_share >> k.noise_short_phi >> n) &&
+            c < m.cells.size() && !m.cells[c].calibration.empty() && (n == 0 || n == 12 * 24);
+  ok = ok && k.anomaly_scale > 0 && k.anomaly_scale <= 1 && (k.noise_stages == 1 || k.noise_stages == 2) &&
+       k.noise_short_share >= 0 && k.noise_short_share <= 1 && k.noise_short_phi >= 0 && k.noise_short_phi < 1;
+  k.generated_climatology.resize(ok ? n : 0);
+  for (float& v : k.generated_climatology) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && std::fabs(v) < 20;
+  if (!ok) return false;
+  Calibration& to = m.cells[c].calibration;
+  to.anomaly_scale = k.anomaly_scale, to.noise_stages = k.noise_stages;
+  to.noise_short_share = k.noise_short_share, to.noise_short_phi = k.noise_short_phi;
+  to.generated_climatology = k.generated_climatology;
+  return true;
+}
+
 bool read_quantiles(std::istream& f, ModelFile& m) {
   size_t c = 0;
   std::vector<float> g(12 * kQuantiles), o(12 * kQuantiles);
@@ -160,6 +184,7 @@ bool read_header_line(const std::string& line, int version, ModelFile& m, Announ
   if (key == "cell") return read_cell(f, version, m);
   if (key == "calibration") return read_calibration(f, m);
   if (key == "quantiles") return read_quantiles(f, m);
+  if (key == "weather") return read_weather(f, m);
   return read_setting(key, f, line, m, a);
 }
 

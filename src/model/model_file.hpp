@@ -22,7 +22,9 @@ namespace climvae {
 // Version 4 added `prior_bias`; version 5 `prior seasonal|temporal` (older files: seasonal),
 // `spatial_factors K` with the loadings as a float block after the parameters, and the optional
 // `calibration`/`quantiles` lines (files without them generate the decoded mean alone).
-constexpr int kModelFormatVersion = 5;
+// Version 6 added the optional `weather` line of a calibration (older files: the decoded anomaly
+// unscaled, one AR(1) noise).
+constexpr int kModelFormatVersion = 6;
 
 // What generation needs to turn standardised, detrended output back into temperatures.
 struct ModelCell {

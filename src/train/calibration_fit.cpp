@@ -21,43 +21,70 @@ struct Moments {
   double variance() const { return n > 1 ? std::max(0.0, sq / n - mean() * mean()) : 0; }
 };
 
-// Anomaly variance and autocovariances at the lags whose persistence the noise is fitted to
-// (a day to a week: heat and cold spells), NaN skipped.
-constexpr int kLags[] = {24, 48, 72, 168};
+// Anomaly variance and autocovariances at the lags whose persistence the weather partition
+// reproduces (an hour to ten days: the hourly roughness, the day-to-day weather, spells), NaN
+// skipped.
+constexpr int kLags[] = {1, 3, 6, 12, 24, 36, 48, 72, 96, 120, 168, 240};
+constexpr int kLagCount = sizeof(kLags) / sizeof(kLags[0]);
 struct Persistence {
-  double variance = 0, lag_covariance[4] = {0, 0, 0, 0};
+  double variance = 0, lag_covariance[kLagCount] = {};
+  void add(const Persistence& p, double weight) {
+    variance += weight * p.variance;
+    for (int l = 0; l < kLagCount; ++l) lag_covariance[l] += weight * p.lag_covariance[l];
+  }
 };
 
 Persistence persistence(const std::vector<double>& anomalies) {
   Persistence p;
-  double n = 0, pairs[4] = {0, 0, 0, 0};
+  double n = 0, pairs[kLagCount] = {};
   for (size_t i = 0; i < anomalies.size(); ++i) {
     if (!std::isfinite(anomalies[i])) continue;
     p.variance += anomalies[i] * anomalies[i], n += 1;
-    for (int l = 0; l < 4; ++l)
+    for (int l = 0; l < kLagCount; ++l)
       if (i >= size_t(kLags[l]) && std::isfinite(anomalies[i - kLags[l]]))
         p.lag_covariance[l] += anomalies[i] * anomalies[i - kLags[l]], pairs[l] += 1;
   }
   p.variance /= std::max(n, 1.0);
-  for (int l = 0; l < 4; ++l) p.lag_covariance[l] /= std::max(pairs[l], 1.0);
+  for (int l = 0; l < kLagCount; ++l) p.lag_covariance[l] /= std::max(pairs[l], 1.0);
   return p;
 }
 
-// The hourly persistence phi of noise of variance `missing` added to the generated anomalies that
-// brings their autocorrelation at the lags closest to the observed (least squares over a grid).
-double fitted_phi(const Persistence& obs, const Persistence& gen, double missing) {
-  double best_phi = 0, best = 1e300;
-  for (int g = 0; g <= 400; ++g) {
-    const double phi = 0.9 + 0.0999 * g / 400;
-    double err = 0;
-    for (int l = 0; l < 4; ++l) {
-      const double model = (gen.lag_covariance[l] + missing * std::pow(phi, kLags[l])) / (gen.variance + missing);
-      const double target = obs.lag_covariance[l] / std::max(obs.variance, 1e-12);
-      err += (model - target) * (model - target);
+// The weather partition (model/calibration.hpp): the scale a of the generated anomalies and the
+// noise (two AR(1) stages of phi, a share w of one-stage AR(1) of phi_short) that fill the
+// observed anomaly variance, chosen so that the autocorrelation of a * generated + noise at the
+// lags comes closest to the observed (least squares over a grid; a <= 1 and the noise variance
+// >= 0).
+void fit_weather_partition(const Persistence& obs, const Persistence& gen, Calibration& cal) {
+  const double vo = std::max(obs.variance, 1e-12), vg = gen.variance;
+  double target[kLagCount];
+  for (int l = 0; l < kLagCount; ++l) target[l] = obs.lag_covariance[l] / vo;
+  constexpr double kShortPhis[] = {0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95};
+  double best = 1e300;
+  for (int ia = 0; ia <= 30; ++ia) {
+    const double a = 0.4 + 0.02 * ia;
+    const double noise = vo - a * a * vg;
+    if (noise < 0) break;
+    for (int ig = 0; ig <= 24; ++ig) {
+      const double phi = 0.95 + 0.002 * ig;
+      double smooth[kLagCount];
+      for (int l = 0; l < kLagCount; ++l) smooth[l] = staged_noise_autocorrelation(phi, 2, kLags[l]);
+      for (double phi_short : kShortPhis)
+        for (int iw = 0; iw <= 10; ++iw) {
+          const double w = 0.05 * iw;
+          double err = 0;
+          for (int l = 0; l < kLagCount; ++l) {
+            const double rho = (1 - w) * smooth[l] + w * std::pow(phi_short, kLags[l]);
+            const double model = (a * a * gen.lag_covariance[l] + noise * rho) / vo;
+            err += (model - target[l]) * (model - target[l]);
+          }
+          if (err < best) {
+            best = err;
+            cal.anomaly_scale = a, cal.noise_phi = phi, cal.noise_stages = 2;
+            cal.noise_short_share = w, cal.noise_short_phi = phi_short;
+          }
+        }
     }
-    if (err < best) best = err, best_phi = phi;
   }
-  return best_phi;
 }
 
 // Quantiles at kQuantileProbabilities of the values (sorted in place), type 7.
@@ -124,65 +151,72 @@ Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int 
     month[i] = d.month - 1;
     slot[i] = month[i] * 24 + d.hour;
   }
+  auto gen = [&](int64_t i, int m) { return standardise(cell, generated[size_t(i) * members + m]); };
+  // The generated climatology over every hour; the observed over the hours it has.
   std::vector<double> observed(n);
-  Moments obs_month[12], gen_month[12], obs_slot[288], gen_slot[288];
+  Moments obs_slot[288], gen_slot[288];
   for (int64_t i = 0; i < n; ++i) {
     observed[i] = standardise(cell, store.detrended_k(c, i));
-    if (!std::isfinite(observed[i])) continue;
-    obs_month[month[i]].add(observed[i]);
-    obs_slot[slot[i]].add(observed[i]);
-    for (int m = 0; m < members; ++m) {
-      const double g = standardise(cell, generated[size_t(i) * members + m]);
-      gen_month[month[i]].add(g);
-      gen_slot[slot[i]].add(g);
-    }
+    if (std::isfinite(observed[i])) obs_slot[slot[i]].add(observed[i]);
+    for (int m = 0; m < members; ++m) gen_slot[slot[i]].add(gen(i, m));
   }
   Calibration cal;
-  double missing = 0, months = 0;
+  // Persistence: anomalies from each source's own month x hour climatology, on the observed hours.
+  std::vector<double> anomalies(n);
+  for (int64_t i = 0; i < n; ++i) anomalies[i] = observed[i] - obs_slot[slot[i]].mean();
+  const Persistence obs = persistence(anomalies);
+  Persistence generated_persistence;
+  for (int m = 0; m < members; ++m) {
+    for (int64_t i = 0; i < n; ++i) anomalies[i] = std::isfinite(observed[i]) ? gen(i, m) - gen_slot[slot[i]].mean() : NAN;
+    generated_persistence.add(persistence(anomalies), 1.0 / members);
+  }
+  if (obs.variance > 1e-12 && generated_persistence.variance > 1e-12) fit_weather_partition(obs, generated_persistence, cal);
+  if (cal.anomaly_scale != 1)
+    for (int s = 0; s < 288; ++s) cal.generated_climatology.push_back(static_cast<float>(gen_slot[s].mean()));
+  // Per month: what the scaled generated values lack in mean and variance.
+  Moments obs_month[12], gen_month[12];
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(observed[i])) continue;
+    obs_month[month[i]].add(observed[i]);
+    const double centre = gen_slot[slot[i]].mean();
+    for (int m = 0; m < members; ++m) gen_month[month[i]].add(centre + cal.anomaly_scale * (gen(i, m) - centre));
+  }
   for (int m = 0; m < 12; ++m) {
     const bool seen = obs_month[m].n > 24 * 7;  // at least a week of data in this month
     cal.mean_correction.push_back(seen ? static_cast<float>(obs_month[m].mean() - gen_month[m].mean()) : 0.0f);
     const double lacking = seen ? std::max(0.0, obs_month[m].variance() - gen_month[m].variance()) : 0.0;
     cal.noise_sd.push_back(static_cast<float>(std::sqrt(lacking)));
-    if (seen) missing += lacking, months += 1;
   }
-  missing /= std::max(months, 1.0);
-  // Persistence: anomalies from each source's own month x hour climatology.
-  std::vector<double> anomalies(n);
-  for (int64_t i = 0; i < n; ++i) anomalies[i] = observed[i] - obs_slot[slot[i]].mean();
-  const Persistence obs = persistence(anomalies);
-  Persistence gen;
-  for (int m = 0; m < members; ++m) {
-    for (int64_t i = 0; i < n; ++i)
-      anomalies[i] = std::isfinite(observed[i])
-                         ? standardise(cell, generated[size_t(i) * members + m]) - gen_slot[slot[i]].mean()
-                         : NAN;
-    const Persistence p = persistence(anomalies);
-    gen.variance += p.variance / members;
-    for (int l = 0; l < 4; ++l) gen.lag_covariance[l] += p.lag_covariance[l] / members;
-  }
-  if (missing > 1e-6) cal.noise_phi = fitted_phi(obs, gen, missing);
   fit_quantile_map(vae, model, store, c, r, month, observed, cal);
   return cal;
 }
 
 }  // namespace
 
+// Layout: phi, a, stages, short share, short phi, climatology present (0/1), 12 mean corrections,
+// 12 noise sds, the quantiles (generated, observed), the climatology (12 x 24).
 std::vector<float> packed(const Calibration& k) {
-  std::vector<float> out{static_cast<float>(k.noise_phi)};
+  std::vector<float> out{static_cast<float>(k.noise_phi),         static_cast<float>(k.anomaly_scale),
+                         static_cast<float>(k.noise_stages),      static_cast<float>(k.noise_short_share),
+                         static_cast<float>(k.noise_short_phi),   k.generated_climatology.empty() ? 0.0f : 1.0f};
   for (const auto* part : {&k.mean_correction, &k.noise_sd, &k.quantiles_generated, &k.quantiles_observed})
     out.insert(out.end(), part->begin(), part->end());
+  out.resize(kPackedCalibration - 12 * 24, 0.0f);
+  out.insert(out.end(), k.generated_climatology.begin(), k.generated_climatology.end());
   out.resize(kPackedCalibration, 0.0f);
   return out;
 }
 
 Calibration unpacked(const float* v) {
   Calibration k;
-  k.noise_phi = v[0];
-  k.mean_correction.assign(v + 1, v + 13);
-  k.noise_sd.assign(v + 13, v + 25);
-  k.quantiles_generated.assign(v + 25, v + 25 + 12 * kQuantiles);
-  k.quantiles_observed.assign(v + 25 + 12 * kQuantiles, v + kPackedCalibration);
+  k.noise_phi = v[0], k.anomaly_scale = v[1], k.noise_stages = static_cast<int>(v[2]);
+  k.noise_short_share = v[3], k.noise_short_phi = v[4];
+  const float* q = v + 6 + 24;
+  k.mean_correction.assign(v + 6, v + 18);
+  k.noise_sd.assign(v + 18, v + 30);
+  k.quantiles_generated.assign(q, q + 12 * kQuantiles);
+  k.quantiles_observed.assign(q + 12 * kQuantiles, q + 24 * kQuantiles);
+  if (v[5] != 0) k.generated_climatology.assign(q + 24 * kQuantiles, q + 24 * kQuantiles + 12 * 24);
   return k;
 }
 

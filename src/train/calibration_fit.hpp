@@ -10,18 +10,19 @@ namespace climvae {
 
 // For each cell of this rank's store share (global index store.first_cell + c): the model, with
 // its cells' constants in `model`, generates `members` traces over the store's period (the
-// reference-year climate, independent cells, uncalibrated); then per calendar month (local time)
-// the mean correction is observed minus generated mean and the noise sd the variance the
-// generated traces lack, and the noise's hourly persistence is chosen so that the anomaly
-// autocorrelation at 1, 2, 3 and 7 days (month x hour climatology removed) comes closest to the
-// observed. All in standardised units. Missing hours are skipped. 48 members: the monthly means of
-// fewer traces scatter by as much as the bias they correct.
+// reference-year climate, independent cells, uncalibrated). Then the weather partition: the scale
+// of the generated anomalies (from the generated month x hour climatology) and the noise's time
+// structure, chosen so that the anomaly autocorrelation at 1 hour to 10 days (month x hour
+// climatology removed) comes closest to the observed; per calendar month (local time) the mean
+// correction is observed minus scaled-generated mean and the noise sd the variance the scaled
+// traces lack. All in standardised units. Missing hours are skipped. 48 members: the monthly means
+// of fewer traces scatter by as much as the bias they correct.
 // Then, per month, a quantile map from the traces generated with that calibration to the observed
 // values. `model`'s calibrations are used while fitting and left empty.
 std::vector<Calibration> fit_calibration(Vae& vae, ModelFile& model, const Store& store, int members = 48);
 
 // A calibration as a fixed number of floats (to gather them over ranks), and back.
-constexpr int kPackedCalibration = 25 + 2 * 12 * kQuantiles;
+constexpr int kPackedCalibration = 30 + 2 * 12 * kQuantiles + 12 * 24;
 std::vector<float> packed(const Calibration& calibration);
 Calibration unpacked(const float* values);
 
