@@ -109,8 +109,9 @@ po::options_description train_options(TrainOptions& t) {
        "temporal: each 96-hour latent step follows the previous one (a seasonal AR(1)); seasonal: the seed's "
        "independent steps")
       ("calibrate", po::value<std::string>()->default_value("on"),
-       "on: fit, per cell and month, the mean and the variance (with its persistence) that the decoded mean "
-       "misses, added back at generation (docs/model.md); off: the decoded mean alone, as the seed")
+       "on: fit per cell how much of the decoded weather to keep and the noise (with the observed persistence "
+       "from an hour to ten days) that restores the rest, and per month the mean, variance and tails the "
+       "decoded mean misses, all applied at generation (docs/model.md); off: the decoded mean alone, as the seed")
       ("spatial-factors", po::value(&t.spatial_factors),
        "factors shared by the cells' weather, fitted after training so that cells of one generated member are "
        "correlated as in the data (default: min(16, cells x latent) for several cells; 0: independent cells)")
@@ -215,7 +216,7 @@ void calibrate_cells(ModelFile& model, Vae& vae, const Store& store) {
   });
   const std::vector<float> all = gather_rows(mine, MPI_COMM_WORLD);
   for (size_t c = 0; c < model.cells.size(); ++c) model.cells[c].calibration = unpacked(all.data() + c * kPackedCalibration);
-  if (is_root()) std::cout << "calibrated the monthly means, the missing variance and its persistence, and the tails" << std::endl;
+  if (is_root()) std::cout << "calibrated the weather's persistence, the monthly means and variance, and the tails" << std::endl;
 }
 
 // Rank 0: the run's provenance into the model, the file written, the closing summary.

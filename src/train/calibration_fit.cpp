@@ -64,8 +64,8 @@ void fit_weather_partition(const Persistence& obs, const Persistence& gen, Calib
     const double a = 0.4 + 0.02 * ia;
     const double noise = vo - a * a * vg;
     if (noise < 0) break;
-    for (int ig = 0; ig <= 24; ++ig) {
-      const double phi = 0.95 + 0.002 * ig;
+    for (int ig = 0; ig <= 49; ++ig) {
+      const double phi = 0.90 + 0.002 * ig;
       double smooth[kLagCount];
       for (int l = 0; l < kLagCount; ++l) smooth[l] = staged_noise_autocorrelation(phi, 2, kLags[l]);
       for (double phi_short : kShortPhis)
