@@ -21,7 +21,7 @@ constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr int kWindowBlocks = 16;  // encode 64 days at a time, as in training
 constexpr double kRidge = 1e-3;    // keeps the small systems solvable with few known values
 constexpr double kFixedPoint = 1048576.0;  // 2^20: cross-rank sums in int64 are exact, so order-free
-constexpr double kMaxCommunality = 0.99;   // every cell keeps some weather of its own
+constexpr double kMaxCommunality = 0.998;  // every cell keeps some weather of its own
 constexpr double kMinOwnVariance = 0.005;  // of a standardised row: keeps the E step well posed
 
 // Each row of `loadings` (rows x k) scaled down to a sum of squares of at most kMaxCommunality.
