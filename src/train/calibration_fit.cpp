@@ -141,7 +141,7 @@ Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int 
   r.hours = store.num_hours;
   r.members = members;
   r.seed = kCalibrationSeed;
-  r.spatial = false;
+  r.spatial = true;  // the traces users get: with the model's spatial factors, if any
   r.calibrated = false;
   const std::vector<float> generated = generate_traces(vae, model, r);
   const int64_t n = store.num_hours;

@@ -10,7 +10,7 @@ namespace climvae {
 
 // For each cell of this rank's store share (global index store.first_cell + c): the model, with
 // its cells' constants in `model`, generates `members` traces over the store's period (the
-// reference-year climate, independent cells, uncalibrated). Then the weather partition: the scale
+// reference-year climate, with the model's spatial factors if it has any, uncalibrated). Then the weather partition: the scale
 // of the generated anomalies (from the generated month x hour climatology) and the noise's time
 // structure, chosen so that the anomaly autocorrelation at 1 hour to 10 days (month x hour
 // climatology removed) comes closest to the observed; per calendar month (local time) the mean
