@@ -61,7 +61,7 @@ void fit_weather_partition(const Persistence& obs, const Persistence& gen, Calib
   constexpr double kShortPhis[] = {0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95};
   double best = 1e300;
   for (int ia = 0; ia <= 30; ++ia) {
-    const double a = 0.4 + 0.02 * ia;
+    const double a = std::min(1.0, 0.4 + 0.02 * ia);  // never above 1: the model file refuses it
     const double noise = vo - a * a * vg;
     if (noise < 0) break;
     for (int ig = 0; ig <= 49; ++ig) {
