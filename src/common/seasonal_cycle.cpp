@@ -56,7 +56,7 @@ void remove_seasonal_cycle(double* values, int rows, int days, int64_t first_day
   }
   if (known == 0) return;
   const double mean = y[0] / known;
-  // Days seen by several rows count once for the 60 days.
+  // At least 60 known days per row for the harmonics.
   const int terms = known / rows >= 60 && solve(a, y, kTerms, 1e-6 * known) ? kTerms : 1;
   if (terms == 1) y[0] = mean;
   for (int d = 0; d < days; ++d) {
