@@ -48,8 +48,8 @@ void staged_noise(double phi, int stages, int64_t first, int64_t count, const No
   std::vector<float> stage(size_t(first + count - lo));
   calibration_noise(phi, lo, first + count - lo, normal, stage.data());
   calibration_noise(phi, first, count, [&](int64_t t) { return static_cast<double>(stage[size_t(t - lo)]); }, out);
-  const double p2 = std::clamp(phi, 0.0, 0.999) * std::clamp(phi, 0.0, 0.999);
-  const float unit = static_cast<float>(std::sqrt((1 - p2) / (1 + p2)));  // the second stage's variance
+  const double p = std::clamp(phi, 0.0, 0.999);
+  const float unit = static_cast<float>(std::sqrt((1 - p * p) / (1 + p * p)));  // the second stage's variance
   for (int64_t t = 0; t < count; ++t) out[t] *= unit;
 }
 

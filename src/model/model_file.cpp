@@ -148,19 +148,16 @@ bool read_calibration(std::istream& f, ModelFile& m) {
 // `weather c a stages short_share short_phi n climatology...` (version 6): the weather partition.
 bool read_weather(std::istream& f, ModelFile& m) {
   size_t c = 0, n = 0;
-  Calibration k;
-  bool ok = static_cast<bool>(f >> c >> k.anomaly_scale >> k.noise_stages >> k.noise_short_share >> k.noise_short_phi >> n) &&
-            c < m.cells.size() && !m.cells[c].calibration.empty() && (n == 0 || n == 12 * 24);
-  ok = ok && k.anomaly_scale > 0 && k.anomaly_scale <= 1 && (k.noise_stages == 1 || k.noise_stages == 2) &&
-       k.noise_short_share >= 0 && k.noise_short_share <= 1 && k.noise_short_phi >= 0 && k.noise_short_phi < 1;
+  if (!(f >> c) || c >= m.cells.size() || m.cells[c].calibration.empty()) return false;
+  Calibration k = m.cells[c].calibration;
+  bool ok = static_cast<bool>(f >> k.anomaly_scale >> k.noise_stages >> k.noise_short_share >> k.noise_short_phi >> n) &&
+            (n == 0 || n == 12 * 24) && k.anomaly_scale > 0 && k.anomaly_scale <= 1 &&
+            (k.noise_stages == 1 || k.noise_stages == 2) && k.noise_short_share >= 0 && k.noise_short_share <= 1 &&
+            k.noise_short_phi >= 0 && k.noise_short_phi < 1;
   k.generated_climatology.resize(ok ? n : 0);
   for (float& v : k.generated_climatology) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && std::fabs(v) < 20;
-  if (!ok) return false;
-  Calibration& to = m.cells[c].calibration;
-  to.anomaly_scale = k.anomaly_scale, to.noise_stages = k.noise_stages;
-  to.noise_short_share = k.noise_short_share, to.noise_short_phi = k.noise_short_phi;
-  to.generated_climatology = k.generated_climatology;
-  return true;
+  if (ok) m.cells[c].calibration = k;
+  return ok;
 }
 
 bool read_quantiles(std::istream& f, ModelFile& m) {

@@ -59,6 +59,10 @@ void fit_weather_partition(const Persistence& obs, const Persistence& gen, Calib
   double target[kLagCount];
   for (int l = 0; l < kLagCount; ++l) target[l] = obs.lag_covariance[l] / vo;
   constexpr double kShortPhis[] = {0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95};
+  constexpr int kShorts = sizeof(kShortPhis) / sizeof(kShortPhis[0]);
+  double short_rho[kShorts][kLagCount];  // the short part's autocorrelation, once
+  for (int s = 0; s < kShorts; ++s)
+    for (int l = 0; l < kLagCount; ++l) short_rho[s][l] = staged_noise_autocorrelation(kShortPhis[s], 1, kLags[l]);
   double best = 1e300;
   for (int ia = 0; ia <= 30; ++ia) {
     const double a = std::min(1.0, 0.4 + 0.02 * ia);  // never above 1: the model file refuses it
@@ -68,19 +72,19 @@ void fit_weather_partition(const Persistence& obs, const Persistence& gen, Calib
       const double phi = 0.90 + 0.002 * ig;
       double smooth[kLagCount];
       for (int l = 0; l < kLagCount; ++l) smooth[l] = staged_noise_autocorrelation(phi, 2, kLags[l]);
-      for (double phi_short : kShortPhis)
+      for (int s = 0; s < kShorts; ++s)
         for (int iw = 0; iw <= 10; ++iw) {
           const double w = 0.05 * iw;
           double err = 0;
           for (int l = 0; l < kLagCount; ++l) {
-            const double rho = (1 - w) * smooth[l] + w * std::pow(phi_short, kLags[l]);
+            const double rho = (1 - w) * smooth[l] + w * short_rho[s][l];
             const double model = (a * a * gen.lag_covariance[l] + noise * rho) / vo;
             err += (model - target[l]) * (model - target[l]);
           }
           if (err < best) {
             best = err;
             cal.anomaly_scale = a, cal.noise_phi = phi, cal.noise_stages = 2;
-            cal.noise_short_share = w, cal.noise_short_phi = phi_short;
+            cal.noise_short_share = w, cal.noise_short_phi = kShortPhis[s];
           }
         }
     }

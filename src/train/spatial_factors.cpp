@@ -7,6 +7,7 @@
 #include "common/calendar.hpp"
 #include "common/collective.hpp"
 #include "common/error.hpp"
+#include "common/linear_solve.hpp"
 #include "common/seasonal_cycle.hpp"
 #include "engine/random.hpp"
 #include "generate/generator.hpp"
@@ -32,32 +33,6 @@ void cap_communality(std::vector<float>& loadings, int k) {
     const double cap = row > kMaxCommunality ? std::sqrt(kMaxCommunality / row) : 1.0;
     for (int j = 0; j < k; ++j) loadings[r * k + j] = static_cast<float>(loadings[r * k + j] * cap);
   }
-}
-
-// Solves the K x K system a x = b in place (Gaussian elimination, partial pivoting); a is row-major.
-std::vector<double> solve(std::vector<double> a, std::vector<double> b) {
-  const int n = static_cast<int>(b.size());
-  for (int c = 0; c < n; ++c) {
-    int p = c;
-    for (int r = c + 1; r < n; ++r)
-      if (std::fabs(a[r * n + c]) > std::fabs(a[p * n + c])) p = r;
-    for (int k = 0; k < n; ++k) std::swap(a[c * n + k], a[p * n + k]);
-    std::swap(b[c], b[p]);
-    const double d = a[c * n + c];
-    if (std::fabs(d) < 1e-300) return std::vector<double>(n, 0.0);
-    for (int r = c + 1; r < n; ++r) {
-      const double f = a[r * n + c] / d;
-      for (int k = c; k < n; ++k) a[r * n + k] -= f * a[c * n + k];
-      b[r] -= f * b[c];
-    }
-  }
-  std::vector<double> x(n);
-  for (int r = n - 1; r >= 0; --r) {
-    double s = b[r];
-    for (int k = r + 1; k < n; ++k) s -= a[r * n + k] * x[k];
-    x[r] = s / a[r * n + r];
-  }
-  return x;
 }
 
 // out = a^-1 for the symmetric positive definite k x k matrix a (Gauss-Jordan; a is overwritten).
@@ -216,7 +191,7 @@ void expect_factors(const std::vector<double>& z, int blocks, const FactorModel&
     std::vector<double> precision(size_t(k) * k), b(k);
     for (int i = 0; i < k * k; ++i) precision[i] = s[i] / kFixedPoint;
     for (int i = 0; i < k; ++i) precision[i * k + i] += 1.0, b[i] = s[k * k + i] / kFixedPoint;
-    const std::vector<double> m = solve(precision, b);
+    const std::vector<double> m = solve_linear(precision, b);
     std::copy(m.begin(), m.end(), mean.begin() + size_t(t) * k);
     invert(precision, k, cov.data() + size_t(t) * k * k);
   }
@@ -249,7 +224,7 @@ void maximise_rows(const std::vector<double>& z, int blocks, const std::vector<d
       continue;
     }
     for (int i = 0; i < k; ++i) a[i * k + i] += kRidge;
-    const std::vector<double> x = solve(a, b);
+    const std::vector<double> x = solve_linear(a, b);
     std::copy(x.begin(), x.end(), lr);
     double explained = 0;
     for (int i = 0; i < k; ++i) explained += lr[i] * b[i];

@@ -1,0 +1,13 @@
+// Small dense linear systems (factor models, least-squares fits): one solver for the project.
+#pragma once
+#include <vector>
+
+namespace climvae {
+
+// Solves the n x n system a x = b (a row-major, n = b.size()) by Gaussian elimination with partial
+// pivoting. A pivot smaller than `tolerance` in magnitude means the system is singular: the
+// result is then the zero vector, and *singular (when given) is set.
+std::vector<double> solve_linear(std::vector<double> a, std::vector<double> b, double tolerance = 1e-300,
+                                 bool* singular = nullptr);
+
+}  // namespace climvae
