@@ -215,8 +215,9 @@ std::string shell_quoted(const std::string& text) {
   return quoted + "'";
 }
 
-// The observed series, the VAE ensemble and a classical generator fitted to the observed series
-// (same members, hours and seed) with their extended statistics and the skill table.
+// The observed series, the VAE ensemble and a classical generator fitted to `fitted_on` (the
+// observed series, or the training period of the VAE: --classical-store) with the same members,
+// hours and seed, with their extended statistics and the skill table.
 struct SkillRun {
   climvae::eval::ClassicalGenerator classical_model;
   std::vector<climvae::eval::CelsiusSeries> classical;
@@ -226,12 +227,12 @@ struct SkillRun {
   std::vector<climvae::eval::SkillRow> skill;
 };
 
-SkillRun skill_run(const climvae::eval::CelsiusSeries& observed, const std::vector<climvae::eval::CelsiusSeries>& members,
-                   uint64_t seed) {
+SkillRun skill_run(const climvae::eval::CelsiusSeries& observed, const climvae::eval::CelsiusSeries& fitted_on,
+                   const std::vector<climvae::eval::CelsiusSeries>& members, uint64_t seed) {
   namespace ev = climvae::eval;
   SkillRun r;
   const auto& first = members.front();
-  r.classical_model = ev::fit_classical_generator(observed);
+  r.classical_model = ev::fit_classical_generator(fitted_on);
   r.classical = ev::generate_classical(r.classical_model, first.start_hour, first.utc_offset_hours,
                                        static_cast<int64_t>(first.values_c.size()), static_cast<int>(members.size()),
                                        seed);
@@ -244,6 +245,16 @@ SkillRun skill_run(const climvae::eval::CelsiusSeries& observed, const std::vect
   r.cls = ev::compute_climate_statistics(r.classical, r.thresholds, climatology, r.observed_years);
   r.skill = ev::skill_summary(r.obs, r.vae, r.cls);
   return r;
+}
+
+// The series the classical generator is fitted on with --classical-store: that store's cell at the
+// place of the evaluated one, its trend moved to `year` like the observed series.
+climvae::eval::CelsiusSeries classical_fit_series(const std::string& path, const climvae::CellSeries& evaluated, int year) {
+  const climvae::Store store = climvae::read_store(path);
+  const int c = store_cell_at(store, evaluated.latitude, evaluated.longitude);
+  climvae::require(c >= 0, "--classical-store '" + path + "' has no cell at " + std::to_string(evaluated.latitude) +
+                               " N " + std::to_string(evaluated.longitude) + " E, the evaluated cell's place");
+  return observed_series(store, c, year);
 }
 
 void print_skill(const SkillRun& r, size_t members) {
@@ -331,6 +342,9 @@ po::options_description evaluate_options() {
       ("spatial-json", po::value<std::string>(), "several cells: write the pair correlations and distance bins as JSON")
       ("skill-csv", po::value<std::string>(),
        "also run the classical generator and write the skill table (VAE and classical errors) as CSV to this file")
+      ("classical-store", po::value<std::string>(),
+       "fit the classical generator on this store's cell at the evaluated cell's place (the VAE's training "
+       "store: both generators then know the same period; default: --store, the evaluated series itself)")
       ("cell", po::value<int>()->default_value(0),
        "store cell whose fidelity is evaluated (0-based; with several generated cells: default the first of them)")
       ("report", po::value<std::string>(),
@@ -519,7 +533,10 @@ int run(int argc, char** argv) {
   write_comparison_files(vm, overwrite, comparison, spatial);
 
   if (!vm.count("report") && !vm.count("skill-csv")) return 0;
-  const SkillRun skill = skill_run(observed_hourly, members, generated.meta.seed);
+  const auto classical_fit = vm.count("classical-store")
+                                 ? classical_fit_series(vm["classical-store"].as<std::string>(), observed_cell, year)
+                                 : observed_hourly;
+  const SkillRun skill = skill_run(observed_hourly, classical_fit, members, generated.meta.seed);
   print_skill(skill, members.size());
   if (vm.count("skill-csv"))
     write_file(vm["skill-csv"].as<std::string>(), "skill-csv", overwrite,

@@ -8,14 +8,12 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "fit_weather.hpp"
 #include "common/calendar.hpp"
 #include "common/error.hpp"
 #include "data/store.hpp"
 #include "model/model_file.hpp"
 #include "model/seasonal.hpp"
-#include "common/collective.hpp"
-#include "train/calibration_fit.hpp"
-#include "train/spatial_factors.hpp"
 #include "train/checkpoint.hpp"
 #include "train/trainer.hpp"
 
@@ -189,38 +187,6 @@ TrainResult train_with_report(Vae& vae, const Store& store, const TrainOptions& 
   });
 }
 
-// Weather that covers the region: loadings of every cell on shared factors (collective). Fitted
-// after the calibration: their last rounds generate calibrated traces. True when fitted.
-bool fit_spatial_factors(ModelFile& model, Vae& vae, const Store& store, int requested) {
-  const int ncells = static_cast<int>(model.cells.size()), latent = model.config.latent;
-  const int factors = requested >= 0 ? requested : std::min(16, ncells * latent);
-  if (ncells <= 1 || factors <= 0) return false;
-  int blocks = 0;
-  if (fit_spatial_loadings(vae, model, store, factors, MPI_COMM_WORLD, blocks)) {
-    if (is_root()) std::cout << "fitted " << factors << " spatial factors shared by the " << ncells << " cells" << std::endl;
-    return true;
-  }
-  if (is_root())
-    std::cout << "note: the store's " << blocks << " four-day blocks are too few to fit " << factors
-              << " spatial factors; the cells' weather stays independent (--spatial-factors fewer, or more data)"
-              << std::endl;
-  return false;
-}
-
-// What the decoded mean misses, per cell on its own rank, then gathered.
-void calibrate_cells(ModelFile& model, Vae& vae, const Store& store) {
-  std::vector<float> mine;
-  run_on_all_ranks(MPI_COMM_WORLD, [&] {
-    for (const Calibration& k : fit_calibration(vae, model, store)) {
-      const std::vector<float> p = packed(k);
-      mine.insert(mine.end(), p.begin(), p.end());
-    }
-  });
-  const std::vector<float> all = gather_rows(mine, MPI_COMM_WORLD);
-  for (size_t c = 0; c < model.cells.size(); ++c) model.cells[c].calibration = unpacked(all.data() + c * kPackedCalibration);
-  if (is_root()) std::cout << "calibrated the weather's persistence, the monthly means and variance, and the tails" << std::endl;
-}
-
 // Rank 0: the run's provenance into the model, the file written, the closing summary.
 void save_and_report(ModelFile& model, const TrainResult& result, const TrainOptions& t, const Store& store,
                      bool overwrite) {
@@ -283,11 +249,7 @@ int run(int argc, char** argv) {
   for (const auto& c : cells)
     model.cells.push_back({c.latitude, c.longitude, c.utc_offset_hours, c.trend_k_per_year, c.offset_k, c.scale_k,
                            season_phase_days(c.latitude)});
-  if (calibration_choice == "on") calibrate_cells(model, vae, store);
-  // Then once more on the traces users get: shared weather correlates a cell's own latent features
-  // through its loadings, which changes its weather (four-site Paris: 21 -> 24 of 27 skill rows).
-  if (fit_spatial_factors(model, vae, store, t.spatial_factors) && calibration_choice == "on")
-    calibrate_cells(model, vae, store);
+  fit_weather(model, vae, store, t.spatial_factors, calibration_choice == "on");
   if (is_root()) save_and_report(model, result, t, store, vm.count("overwrite") > 0);
   return 0;
 }

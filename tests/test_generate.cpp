@@ -52,6 +52,8 @@ ModelFile grid_model(PriorKind prior = PriorKind::seasonal) {
     Calibration& k = c.calibration;
     k.noise_phi = 0.98, k.noise_stages = 2, k.noise_short_share = 0.3, k.noise_short_phi = 0.8;
     k.anomaly_scale = 0.8;
+    k.noise_diurnal_share = 0.2, k.noise_diurnal_phi = 0.9;  // the diurnal mode is in local hours: chunked too
+    for (int h = 0; h < 24; ++h) k.diurnal_shape.push_back(static_cast<float>(std::sqrt(2.0) * std::cos(h * 0.2618)));
     for (int i = 0; i < 12 * 24; ++i) k.generated_climatology.push_back(0.002f * i - 0.3f);
     k.mean_correction.assign(12, 0.1f);
     k.noise_sd.assign(12, 0.3f);

@@ -194,6 +194,20 @@ TEST(ModelFile, RoundTripsPriorLoadingsAndCalibration) {
   Calibration plain = k;
   plain.anomaly_scale = 1;
   EXPECT_NEAR(calibrated_value(k, centre + 1.0, 0.0f, mid_july_noon), calibrated_value(plain, centre + 0.7, 0.0f, mid_july_noon), 1e-5);
+  EXPECT_EQ(w.noise_diurnal_share, 0.0);  // no diurnal line: no diurnal mode
+  EXPECT_TRUE(w.diurnal_shape.empty());
+  // Version 7: the diurnal mode round-trips; a share that leaves the smooth noise negative is refused.
+  k.noise_diurnal_share = 0.3, k.noise_diurnal_phi = 0.9;
+  for (int h = 0; h < 24; ++h) k.diurnal_shape.push_back(0.1f * h - 1.15f);
+  save_model(m, path, true);
+  const Calibration d = load_model(path).cells[1].calibration;
+  EXPECT_EQ(d.noise_diurnal_share, 0.3);
+  EXPECT_EQ(d.noise_diurnal_phi, 0.9);
+  EXPECT_EQ(d.diurnal_shape, k.diurnal_shape);
+  k.noise_diurnal_share = 0.8;
+  save_model(m, path, true);
+  EXPECT_THROW(load_model(path), Error);
+  k.noise_diurnal_share = 0, k.diurnal_shape.clear();
   // Loadings that would give a cell more than unit variance are refused.
   m.loadings[0] = 1.5f;
   save_model(m, path, true);
@@ -239,6 +253,27 @@ TEST(Calibration, NoiseHasUnitVarianceAndPersistenceAndChunksMatch) {
   const double after = monthly_interpolated(monthly, hours_from_civil({2021, 4, 1, 0}));
   EXPECT_NEAR(before, 2.5, 0.02);
   EXPECT_NEAR(after - before, 0.0, 0.01);
+}
+
+// The diurnal mode (a 24-hour shape times a slowly varying amplitude) has the autocorrelation that
+// the calibration fit assumes: negative half a day on, high again a day on.
+TEST(Calibration, DiurnalModeRepeatsAtTheSameHourTheNextDay) {
+  const double phi = 0.93;
+  std::vector<float> shape(24);
+  for (int h = 0; h < 24; ++h) shape[h] = static_cast<float>(std::sqrt(2.0) * std::cos(2 * 3.14159265358979 * h / 24));
+  const auto normal = [](int64_t t) { return standard_normal(stream_key(5, 3), static_cast<uint64_t>(t)); };
+  std::vector<float> mode(400000);
+  staged_noise(phi, 2, 0, static_cast<int64_t>(mode.size()), normal, mode.data());
+  for (size_t t = 0; t < mode.size(); ++t) mode[t] *= shape[t % 24];
+  const auto acf = [&](int lag) {
+    double sq = 0, cross = 0;
+    for (size_t t = size_t(lag); t < mode.size(); ++t) sq += mode[t] * mode[t], cross += mode[t] * mode[t - lag];
+    return cross / sq;
+  };
+  for (int lag : {1, 6, 12, 24, 48})
+    EXPECT_NEAR(acf(lag), diurnal_mode_autocorrelation(phi, shape, lag), 0.03) << "lag " << lag << " h";
+  EXPECT_LT(diurnal_mode_autocorrelation(phi, shape, 12), -0.3);
+  EXPECT_GT(diurnal_mode_autocorrelation(phi, shape, 24), 0.3);
 }
 
 TEST(ModelFile, RefusesMeaninglessValuesNamingTheField) {

@@ -51,6 +51,27 @@ epochs="$(tail -n +2 log.csv | cut -d, -f1 | tr '\n' ' ')"
 [ "$epochs" = "$(seq -s ' ' 1 30) " ] && ok "log: every epoch once" || fail "log epochs: $epochs"
 [ "$(head -1 log.csv | cut -d, -f1)" = epoch ] && ok "log: one header" || fail "log header"
 
+# climvae calibrate on the training store refits exactly what train fitted after training (at 2
+# ranks too); it refuses a store of other cells and writing over its own model.
+header_fits() { python3 -c "import sys; d=open(sys.argv[1],'rb').read(); h=d[:d.index(b'end-header')].decode()
+print('\n'.join(l for l in h.split('\n') if not l.startswith(('info ', 'crc32 '))))" "$1"; }
+"${mpi[@]}" "$climvae" calibrate --model whole.model --store small.nc --output recalibrated.model > calibrate.out 2>&1 \
+  || fail "calibrate: $(tail -3 calibrate.out)"
+if [ -e recalibrated.model ] && [ "$(header_fits recalibrated.model)" = "$(header_fits whole.model)" ] &&
+   [ "$(params recalibrated.model)" = "$(params whole.model)" ] && grep -aq "^calibration 0 " whole.model; then
+  ok "calibrate: the same calibration as train's, bit for bit"
+else
+  fail "calibrate: the refitted model differs from train's"
+fi
+"$climvae" prepare --input "$src/tests/data/openmeteo/open-meteo-52.55N13.41E38m_Berlin.csv" --output berlin.nc \
+  --from 2019-01-01 --until 2021-12-31 --no-trend > /dev/null || fail "prepare Berlin"
+"$climvae" calibrate --model whole.model --store berlin.nc --output other.model > other.out 2>&1
+[ $? -eq 1 ] && grep -q "is not the model's" other.out && [ ! -e other.model ] \
+  && ok "calibrate: a store of other cells refused" || fail "calibrate on other cells: $(cat other.out)"
+"$climvae" calibrate --model whole.model --store small.nc --output whole.model > self.out 2>&1
+[ $? -eq 1 ] && grep -q "must not be --model" self.out && [ "$(params whole.model)" = "$(params parts.model)" ] \
+  && ok "calibrate: its own model file refused" || fail "calibrate over its model: $(cat self.out)"
+
 # An error every rank knows (collective read of the checkpoint): one line, status 1, no abort.
 "${mpi[@]}" "${train[@]}" --output x.model --resume missing.ckpt > missing.out 2>&1
 status=$?

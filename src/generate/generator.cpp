@@ -117,11 +117,12 @@ void draw_innovations(const TraceRequest& r, int member0, const DecodeWindow& w,
 }
 
 // The calibration noise (model/calibration.hpp) of hours [first_hour, first_hour + out.size()) of
-// member `member`'s trace. Its normals mix, like the latent innovations, factors shared by the
-// cells of the member (keyed by UTC hour, loaded as the model's most shared latent feature) with
-// the cell's own; the short part draws its own normals (sub-stream kCalibrationShortStream).
-void calibration_noise_of(const ModelFile& model, const TraceRequest& r, int member, int64_t first_hour,
-                          std::vector<float>& out) {
+// member `member`'s trace, whose first hour is local hour `local_start`. Its normals mix, like the
+// latent innovations, factors shared by the cells of the member (keyed by UTC hour, loaded as the
+// model's most shared latent feature) with the cell's own; the short part and the diurnal mode
+// draw their own normals (sub-streams kCalibrationShortStream, kCalibrationDiurnalStream).
+void calibration_noise_of(const ModelFile& model, const TraceRequest& r, int member, int64_t local_start,
+                          int64_t first_hour, std::vector<float>& out) {
   const Calibration& cal = model.cells[r.cell].calibration;
   const int factors = r.spatial ? model.spatial_factors : 0;
   const float* l = factors > 0 ? model.cell_loadings(r.cell) + model.noise_feature * factors : nullptr;
@@ -140,12 +141,25 @@ void calibration_noise_of(const ModelFile& model, const TraceRequest& r, int mem
   };
   const int64_t count = static_cast<int64_t>(out.size());
   staged_noise(cal.noise_phi, cal.noise_stages, first_hour, count, normals(kCalibrationStream), out.data());
-  if (cal.noise_short_share <= 0) return;
-  std::vector<float> rough(out.size());
-  calibration_noise(cal.noise_short_phi, first_hour, count, normals(kCalibrationShortStream), rough.data());
-  const float smooth_weight = static_cast<float>(std::sqrt(1 - cal.noise_short_share));
-  const float short_weight = static_cast<float>(std::sqrt(cal.noise_short_share));
-  for (size_t t = 0; t < out.size(); ++t) out[t] = smooth_weight * out[t] + short_weight * rough[t];
+  if (cal.noise_short_share <= 0 && cal.noise_diurnal_share <= 0) return;
+  const float smooth_weight = static_cast<float>(std::sqrt(1 - cal.noise_short_share - cal.noise_diurnal_share));
+  if (cal.noise_short_share > 0) {
+    std::vector<float> rough(out.size());
+    calibration_noise(cal.noise_short_phi, first_hour, count, normals(kCalibrationShortStream), rough.data());
+    const float short_weight = static_cast<float>(std::sqrt(cal.noise_short_share));
+    for (size_t t = 0; t < out.size(); ++t) out[t] = smooth_weight * out[t] + short_weight * rough[t];
+  } else {
+    for (float& v : out) v *= smooth_weight;
+  }
+  if (cal.noise_diurnal_share <= 0) return;
+  std::vector<float> amplitude(out.size());
+  staged_noise(cal.noise_diurnal_phi, 2, first_hour, count, normals(kCalibrationDiurnalStream), amplitude.data());
+  const double diurnal_weight = std::sqrt(cal.noise_diurnal_share);
+  for (size_t t = 0; t < out.size(); ++t) {
+    const int64_t local_hour = local_start + first_hour + static_cast<int64_t>(t);
+    const float shape = cal.diurnal_shape[size_t(((local_hour % 24) + 24) % 24)];
+    out[t] += static_cast<float>(diurnal_weight * shape) * amplitude[t];
+  }
 }
 
 // Member `member`'s hours [first_hour, first_hour + out hours) from its decoded mean `decoded`:
@@ -155,7 +169,7 @@ void finish_member(const ModelFile& model, const TraceRequest& r, const DecodeWi
   const ModelCell& cell = model.cells[r.cell];
   const bool calibrated = r.calibrated && !cell.calibration.empty();
   std::vector<float> weather_noise(calibrated ? size_t(chunk_hours) : 0);
-  if (calibrated) calibration_noise_of(model, r, member, first_hour, weather_noise);
+  if (calibrated) calibration_noise_of(model, r, member, w.local_start, first_hour, weather_noise);
   const uint64_t noise_key = stream_key(member_stream(r.seed, r.cell, r.start_hour, member), kObservationNoiseStream);
   for (int64_t t = 0; t < chunk_hours; ++t) {
     double v = decoded[t];

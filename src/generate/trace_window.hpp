@@ -28,6 +28,7 @@ DecodeWindow decode_window(const ModelCell& cell, int64_t start_hour, int64_t ho
 constexpr uint64_t kObservationNoiseStream = 0x0B5E47ULL;  // sub-stream: the learned observation noise
 constexpr uint64_t kCalibrationStream = 0xCA11B8A7EULL;    // sub-stream (and shared part): calibration noise
 constexpr uint64_t kCalibrationShortStream = 0x5C0A7ULL;   // the same for its short (hourly) part
+constexpr uint64_t kCalibrationDiurnalStream = 0xD1D1ULL;  // the same for its diurnal mode
 constexpr uint64_t kConditioningStream = 0xC0D1710ULL;     // sub-stream: conditioning's posterior draws
 constexpr uint64_t kSharedWeatherStream = 0x5BA7EDULL;
 

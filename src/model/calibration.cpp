@@ -63,6 +63,12 @@ double staged_noise_autocorrelation(double phi, int stages, double lag) {
   return stages <= 1 ? one : one * (1 + lag * (1 - phi * phi) / (1 + phi * phi));
 }
 
+double diurnal_mode_autocorrelation(double phi, const std::vector<float>& shape, int lag) {
+  double same = 0;
+  for (int h = 0; h < 24; ++h) same += double(shape[h]) * shape[(h + lag) % 24];
+  return staged_noise_autocorrelation(phi, 2, lag) * same / 24;
+}
+
 double quantile_mapped(const Calibration& c, double v, int64_t local_hour) {
   if (c.quantiles_generated.empty()) return v;
   const MonthBlend b = month_blend(local_hour);

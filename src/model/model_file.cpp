@@ -54,6 +54,11 @@ std::string header_of(const ModelFile& m, const ParamLayout& layout) {
       for (float v : k.generated_climatology) h << " " << exact(v);
       h << "\n";
     }
+    if (k.noise_diurnal_share > 0) {
+      h << "diurnal " << c << " " << exact(k.noise_diurnal_share) << " " << exact(k.noise_diurnal_phi);
+      for (float v : k.diurnal_shape) h << " " << exact(v);
+      h << "\n";
+    }
     if (k.quantiles_generated.empty()) continue;
     h << "quantiles " << c;
     for (float v : k.quantiles_generated) h << " " << exact(v);
@@ -160,6 +165,19 @@ bool read_weather(std::istream& f, ModelFile& m) {
   return ok;
 }
 
+// `diurnal c share phi shape(24)` (version 7): the diurnal mode of the noise.
+bool read_diurnal(std::istream& f, ModelFile& m) {
+  size_t c = 0;
+  if (!(f >> c) || c >= m.cells.size() || m.cells[c].calibration.empty()) return false;
+  Calibration& k = m.cells[c].calibration;
+  double share = 0, phi = 0;
+  std::vector<float> shape(24);
+  bool ok = static_cast<bool>(f >> share >> phi) && share > 0 && share + k.noise_short_share <= 1 && phi >= 0 && phi < 1;
+  for (float& v : shape) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && std::fabs(v) < 5;
+  if (ok) k.noise_diurnal_share = share, k.noise_diurnal_phi = phi, k.diurnal_shape = shape;
+  return ok;
+}
+
 bool read_quantiles(std::istream& f, ModelFile& m) {
   size_t c = 0;
   std::vector<float> g(12 * kQuantiles), o(12 * kQuantiles);
@@ -182,6 +200,7 @@ bool read_header_line(const std::string& line, int version, ModelFile& m, Announ
   if (key == "calibration") return read_calibration(f, m);
   if (key == "quantiles") return read_quantiles(f, m);
   if (key == "weather") return read_weather(f, m);
+  if (key == "diurnal") return read_diurnal(f, m);
   return read_setting(key, f, line, m, a);
 }
 

@@ -23,8 +23,9 @@ namespace climvae {
 // `spatial_factors K` with the loadings as a float block after the parameters, and the optional
 // `calibration`/`quantiles` lines (files without them generate the decoded mean alone).
 // Version 6 added the optional `weather` line of a calibration (older files: the decoded anomaly
-// unscaled, one AR(1) noise).
-constexpr int kModelFormatVersion = 6;
+// unscaled, one AR(1) noise). Version 7 added the optional `diurnal` line (older files: no
+// diurnal mode).
+constexpr int kModelFormatVersion = 7;
 
 // What generation needs to turn standardised, detrended output back into temperatures.
 struct ModelCell {

@@ -50,19 +50,27 @@ Persistence persistence(const std::vector<double>& anomalies) {
 }
 
 // The weather partition (model/calibration.hpp): the scale a of the generated anomalies and the
-// noise (two AR(1) stages of phi, a share w of one-stage AR(1) of phi_short) that fill the
-// observed anomaly variance, chosen so that the autocorrelation of a * generated + noise at the
-// lags comes closest to the observed (least squares over a grid; a <= 1 and the noise variance
-// >= 0).
-void fit_weather_partition(const Persistence& obs, const Persistence& gen, Calibration& cal) {
+// noise (two AR(1) stages of phi, a share w of one-stage AR(1) of phi_short, a share w_d of the
+// diurnal mode of amplitude persistence phi_d) that fill the observed anomaly variance, chosen so
+// that the autocorrelation of a * generated + noise at the lags comes closest to the observed
+// (least squares: a grid over a, phi, phi_short, w and phi_d, w_d in closed form; a <= 1 and the
+// noise variance >= 0). An empty shape: no diurnal mode.
+void fit_weather_partition(const Persistence& obs, const Persistence& gen, const std::vector<float>& shape,
+                           Calibration& cal) {
   const double vo = std::max(obs.variance, 1e-12), vg = gen.variance;
   double target[kLagCount];
   for (int l = 0; l < kLagCount; ++l) target[l] = obs.lag_covariance[l] / vo;
   constexpr double kShortPhis[] = {0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95};
   constexpr int kShorts = sizeof(kShortPhis) / sizeof(kShortPhis[0]);
-  double short_rho[kShorts][kLagCount];  // the short part's autocorrelation, once
+  constexpr double kDiurnalPhis[] = {0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96, 0.98};
+  constexpr int kDiurnals = sizeof(kDiurnalPhis) / sizeof(kDiurnalPhis[0]);
+  constexpr double kMaxDiurnalShare = 0.5;
+  const int diurnals = shape.empty() ? 0 : kDiurnals;
+  double short_rho[kShorts][kLagCount], diurnal_rho[kDiurnals][kLagCount] = {};  // once
   for (int s = 0; s < kShorts; ++s)
     for (int l = 0; l < kLagCount; ++l) short_rho[s][l] = staged_noise_autocorrelation(kShortPhis[s], 1, kLags[l]);
+  for (int d = 0; d < diurnals; ++d)
+    for (int l = 0; l < kLagCount; ++l) diurnal_rho[d][l] = diurnal_mode_autocorrelation(kDiurnalPhis[d], shape, kLags[l]);
   double best = 1e300;
   for (int ia = 0; ia <= 30; ++ia) {
     const double a = std::min(1.0, 0.4 + 0.02 * ia);  // never above 1: the model file refuses it
@@ -75,20 +83,73 @@ void fit_weather_partition(const Persistence& obs, const Persistence& gen, Calib
       for (int s = 0; s < kShorts; ++s)
         for (int iw = 0; iw <= 10; ++iw) {
           const double w = 0.05 * iw;
-          double err = 0;
+          // The residual at each lag without the diurnal mode, and what a share w_d of it adds.
+          double residual[kLagCount], err = 0;
           for (int l = 0; l < kLagCount; ++l) {
             const double rho = (1 - w) * smooth[l] + w * short_rho[s][l];
-            const double model = (a * a * gen.lag_covariance[l] + noise * rho) / vo;
-            err += (model - target[l]) * (model - target[l]);
+            residual[l] = (a * a * gen.lag_covariance[l] + noise * rho) / vo - target[l];
+            err += residual[l] * residual[l];
           }
-          if (err < best) {
-            best = err;
+          auto keep = [&](double e, double wd, double phi_d) {
+            if (e >= best) return;
+            best = e;
             cal.anomaly_scale = a, cal.noise_phi = phi, cal.noise_stages = 2;
             cal.noise_short_share = w, cal.noise_short_phi = kShortPhis[s];
+            cal.noise_diurnal_share = wd, cal.noise_diurnal_phi = phi_d;
+          };
+          keep(err, 0, 0);
+          for (int d = 0; d < diurnals; ++d) {
+            double rv = 0, vv = 0, per[kLagCount];
+            for (int l = 0; l < kLagCount; ++l) {
+              per[l] = noise * (diurnal_rho[d][l] - smooth[l]) / vo;  // the diurnal mode in place of smooth noise
+              rv += residual[l] * per[l], vv += per[l] * per[l];
+            }
+            const double wd = std::clamp(vv > 0 ? -rv / vv : 0.0, 0.0, std::min(kMaxDiurnalShare, 1 - w));
+            double e = 0;
+            for (int l = 0; l < kLagCount; ++l) e += (residual[l] + wd * per[l]) * (residual[l] + wd * per[l]);
+            if (wd > 0) keep(e, wd, kDiurnalPhis[d]);
           }
         }
     }
   }
+  if (cal.noise_diurnal_share > 0) cal.diurnal_shape = shape;
+}
+
+// The leading pattern of the observed anomalies within a local day (each day's mean removed; days
+// with every hour observed), scaled to mean 0 and mean square 1. Empty with fewer than 60 such days.
+std::vector<float> observed_diurnal_shape(const std::vector<double>& anomalies, const std::vector<int>& local_hour) {
+  double cov[24][24] = {};
+  int days = 0;
+  for (size_t i = 0; i + 24 <= anomalies.size(); ++i) {
+    if (local_hour[i] != 0) continue;
+    const double* day = anomalies.data() + i;
+    if (!std::all_of(day, day + 24, [](double x) { return std::isfinite(x); })) continue;
+    double mean = 0;
+    for (int h = 0; h < 24; ++h) mean += day[h] / 24;
+    for (int h = 0; h < 24; ++h)
+      for (int k = 0; k < 24; ++k) cov[h][k] += (day[h] - mean) * (day[k] - mean);
+    ++days;
+  }
+  if (days < 60) return {};
+  std::vector<double> v(24);
+  constexpr double kPi = 3.14159265358979323846;
+  for (int h = 0; h < 24; ++h) v[h] = std::cos(2 * kPi * h / 24) + 0.5 * std::sin(2 * kPi * h / 24);
+  for (int iteration = 0; iteration < 200; ++iteration) {  // power iteration: the leading eigenvector
+    std::vector<double> next(24, 0.0);
+    double norm = 0;
+    for (int h = 0; h < 24; ++h) {
+      for (int k = 0; k < 24; ++k) next[h] += cov[h][k] * v[k];
+      norm += next[h] * next[h];
+    }
+    if (!(norm > 0)) return {};
+    for (int h = 0; h < 24; ++h) v[h] = next[h] / std::sqrt(norm);
+  }
+  double mean = 0, square = 0;
+  for (double x : v) mean += x / 24;
+  for (double& x : v) x -= mean, square += x * x / 24;
+  std::vector<float> shape(24);
+  for (int h = 0; h < 24; ++h) shape[h] = static_cast<float>(v[h] / std::sqrt(square));
+  return shape;
 }
 
 // Quantiles at kQuantileProbabilities of the values (sorted in place), type 7.
@@ -149,10 +210,11 @@ Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int 
   r.calibrated = false;
   const std::vector<float> generated = generate_traces(vae, model, r);
   const int64_t n = store.num_hours;
-  std::vector<int> month(n), slot(n);  // calendar month and (month, hour) of each hour, local time
+  std::vector<int> month(n), slot(n), hour(n);  // calendar month, (month, hour), hour of each hour, local time
   for (int64_t i = 0; i < n; ++i) {
     const CivilDate d = civil_from_hours(store.start_hour + i + cell.utc_offset_hours);
     month[i] = d.month - 1;
+    hour[i] = d.hour;
     slot[i] = month[i] * 24 + d.hour;
   }
   auto gen = [&](int64_t i, int m) { return standardise(cell, generated[size_t(i) * members + m]); };
@@ -169,12 +231,13 @@ Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int 
   std::vector<double> anomalies(n);
   for (int64_t i = 0; i < n; ++i) anomalies[i] = observed[i] - obs_slot[slot[i]].mean();
   const Persistence obs = persistence(anomalies);
+  const std::vector<float> shape = observed_diurnal_shape(anomalies, hour);
   Persistence generated_persistence;
   for (int m = 0; m < members; ++m) {
     for (int64_t i = 0; i < n; ++i) anomalies[i] = std::isfinite(observed[i]) ? gen(i, m) - gen_slot[slot[i]].mean() : NAN;
     generated_persistence.add(persistence(anomalies), 1.0 / members);
   }
-  if (obs.variance > 1e-12 && generated_persistence.variance > 1e-12) fit_weather_partition(obs, generated_persistence, cal);
+  if (obs.variance > 1e-12 && generated_persistence.variance > 1e-12) fit_weather_partition(obs, generated_persistence, shape, cal);
   if (cal.anomaly_scale != 1)
     for (int s = 0; s < 288; ++s) cal.generated_climatology.push_back(static_cast<float>(gen_slot[s].mean()));
   // Per month: what the scaled generated values lack in mean and variance.
@@ -198,15 +261,21 @@ Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int 
 }  // namespace
 
 // Layout: phi, a, stages, short share, short phi, climatology present (0/1), 12 mean corrections,
-// 12 noise sds, the quantiles (generated, observed), the climatology (12 x 24).
+// 12 noise sds, the quantiles (generated, observed), the climatology (12 x 24), the diurnal share
+// and phi, its shape (24; zeros: none).
+constexpr int kPackedDiurnal = kPackedCalibration - 2 - 24;
 std::vector<float> packed(const Calibration& k) {
   std::vector<float> out{static_cast<float>(k.noise_phi),         static_cast<float>(k.anomaly_scale),
                          static_cast<float>(k.noise_stages),      static_cast<float>(k.noise_short_share),
                          static_cast<float>(k.noise_short_phi),   k.generated_climatology.empty() ? 0.0f : 1.0f};
   for (const auto* part : {&k.mean_correction, &k.noise_sd, &k.quantiles_generated, &k.quantiles_observed})
     out.insert(out.end(), part->begin(), part->end());
-  out.resize(kPackedCalibration - 12 * 24, 0.0f);
+  out.resize(kPackedDiurnal - 12 * 24, 0.0f);
   out.insert(out.end(), k.generated_climatology.begin(), k.generated_climatology.end());
+  out.resize(kPackedDiurnal, 0.0f);
+  out.push_back(static_cast<float>(k.noise_diurnal_share));
+  out.push_back(static_cast<float>(k.noise_diurnal_phi));
+  out.insert(out.end(), k.diurnal_shape.begin(), k.diurnal_shape.end());
   out.resize(kPackedCalibration, 0.0f);
   return out;
 }
@@ -221,6 +290,9 @@ Calibration unpacked(const float* v) {
   k.quantiles_generated.assign(q, q + 12 * kQuantiles);
   k.quantiles_observed.assign(q + 12 * kQuantiles, q + 24 * kQuantiles);
   if (v[5] != 0) k.generated_climatology.assign(q + 24 * kQuantiles, q + 24 * kQuantiles + 12 * 24);
+  const float* d = v + kPackedDiurnal;
+  k.noise_diurnal_share = d[0], k.noise_diurnal_phi = d[1];
+  if (k.noise_diurnal_share > 0) k.diurnal_shape.assign(d + 2, d + 26);
   return k;
 }
 

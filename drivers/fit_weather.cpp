@@ -1,0 +1,55 @@
+#include "fit_weather.hpp"
+
+#include <algorithm>
+#include <iostream>
+
+#include "cli.hpp"
+#include "common/collective.hpp"
+#include "train/calibration_fit.hpp"
+#include "train/spatial_factors.hpp"
+
+namespace climvae::cli {
+namespace {
+
+// Weather that covers the region: loadings of every cell on shared factors (collective). Fitted
+// after the calibration: their last rounds generate calibrated traces. True when fitted.
+bool fit_spatial_factors(ModelFile& model, Vae& vae, const Store& store, int requested) {
+  const int ncells = static_cast<int>(model.cells.size()), latent = model.config.latent;
+  const int factors = requested >= 0 ? requested : std::min(16, ncells * latent);
+  if (ncells <= 1 || factors <= 0) return false;
+  int blocks = 0;
+  if (fit_spatial_loadings(vae, model, store, factors, MPI_COMM_WORLD, blocks)) {
+    if (is_root()) std::cout << "fitted " << factors << " spatial factors shared by the " << ncells << " cells" << std::endl;
+    return true;
+  }
+  if (is_root())
+    std::cout << "note: the store's " << blocks << " four-day blocks are too few to fit " << factors
+              << " spatial factors; the cells' weather stays independent (--spatial-factors fewer, or more data)"
+              << std::endl;
+  return false;
+}
+
+// What the decoded mean misses, per cell on its own rank, then gathered.
+void calibrate_cells(ModelFile& model, Vae& vae, const Store& store) {
+  std::vector<float> mine;
+  run_on_all_ranks(MPI_COMM_WORLD, [&] {
+    for (const Calibration& k : fit_calibration(vae, model, store)) {
+      const std::vector<float> p = packed(k);
+      mine.insert(mine.end(), p.begin(), p.end());
+    }
+  });
+  const std::vector<float> all = gather_rows(mine, MPI_COMM_WORLD);
+  for (size_t c = 0; c < model.cells.size(); ++c) model.cells[c].calibration = unpacked(all.data() + c * kPackedCalibration);
+  if (is_root()) std::cout << "calibrated the weather's persistence, the monthly means and variance, and the tails" << std::endl;
+}
+
+}  // namespace
+
+void fit_weather(ModelFile& model, Vae& vae, const Store& store, int factors, bool calibrate) {
+  for (ModelCell& c : model.cells) c.calibration = Calibration();
+  model.set_loadings(0, {});
+  if (calibrate) calibrate_cells(model, vae, store);
+  if (fit_spatial_factors(model, vae, store, factors) && calibrate) calibrate_cells(model, vae, store);
+}
+
+}  // namespace climvae::cli
