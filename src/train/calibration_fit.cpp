@@ -120,7 +120,7 @@ void fit_weather_partition(const Persistence& obs, const Persistence& gen, const
 }
 
 // The leading pattern of the observed anomalies within a local day (each day's mean removed; days
-// with every hour observed), scaled to mean 0 and mean square 1. Empty with fewer than 60 such days.
+// with every hour observed) as two daily harmonics, scaled to mean square 1. Empty with fewer than 60 such days.
 std::vector<float> observed_diurnal_shape(const std::vector<double>& anomalies, const std::vector<int>& local_hour) {
   double cov[24][24] = {};
   int days = 0;
@@ -148,11 +148,20 @@ std::vector<float> observed_diurnal_shape(const std::vector<double>& anomalies, 
     if (!(norm > 0)) return {};
     for (int h = 0; h < 24; ++h) v[h] = next[h] / std::sqrt(norm);
   }
-  double mean = 0, square = 0;
-  for (double x : v) mean += x / 24;
-  for (double& x : v) x -= mean, square += x * x / 24;
+  // Its first two daily harmonics only: a day's pattern also holds the day's trend (a front
+  // passing), a ramp from midnight to midnight that would jump back at every midnight as a
+  // repeated shape (the smooth noise carries that weather); the harmonics join up (mean 0).
+  std::vector<double> periodic(24, 0.0);
+  for (int k = 1; k <= 2; ++k) {
+    double c = 0, s = 0;
+    for (int h = 0; h < 24; ++h) c += v[h] * std::cos(2 * kPi * k * h / 24), s += v[h] * std::sin(2 * kPi * k * h / 24);
+    for (int h = 0; h < 24; ++h) periodic[h] += (c * std::cos(2 * kPi * k * h / 24) + s * std::sin(2 * kPi * k * h / 24)) / 12;
+  }
+  double square = 0;
+  for (double x : periodic) square += x * x / 24;
+  if (!(square > 0)) return {};
   std::vector<float> shape(24);
-  for (int h = 0; h < 24; ++h) shape[h] = static_cast<float>(v[h] / std::sqrt(square));
+  for (int h = 0; h < 24; ++h) shape[h] = static_cast<float>(periodic[h] / std::sqrt(square));
   return shape;
 }
 
