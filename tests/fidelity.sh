@@ -17,4 +17,13 @@ echo "fidelity_paris: $((checked - failed)) of $checked checks passed"
 # skill.csv: statistic,unit,observed,vae,classical,vae_error,classical_error,better
 awk -F, 'NR > 1 && $6 != "" && $7 != "" { m++; n += $8 == "vae" }
          END { printf "fidelity_paris: VAE closer on %d of %d\n", n, m }' "$work/report/skill.csv"
+# The same against a classical generator fitted on the VAE's training period (2014-2021): both
+# then know the same years (docs/fidelity.md).
+"$1" evaluate --store "$work/paris_2014-2023.nc" --classical-store "$work/paris_2014-2021.nc" \
+  --generated "$work/paris_2022_ensemble.nc" --skill-csv "$work/skill_same_period.csv" > /dev/null
+awk -F, 'NR > 1 && $6 != "" && $7 != "" { m++; n += $8 == "vae" }
+         END { printf "fidelity_paris: VAE closer on %d of %d against the classical generator of the training period\n", n, m }' \
+  "$work/skill_same_period.csv"
+/usr/bin/python3 "$2/tests/check_seams.py" "$work/paris_2022_ensemble.nc" "$2/tests/data/openmeteo/open-meteo-48.82N2.29E46m_Paris.csv" \
+  || { echo "fidelity_paris: a seam in the generated traces"; exit 1; }
 [ "$checked" -ge 35 ] && [ "$failed" -eq 0 ]
