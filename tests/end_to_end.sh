@@ -52,5 +52,12 @@ head -c 3000 paris.model > truncated.model
 check truncated-model nonzero "truncated" -- "$climvae" generate --model truncated.model --start 2022-01-01 --hours 10 \
   --output z.nc
 check no-partial-output 0 "" -- test ! -e z.nc
+check calibrate-truncated-model nonzero "truncated" -- "$climvae" calibrate --model truncated.model --store paris.nc \
+  --output z.model
+check calibrate-nonsense-option nonzero "--calibrate must be 'on' or 'off'" -- "$climvae" calibrate --model paris.model \
+  --store paris.nc --output z.model --calibrate maybe
+check calibrate-existing-output nonzero "output 'log.csv' exists" -- "$climvae" calibrate --model paris.model --store paris.nc \
+  --output log.csv
+check calibrate-no-partial-output 0 "" -- test ! -e z.model
 
 finish
