@@ -157,9 +157,14 @@ std::vector<float> observed_diurnal_shape(const std::vector<double>& anomalies, 
     for (int h = 0; h < 24; ++h) c += v[h] * std::cos(2 * kPi * k * h / 24), s += v[h] * std::sin(2 * kPi * k * h / 24);
     for (int h = 0; h < 24; ++h) periodic[h] += (c * std::cos(2 * kPi * k * h / 24) + s * std::sin(2 * kPi * k * h / 24)) / 12;
   }
-  double square = 0;
-  for (double x : periodic) square += x * x / 24;
+  // One sign for every cell (an eigenvector's is arbitrary): warm at 15 h local time. Cells share
+  // the amplitude's normals through the spatial factors, and opposite signs would make their
+  // afternoons anti-correlated.
+  double square = 0, afternoon = 0;
+  for (int h = 0; h < 24; ++h) square += periodic[h] * periodic[h] / 24, afternoon += periodic[h] * std::cos(2 * kPi * (h - 15) / 24);
   if (!(square > 0)) return {};
+  if (afternoon < 0)
+    for (double& x : periodic) x = -x;
   std::vector<float> shape(24);
   for (int h = 0; h < 24; ++h) shape[h] = static_cast<float>(periodic[h] / std::sqrt(square));
   return shape;
