@@ -105,6 +105,8 @@ std::string shortest_text(double value) {
   return text;
 }
 
+bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
+
 bool is_root() {
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

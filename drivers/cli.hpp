@@ -39,6 +39,9 @@ inline po::typed_value<double>* real_value(double* target, double default_value)
   return po::value(target)->default_value(default_value, shortest_text(default_value));
 }
 
+// True when `path` can be opened for reading (outputs are replaced only with --overwrite).
+bool file_exists(const std::string& path);
+
 // True on MPI rank 0 (only rank 0 prints progress).
 bool is_root();
 

@@ -2,7 +2,6 @@
 // cells, as `climvae train` does after training, without training the network again: after a
 // change of climvae's calibration, or to refit on the training store with other --spatial-factors.
 #include <cmath>
-#include <fstream>
 #include <iostream>
 
 #include "cli.hpp"
@@ -52,7 +51,7 @@ int run(int argc, char** argv) {
   require(calibration_choice == "on" || calibration_choice == "off",
           "--calibrate must be 'on' or 'off', got '" + calibration_choice + "'");
   require(output != model_path, "--output must not be --model ('" + output + "'): write a new file");
-  require(vm.count("overwrite") || !std::ifstream(output).good(),
+  require(vm.count("overwrite") || !file_exists(output),
           "output '" + output + "' exists (use --overwrite to replace it)");
   require(factors >= -2 && factors <= 32, "--spatial-factors must be 0..32, got " + std::to_string(factors));
 

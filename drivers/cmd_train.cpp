@@ -27,8 +27,6 @@ std::string clock_text(double seconds) {
   return buf;
 }
 
-bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
-
 // Exit status of a run stopped by SIGUSR1 (EX_TEMPFAIL: try again, i.e. resume).
 constexpr int kExitStopped = 75;
 

@@ -39,7 +39,8 @@ CivilDate civil_from_hours(int64_t hours) {
   return date;
 }
 
-int64_t floor_to_day(int64_t hours) { return hours - ((hours % 24) + 24) % 24; }
+int hour_of_day(int64_t hours) { return static_cast<int>(((hours % 24) + 24) % 24); }
+int64_t floor_to_day(int64_t hours) { return hours - hour_of_day(hours); }
 
 int64_t hours_from_civil(const CivilDate& d) { return days_from_civil(d.year, d.month, d.day) * 24 + d.hour; }
 

@@ -29,6 +29,8 @@ std::string format_iso_hour(int64_t hours_since_epoch);
 
 // The midnight at or before `hours_since_epoch` (also before 1970, where % rounds towards zero).
 int64_t floor_to_day(int64_t hours_since_epoch);
+// The hour of the day, 0..23, of an hour count (before the epoch too).
+int hour_of_day(int64_t hours_since_epoch);
 
 // 0-based day of the year with the hour as a fraction (1 Jan 06:00 -> 0.25).
 double day_of_year(int64_t hours_since_epoch);

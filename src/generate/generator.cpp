@@ -154,12 +154,10 @@ void calibration_noise_of(const ModelFile& model, const TraceRequest& r, int mem
   if (cal.noise_diurnal_share <= 0) return;
   std::vector<float> amplitude(out.size());
   staged_noise(cal.noise_diurnal_phi, 2, first_hour, count, normals(kCalibrationDiurnalStream), amplitude.data());
-  const double diurnal_weight = std::sqrt(cal.noise_diurnal_share);
-  for (size_t t = 0; t < out.size(); ++t) {
-    const int64_t local_hour = local_start + first_hour + static_cast<int64_t>(t);
-    const float shape = cal.diurnal_shape[size_t(((local_hour % 24) + 24) % 24)];
-    out[t] += static_cast<float>(diurnal_weight * shape) * amplitude[t];
-  }
+  float weighted_shape[24];  // sqrt(share) x shape, once for every hour of the chunk
+  for (int h = 0; h < 24; ++h) weighted_shape[h] = static_cast<float>(std::sqrt(cal.noise_diurnal_share) * cal.diurnal_shape[h]);
+  const int first_local_hour = hour_of_day(local_start + first_hour);
+  for (size_t t = 0; t < out.size(); ++t) out[t] += weighted_shape[(first_local_hour + t) % 24] * amplitude[t];
 }
 
 // Member `member`'s hours [first_hour, first_hour + out hours) from its decoded mean `decoded`:

@@ -46,7 +46,7 @@ double calibrated_value(const Calibration& c, double decoded, float noise, int64
   const MonthBlend b = month_blend(local_hour);
   const auto blend = [&](const std::vector<float>& m) { return (1 - b.weight) * m[b.first] + b.weight * m[b.second]; };
   if (!c.generated_climatology.empty()) {  // the decoded anomaly scaled about the generated climatology
-    const int hour = static_cast<int>(((local_hour % 24) + 24) % 24);
+    const int hour = hour_of_day(local_hour);
     const double centre = (1 - b.weight) * c.generated_climatology[b.first * 24 + hour] +
                           b.weight * c.generated_climatology[b.second * 24 + hour];
     decoded = centre + c.anomaly_scale * (decoded - centre);
