@@ -35,7 +35,7 @@ void check_store_matches(const ModelFile& model, const std::vector<CellSeries>& 
 
 int run(int argc, char** argv) {
   std::string model_path, store_path, output, calibration_choice;
-  int factors = -2;
+  int factors = 0;
   po::options_description o("Options");
   o.add_options()
       ("model", po::value(&model_path)->required(), "trained model file")
@@ -53,14 +53,15 @@ int run(int argc, char** argv) {
   require(output != model_path, "--output must not be --model ('" + output + "'): write a new file");
   require(vm.count("overwrite") || !file_exists(output),
           "output '" + output + "' exists (use --overwrite to replace it)");
-  require(factors >= -2 && factors <= 32, "--spatial-factors must be 0..32, got " + std::to_string(factors));
+  require(!vm.count("spatial-factors") || (factors >= 0 && factors <= 32),
+          "--spatial-factors must be 0..32, got " + std::to_string(factors));
 
   ModelFile model = load_model(model_path);
   const Store store = read_store(store_path, MPI_COMM_WORLD, StoreCells::my_share);
   check_store_matches(model, all_cell_constants(store), store, store_path);
   Vae vae(model.config);
   load_parameters(vae, model.parameters);
-  fit_weather(model, vae, store, factors == -2 ? model.spatial_factors : factors, calibration_choice == "on");
+  fit_weather(model, vae, store, vm.count("spatial-factors") ? factors : model.spatial_factors, calibration_choice == "on");
   model.provenance["calibrated_on"] = store_path;
   if (is_root()) {
     save_model(model, output, vm.count("overwrite") > 0);
