@@ -1,6 +1,7 @@
 #include "engine/strided_conv.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "common/error.hpp"
 #include "engine/kokkos_compat.hpp"
@@ -26,6 +27,11 @@ namespace {
 // 15-30 % slower (measured).
 constexpr int kTile = 2;
 
+// The transposed kernel of a layer with one long channel (the decoder's output) is laid out
+// (short channels, kTapLanes) with the taps zero-padded, for up_one_channel's tap lanes.
+constexpr int kTapLanes = 8;
+bool one_channel_layout(int long_channels, int kernel) { return long_channels == 1 && kernel <= kTapLanes; }
+
 // The kernels, compiled for the build's baseline instruction set and, in a portable x86-64 build
 // with GCC (CLIMVAE_ISA_DISPATCH), again for x86-64-v3 (AVX2+FMA) and x86-64-v4 (AVX-512); the
 // copy for the best level the CPU supports is picked at run time. Only the kernels' own functions
@@ -43,20 +49,42 @@ namespace isa_avx2 {
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v4", "prefer-vector-width=512")
 namespace isa_avx512 {
+constexpr int kTile = 4;  // AVX-512 has 32 vector registers: four rows of 40 accumulators fit
 #include "engine/strided_conv_kernels.inc"
 }  // namespace isa_avx512
 #pragma GCC pop_options
 #endif
 
 enum class Isa { baseline, avx2, avx512 };
+constexpr const char* kIsaNames[] = {"baseline", "avx2", "avx512"};
 
-Isa detect_isa() {
+Isa best_isa() {
 #if CLIMVAE_ISA_DISPATCH
   __builtin_cpu_init();
   if (__builtin_cpu_supports("x86-64-v4")) return Isa::avx512;
   if (__builtin_cpu_supports("x86-64-v3")) return Isa::avx2;
 #endif
   return Isa::baseline;
+}
+
+Isa isa_named(const std::string& name, const char* where) {
+  for (int i = 0; i < 3; ++i)
+    if (name == kIsaNames[i]) {
+      const Isa isa = static_cast<Isa>(i);
+      require(isa <= best_isa(), where, name, ": this CPU or build runs at most the ",
+              kIsaNames[static_cast<int>(best_isa())], " kernels");
+      return isa;
+    }
+  detail::fail(where, name, ": expected baseline, avx2 or avx512");
+}
+
+// The copy in use: the best one, or the one CLIMVAE_KERNELS names.
+Isa& active_isa() {
+  static Isa isa = [] {
+    const char* env = std::getenv("CLIMVAE_KERNELS");
+    return env && *env ? isa_named(env, "CLIMVAE_KERNELS=") : best_isa();
+  }();
+  return isa;
 }
 
 // The channel pairs (long, short) with kernels specialised at compile time: the seed VAE's
@@ -84,7 +112,7 @@ template <class F>
 void dispatch(int cl, int cs, F&& f) {
   require(cl > 0 && cs > 0 && cl <= kMaxChannels && cs <= kMaxChannels,
           "strided convolution: channel counts must be 1..", kMaxChannels, ", got ", cl, " and ", cs);
-  static const Isa isa = detect_isa();
+  const Isa isa = active_isa();
 #if CLIMVAE_ISA_DISPATCH
   if (isa == Isa::avx512) return call_kernels<isa_avx512::StridedKernels>(Specialised(), cl, cs, f);
   if (isa == Isa::avx2) return call_kernels<isa_avx2::StridedKernels>(Specialised(), cl, cs, f);
@@ -95,13 +123,9 @@ void dispatch(int cl, int cs, F&& f) {
 
 }  // namespace
 
-const char* strided_kernel_isa() {
-  switch (detect_isa()) {
-    case Isa::avx512: return "avx512";
-    case Isa::avx2: return "avx2";
-    default: return "baseline";
-  }
-}
+const char* strided_kernel_isa() { return kIsaNames[static_cast<int>(active_isa())]; }
+
+void use_strided_kernels(const std::string& isa) { active_isa() = isa_named(isa, "strided kernels "); }
 
 bool strided_kernel_specialised(int cl, int cs) { return is_specialised(Specialised(), cl, cs); }
 
@@ -112,14 +136,24 @@ void strided_down(const StridedGeometry& g, int batch, int cl, int cs, const Rea
 
 void strided_up(const StridedGeometry& g, int batch, int cl, int cs, const Real* short_in, const Real* w,
                 const Real* bias, Real* long_out, bool relu, View1& w_transposed) {
-  const size_t n = static_cast<size_t>(g.kernel) * cl * cs;
+  const bool one_channel = one_channel_layout(cl, g.kernel);
+  const int kernel = g.kernel;
+  const size_t n = one_channel ? static_cast<size_t>(cs) * kTapLanes : static_cast<size_t>(kernel) * cl * cs;
   if (w_transposed.extent(0) < n) w_transposed = View1("climvae::strided_conv::w_transposed", n);
   Real* wt = w_transposed.data();
-  Kokkos::parallel_for(
-      "climvae::strided_conv::transpose_kernel", RangePolicy(0, static_cast<int>(n)), KOKKOS_LAMBDA(const int i) {
-        const int t = i / (cl * cs), r = i % (cl * cs), l = r / cs, s = r % cs;
-        wt[(static_cast<size_t>(t) * cs + s) * cl + l] = w[i];
-      });
+  if (one_channel) {
+    Kokkos::parallel_for(
+        "climvae::strided_conv::tap_lanes", RangePolicy(0, static_cast<int>(n)), KOKKOS_LAMBDA(const int i) {
+          const int s = i / kTapLanes, t = i % kTapLanes;  // w is (kernel, 1, cs)
+          wt[i] = t < kernel ? w[static_cast<size_t>(t) * cs + s] : Real(0);
+        });
+  } else {
+    Kokkos::parallel_for(
+        "climvae::strided_conv::transpose_kernel", RangePolicy(0, static_cast<int>(n)), KOKKOS_LAMBDA(const int i) {
+          const int t = i / (cl * cs), r = i % (cl * cs), l = r / cs, s = r % cs;
+          wt[(static_cast<size_t>(t) * cs + s) * cl + l] = w[i];
+        });
+  }
   dispatch(cl, cs, [&](auto k) { k.up(g, batch, cl, cs, short_in, wt, bias, long_out, relu); });
 }
 

@@ -4,6 +4,8 @@
 // w: (K, CL, CS) -- Keras' Conv1D (k, in, out) and Conv1DTranspose (k, out, in) alike.
 // Activations are (batch, time, channels) with channels contiguous.
 #pragma once
+#include <string>
+
 #include "engine/types.hpp"
 
 namespace climvae {
@@ -40,9 +42,14 @@ void strided_up(const StridedGeometry& g, int batch, int cl, int cs, const Real*
 void strided_weight_grad(const StridedGeometry& g, int batch, int cl, int cs, const Real* long_side,
                          const Real* short_side, Real* dw, View1& partials);
 
-// The instruction set the kernels above run with on this CPU: "avx512", "avx2" or "baseline"
-// (the build's own flags: -march=native builds, non-x86 or non-GCC builds).
+// The instruction set the kernels above run with: "avx512", "avx2" or "baseline" (the build's own
+// flags: -march=native builds, non-x86 or non-GCC builds). By default the best this CPU has; the
+// environment variable CLIMVAE_KERNELS (or use_strided_kernels) picks a lower one, to compare
+// the copies on one machine. Every copy gives the same bits.
 const char* strided_kernel_isa();
+// Refuses an unknown name and a copy this build or CPU cannot run. Not thread-safe: call it
+// before any kernel runs.
+void use_strided_kernels(const std::string& isa);
 
 // Whether the kernels for this channel pair (long, short) are specialised at compile time (fixed
 // channel loops, vectorised, accumulators in registers). Other pairs run the generic kernels,

@@ -1,5 +1,6 @@
 #include "model/vae.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -267,8 +268,26 @@ void Vae::decode(const View3& z, const CellIndices& cells, const View3& out) {
   require(out.extent(0) == z.extent(0) && out.extent(1) == static_cast<size_t>(steps) * kHoursPerStep && out.extent(2) == 1,
           "decode: output must be (batch, 96k, 1)");
   check_cells(cells, z.extent(0));
-  allocate_workspace(batch, steps);
-  decoder_forward(z, cells, out);
+  // On a CPU, decode a few members at a time through every layer, so that each layer's output is
+  // still in cache when the next layer reads it (one-year traces: 8-16 members at a time decode
+  // 11 % faster than 32, measured). A member's values never depend on its batch, so this changes
+  // no bit; a GPU takes the whole batch at once.
+  const int group = decode_group(batch, steps);
+  allocate_workspace(group, steps);
+  for (int b0 = 0; b0 < batch; b0 += group) {
+    const Kokkos::pair<int, int> range(b0, std::min(batch, b0 + group));
+    const CellIndices cells_of = cells.extent(0) ? CellIndices(Kokkos::subview(cells, range)) : cells;
+    decoder_forward(Kokkos::subview(z, range, Kokkos::ALL, Kokkos::ALL), cells_of,
+                    Kokkos::subview(out, range, Kokkos::ALL, Kokkos::ALL));
+  }
+}
+
+int Vae::decode_group(int batch, int steps) const {
+  if (!Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemSpace>::accessible) return batch;
+  constexpr size_t kCacheBytesPerThread = size_t(4) << 20;  // a core's share of L2 and L3
+  const size_t widest = size_t(steps) * kHoursPerStep / decoder_.back().stride * config_.filters * sizeof(Real);
+  const size_t fit = kCacheBytesPerThread * size_t(ExecSpace().concurrency()) / widest;
+  return static_cast<int>(std::clamp<size_t>(fit, 1, size_t(batch)));
 }
 
 void Vae::encoder_forward(const View2& x) {

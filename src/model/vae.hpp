@@ -115,6 +115,7 @@ class Vae {
   void allocate_workspace(int batch, int steps);
   void encoder_forward(const View2& x);
   void decoder_forward(const View3& z, const CellIndices& cells, const View3& out);
+  int decode_group(int batch, int steps) const;  // members that decode() takes through the layers at once
   LossParts loss(const View2& x);
   double noise_log_var() const;
   const Real* decoder_backward(const View2& x, double sq_err);  // -> d loss / d [z, e_cell]

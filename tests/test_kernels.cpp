@@ -1,0 +1,176 @@
+// The strided-convolution kernels against a plain double-precision convolution at every edge
+// (lengths that do not divide, sequences shorter than the kernel, one long channel, generic
+// channel counts), and every instruction-set copy this CPU runs against the others, bit for bit.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "engine/random.hpp"
+#include "engine/strided_conv.hpp"
+
+using namespace climvae;
+
+namespace {
+
+struct Case {
+  int long_len, kernel, stride, cl, cs;
+};
+
+// The decoder's and encoder's layer shapes (specialised kernels), the one-channel output layer,
+// and generic pairs, at lengths from below the kernel to a few latent steps.
+std::vector<Case> cases() {
+  std::vector<Case> out;
+  for (int n : {1, 2, 3, 4, 5, 7, 11, 96, 97, 290})
+    for (const Case& c : {Case{0, 5, 3, 1, 40}, Case{0, 3, 2, 40, 40}, Case{0, 3, 2, 40, 10}, Case{0, 5, 3, 1, 7},
+                          Case{0, 3, 2, 3, 5}, Case{0, 5, 3, 2, 40}, Case{0, 9, 2, 1, 6}})
+      out.push_back({n, c.kernel, c.stride, c.cl, c.cs});
+  return out;
+}
+
+std::string name_of(const Case& c) {
+  return "N=" + std::to_string(c.long_len) + " K=" + std::to_string(c.kernel) + " S=" + std::to_string(c.stride) +
+         " " + std::to_string(c.cl) + "x" + std::to_string(c.cs);
+}
+
+std::vector<Real> values(size_t n, uint64_t key) {
+  std::vector<Real> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<Real>(standard_normal(key, i));
+  return v;
+}
+
+View1 device(const std::vector<Real>& v) {
+  View1 d("d", v.size());
+  auto h = Kokkos::create_mirror_view(d);
+  for (size_t i = 0; i < v.size(); ++i) h(i) = v[i];
+  Kokkos::deep_copy(d, h);
+  return d;
+}
+
+std::vector<Real> host(const View1& d) {
+  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), d);
+  return std::vector<Real>(h.data(), h.data() + h.extent(0));
+}
+
+// One case's three kernels: down (with bias and ReLU), up (with bias, ReLU), weight gradient.
+struct Outputs {
+  std::vector<Real> down, up, dw;
+};
+
+constexpr int kBatch = 3;
+
+Outputs run(const Case& c) {
+  const StridedGeometry g = same_padding(c.long_len, c.kernel, c.stride);
+  const size_t nl = size_t(kBatch) * c.long_len * c.cl, ns = size_t(kBatch) * g.short_len * c.cs;
+  const View1 x_long = device(values(nl, 1)), x_short = device(values(ns, 2));
+  const View1 w = device(values(size_t(c.kernel) * c.cl * c.cs, 3));
+  const View1 bias_long = device(values(c.cl, 4)), bias_short = device(values(c.cs, 5));
+  View1 down("down", ns), up("up", nl), dw("dw", size_t(c.kernel) * c.cl * c.cs), scratch, partials;
+  strided_down(g, kBatch, c.cl, c.cs, x_long.data(), w.data(), bias_short.data(), down.data(), true);
+  strided_up(g, kBatch, c.cl, c.cs, x_short.data(), w.data(), bias_long.data(), up.data(), true, scratch);
+  strided_weight_grad(g, kBatch, c.cl, c.cs, x_long.data(), x_short.data(), dw.data(), partials);
+  return {host(down), host(up), host(dw)};
+}
+
+// The same in double precision, straight from the definitions in strided_conv.hpp.
+Outputs naive(const Case& c) {
+  const StridedGeometry g = same_padding(c.long_len, c.kernel, c.stride);
+  const int N = c.long_len, M = g.short_len, K = c.kernel, S = c.stride, P = g.pad_left;
+  const std::vector<Real> xl = values(size_t(kBatch) * N * c.cl, 1), xs = values(size_t(kBatch) * M * c.cs, 2);
+  const std::vector<Real> w = values(size_t(K) * c.cl * c.cs, 3), bl = values(c.cl, 4), bs = values(c.cs, 5);
+  auto W = [&](int t, int l, int s) { return double(w[(size_t(t) * c.cl + l) * c.cs + s]); };
+  std::vector<double> down(size_t(kBatch) * M * c.cs), up(size_t(kBatch) * N * c.cl, 0.0), dw(w.size(), 0.0);
+  for (int b = 0; b < kBatch; ++b) {
+    for (int m = 0; m < M; ++m)
+      for (int s = 0; s < c.cs; ++s) {
+        double sum = bs[s];
+        for (int t = 0; t < K; ++t) {
+          const int n = m * S + t - P;
+          if (n < 0 || n >= N) continue;
+          for (int l = 0; l < c.cl; ++l) sum += double(xl[(size_t(b) * N + n) * c.cl + l]) * W(t, l, s);
+        }
+        down[(size_t(b) * M + m) * c.cs + s] = std::max(sum, 0.0);
+      }
+    for (int n = 0; n < N; ++n)
+      for (int l = 0; l < c.cl; ++l) up[(size_t(b) * N + n) * c.cl + l] = bl[l];
+    for (int m = 0; m < M; ++m)
+      for (int t = 0; t < K; ++t) {
+        const int n = m * S + t - P;
+        if (n < 0 || n >= N) continue;
+        for (int l = 0; l < c.cl; ++l)
+          for (int s = 0; s < c.cs; ++s) {
+            up[(size_t(b) * N + n) * c.cl + l] += double(xs[(size_t(b) * M + m) * c.cs + s]) * W(t, l, s);
+            dw[(size_t(t) * c.cl + l) * c.cs + s] +=
+                double(xl[(size_t(b) * N + n) * c.cl + l]) * double(xs[(size_t(b) * M + m) * c.cs + s]);
+          }
+      }
+  }
+  for (double& v : up) v = std::max(v, 0.0);
+  auto to_real = [](const std::vector<double>& v) { return std::vector<Real>(v.begin(), v.end()); };
+  return {to_real(down), to_real(up), to_real(dw)};
+}
+
+void expect_near(const std::vector<Real>& got, const std::vector<Real>& want, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i)
+    ASSERT_NEAR(got[i], want[i], 2e-5 * (1 + std::fabs(want[i]))) << what << " at " << i;
+}
+
+// The kernel copy named, for the duration of a scope; the best one again afterwards.
+struct KernelCopy {
+  explicit KernelCopy(const std::string& isa) { use_strided_kernels(isa); }
+  ~KernelCopy() { use_strided_kernels(best()); }
+  static const std::string& best() {
+    static const std::string isa = strided_kernel_isa();  // read before any test changes it
+    return isa;
+  }
+};
+
+}  // namespace
+
+TEST(StridedKernels, MatchAPlainConvolutionAtEveryEdge) {
+  for (const Case& c : cases()) {
+    const Outputs got = run(c), want = naive(c);
+    expect_near(got.down, want.down, "down " + name_of(c));
+    expect_near(got.up, want.up, "up " + name_of(c));
+    expect_near(got.dw, want.dw, "weight gradient " + name_of(c));
+  }
+}
+
+// Every product is an explicit fused multiply-add and every sum has one order, so the AVX-512,
+// AVX2 and baseline copies agree to the bit (the baseline copy runs glibc's exact fmaf).
+TEST(StridedKernels, EveryInstructionSetCopyGivesTheSameBits) {
+  const std::string best = KernelCopy::best();
+  std::vector<std::string> copies;
+  for (const std::string isa : {"baseline", "avx2", "avx512"}) {
+    copies.push_back(isa);
+    if (isa == best) break;
+  }
+  if (copies.size() < 2) GTEST_SKIP() << "this CPU or build runs only the " << best << " kernels";
+  std::vector<Outputs> reference;
+  for (const Case& c : cases()) reference.push_back(run(c));
+  for (const std::string& isa : copies) {
+    const KernelCopy copy(isa);
+    EXPECT_EQ(strided_kernel_isa(), isa);
+    const std::vector<Case> all = cases();
+    for (size_t i = 0; i < all.size(); ++i) {
+      const Outputs got = run(all[i]);
+      EXPECT_EQ(got.down, reference[i].down) << isa << " down " << name_of(all[i]);
+      EXPECT_EQ(got.up, reference[i].up) << isa << " up " << name_of(all[i]);
+      EXPECT_EQ(got.dw, reference[i].dw) << isa << " weight gradient " << name_of(all[i]);
+    }
+  }
+}
+
+TEST(StridedKernels, RefuseAnUnknownOrUnavailableCopyNamingIt) {
+  try {
+    use_strided_kernels("sse9");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "strided kernels sse9: expected baseline, avx2 or avx512");
+  }
+  EXPECT_EQ(strided_kernel_isa(), KernelCopy::best());
+  if (KernelCopy::best() != "avx512") EXPECT_THROW(use_strided_kernels("avx512"), Error);
+}
