@@ -8,6 +8,14 @@
 #define CLIMVAE_KOKKOS_MATH_NS Kokkos::Experimental
 #endif
 
+// Unrolls the next loop completely on GCC, which otherwise keeps a kernel's accumulators in memory
+// (measured: up_one_channel 1.7 times slower); other compilers unroll such loops themselves.
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__) && !defined(__HIPCC__)
+#define CLIMVAE_UNROLL_8 _Pragma("GCC unroll 8")
+#else
+#define CLIMVAE_UNROLL_8
+#endif
+
 namespace climvae::kx {
 
 // Device-callable math (Kokkos::Experimental:: in 3.x, Kokkos:: in 4.x).

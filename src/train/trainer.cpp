@@ -268,7 +268,9 @@ void resume(const std::string& path, const std::vector<std::pair<std::string, st
   Checkpoint c;
   run_on_root(comm, [&] {
     c = load_checkpoint(path);
-    for (const auto& [name, value] : settings) {
+    for (const auto& setting : settings) {
+      const std::string& name = setting.first;
+      const std::string& value = setting.second;
       const auto found = std::find_if(c.settings.begin(), c.settings.end(), [&](const auto& s) { return s.first == name; });
       const char* older = setting_of_older_checkpoint(name);
       const std::string had = found != c.settings.end() ? found->second : older ? older : "(none)";
