@@ -10,4 +10,8 @@ namespace climvae {
 std::vector<double> solve_linear(std::vector<double> a, std::vector<double> b, double tolerance = 1e-300,
                                  bool* singular = nullptr);
 
+// a = V diag(w) V^T for the symmetric n x n matrix a (row-major; cyclic Jacobi, V's columns the
+// eigenvectors, in no particular order).
+void symmetric_eigen(std::vector<double> a, int n, std::vector<double>& w, std::vector<double>& v);
+
 }  // namespace climvae

@@ -6,6 +6,7 @@
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
+#include "common/linear_solve.hpp"
 #include "engine/kokkos_compat.hpp"
 #include "engine/random.hpp"
 #include "generate/trace_window.hpp"
@@ -44,11 +45,34 @@ ChunkSteps chunk_steps(const DecodeWindow& w, PriorKind prior, int64_t first_hou
   return c;
 }
 
+// (I - L L^T)^1/2 of the cell's loadings L (latent x factors), row-major, its eigenvalues floored
+// at 0 (ModelFile::whitened_mixing): computed in double on the host, the same for every chunk.
+std::vector<float> own_mixing(const ModelFile& model, int cell, int factors, int latent) {
+  const float* l = model.cell_loadings(cell);
+  std::vector<double> rest(size_t(latent) * latent, 0.0), w, v;
+  for (int i = 0; i < latent; ++i)
+    for (int j = 0; j < latent; ++j) {
+      double shared = 0;
+      for (int k = 0; k < factors; ++k) shared += double(l[i * factors + k]) * l[j * factors + k];
+      rest[i * latent + j] = (i == j ? 1.0 : 0.0) - shared;
+    }
+  symmetric_eigen(rest, latent, w, v);
+  std::vector<float> out(size_t(latent) * latent);
+  for (int i = 0; i < latent; ++i)
+    for (int j = 0; j < latent; ++j) {
+      double root = 0;
+      for (int e = 0; e < latent; ++e) root += v[i * latent + e] * std::sqrt(std::max(0.0, w[e])) * v[j * latent + e];
+      out[i * latent + j] = static_cast<float>(root);
+    }
+  return out;
+}
+
 // Device views of one chunk's decode, for batches of `batch` members of one cell.
 struct ChunkViews {
   View3 season;       // (batch, sampled, 6): the seasonal features, alike for every member
   CellIndices cells;  // (batch): every member samples and decodes this cell
   View1 loadings;     // (factors x latent): the cell's loadings on the shared weather
+  View1 own_mixing;   // (latent x latent): (I - L L^T)^1/2 with whitened mixing, else empty
   View3 eps, z_sampled, z, decoded;
   View3::HostMirror decoded_host;
 };
@@ -73,6 +97,13 @@ ChunkViews chunk_views(const ModelFile& model, const TraceRequest& r, const Deco
     std::copy(model.cell_loadings(r.cell), model.cell_loadings(r.cell) + size_t(factors) * latent, host.data());
     Kokkos::deep_copy(v.loadings, host);
   }
+  if (factors > 0 && model.whitened_mixing) {
+    const std::vector<float> mixing = own_mixing(model, r.cell, factors, latent);
+    v.own_mixing = View1("climvae::generate::own_mixing", mixing.size());
+    auto host = Kokkos::create_mirror_view(v.own_mixing);
+    std::copy(mixing.begin(), mixing.end(), host.data());
+    Kokkos::deep_copy(v.own_mixing, host);
+  }
   v.eps = View3("climvae::generate::eps", batch, sampled, latent);
   v.z_sampled = View3("climvae::generate::z_sampled", batch, sampled, latent);
   v.z = c.p0 == c.s0 ? v.z_sampled : View3("climvae::generate::z", batch, c.steps(), latent);
@@ -83,10 +114,11 @@ ChunkViews chunk_views(const ModelFile& model, const TraceRequest& r, const Deco
 
 // The latent innovations of members [member0, member0 + batch) over the sampled steps: each
 // member's own stream, counters = global step * latent + feature. With spatial factors, a
-// step's innovation is sum_k L_k xi_k + sqrt(1 - sum_k L_k^2) own, the factors xi keyed by
-// (seed, member, calendar block) alone: shared by every cell of the member.
+// step's innovation is sum_k L_k xi_k + sqrt(1 - sum_k L_k^2) own (diagonal mixing) or
+// sum_k L_k xi_k + sum_g M_g own_g over the step's features g (whitened: M = own_mixing), the
+// factors xi keyed by (seed, member, calendar block) alone: shared by every cell of the member.
 void draw_innovations(const TraceRequest& r, int member0, const DecodeWindow& w, const ChunkSteps& c, int factors,
-                      const View1& loadings, const View3& eps) {
+                      const View1& loadings, const View1& own_mixing, const View3& eps) {
   const int batch = static_cast<int>(eps.extent(0)), latent = static_cast<int>(eps.extent(2));
   const uint64_t seed = r.seed;
   const int cell = r.cell;
@@ -96,6 +128,7 @@ void draw_innovations(const TraceRequest& r, int member0, const DecodeWindow& w,
   const int per_member = c.sampled() * latent;
   Real* e = eps.data();
   const Real* load = loadings.data();
+  const Real* mix = own_mixing.extent(0) > 0 ? own_mixing.data() : nullptr;
   Kokkos::parallel_for(
       "climvae::generate::draw_eps", RangePolicy(0, batch * per_member), KOKKOS_LAMBDA(const int i) {
         const int b = i / per_member, j = i % per_member;
@@ -112,7 +145,15 @@ void draw_innovations(const TraceRequest& r, int member0, const DecodeWindow& w,
           acc += l[k] * standard_normal(shared, block * uint64_t(factors) + uint64_t(k));
           communality += l[k] * l[k];
         }
-        e[i] = acc + kx::sqrt(communality < Real(1) ? Real(1) - communality : Real(0)) * own;
+        if (!mix) {
+          e[i] = acc + kx::sqrt(communality < Real(1) ? Real(1) - communality : Real(0)) * own;
+          return;
+        }
+        const int f = j % latent;
+        const uint64_t stream = member_stream(seed, cell, start_hour, member0 + b);
+        for (int g = 0; g < latent; ++g)
+          acc += mix[f * latent + g] * standard_normal(stream, first_counter + uint64_t(j - f + g));
+        e[i] = acc;
       });
 }
 
@@ -228,7 +269,7 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
   for (int m0 = 0; m0 < r.members; m0 += batch) {
     const int nb = std::min(batch, r.members - m0);
     const int member0 = r.first_member + m0;
-    draw_innovations(r, member0, w, c, factors, v.loadings, v.eps);
+    draw_innovations(r, member0, w, c, factors, v.loadings, v.own_mixing, v.eps);
     vae.sample_prior(v.season, v.cells, v.eps, v.z_sampled);
     if (c.p0 != c.s0)
       Kokkos::deep_copy(v.z, Kokkos::subview(v.z_sampled, Kokkos::ALL, Kokkos::make_pair(int(c.s0 - c.p0), c.sampled()),

@@ -30,6 +30,7 @@ std::string header_of(const ModelFile& m, const ParamLayout& layout) {
   h << "prior_bias " << (m.config.prior_bias ? 1 : 0) << "\n";
   h << "prior " << prior_name(m.config.prior) << "\n";
   h << "spatial_factors " << m.spatial_factors << "\n";
+  h << "spatial_mixing " << (m.whitened_mixing ? "whitened" : "diagonal") << "\n";
   h << "reference_year " << m.reference_year << "\n";
   for (const auto& p : m.provenance) {
     require(p.first.find_first_of(" \n") == std::string::npos && p.second.find('\n') == std::string::npos,
@@ -108,6 +109,12 @@ bool read_setting(const std::string& key, std::istream& f, const std::string& li
     if (!(f >> kind) || (kind != "seasonal" && kind != "temporal")) return false;
     m.config.prior = parse_prior_kind(kind);
     return true;
+  }
+  if (key == "spatial_mixing") {
+    std::string mixing;
+    f >> mixing;
+    m.whitened_mixing = mixing == "whitened";
+    return mixing == "whitened" || mixing == "diagonal";
   }
   if (key == "spatial_factors")
     return static_cast<bool>(f >> m.spatial_factors) && m.spatial_factors >= 0 && m.spatial_factors <= 32;

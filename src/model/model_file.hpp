@@ -24,8 +24,8 @@ namespace climvae {
 // `calibration`/`quantiles` lines (files without them generate the decoded mean alone).
 // Version 6 added the optional `weather` line of a calibration (older files: the decoded anomaly
 // unscaled, one AR(1) noise). Version 7 added the optional `diurnal` line (older files: no
-// diurnal mode).
-constexpr int kModelFormatVersion = 7;
+// diurnal mode), version 8 `spatial_mixing whitened|diagonal` (older files: diagonal).
+constexpr int kModelFormatVersion = 8;
 
 // What generation needs to turn standardised, detrended output back into temperatures.
 struct ModelCell {
@@ -49,6 +49,13 @@ struct ModelFile {
   // on K factors common to all cells; loadings (cells, latent, K). K = 0: independent cells.
   int spatial_factors = 0;
   std::vector<float> loadings;
+  // How a cell's own normals fill the rest of its innovations' variance (version 8 on; older files:
+  // diagonal). Diagonal: feature i adds sqrt(1 - |L_i|^2) of its own normal, which leaves the cell's
+  // features correlated by the off-diagonal of L L^T (Berlin in the four-site model: up to 0.12),
+  // weather a cell alone never has. Whitened: the own normals enter through (I - L L^T)^1/2, so a
+  // cell's innovations keep the identity covariance of the independent cell's (along a direction
+  // where L L^T exceeds 1, none is added).
+  bool whitened_mixing = false;
   // Derived from the loadings (not stored): the latent feature with the most shared variance,
   // whose loadings also correlate the cells' calibration noise (set_loadings, load_model).
   int noise_feature = 0;

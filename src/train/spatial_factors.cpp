@@ -67,39 +67,6 @@ std::vector<double> standardised(const LatentRows& rows) {
   return z;
 }
 
-// a = V diag(w) V^T for the symmetric n x n matrix a (cyclic Jacobi; V's columns the vectors).
-void symmetric_eigen(std::vector<double> a, int n, std::vector<double>& w, std::vector<double>& v) {
-  v.assign(size_t(n) * n, 0.0);
-  for (int i = 0; i < n; ++i) v[i * n + i] = 1.0;
-  for (int sweep = 0; sweep < 100; ++sweep) {
-    double off = 0;
-    for (int p = 0; p < n; ++p)
-      for (int q = p + 1; q < n; ++q) off += a[p * n + q] * a[p * n + q];
-    if (off < 1e-24) break;
-    for (int p = 0; p < n; ++p)
-      for (int q = p + 1; q < n; ++q) {
-        if (std::fabs(a[p * n + q]) < 1e-300) continue;
-        const double theta = (a[q * n + q] - a[p * n + p]) / (2 * a[p * n + q]);
-        const double t = (theta >= 0 ? 1.0 : -1.0) / (std::fabs(theta) + std::sqrt(theta * theta + 1));
-        const double c = 1 / std::sqrt(t * t + 1), s = t * c;
-        for (int k = 0; k < n; ++k) {  // columns p, q of a
-          const double akp = a[k * n + p], akq = a[k * n + q];
-          a[k * n + p] = c * akp - s * akq, a[k * n + q] = s * akp + c * akq;
-        }
-        for (int k = 0; k < n; ++k) {  // rows p, q of a
-          const double apk = a[p * n + k], aqk = a[q * n + k];
-          a[p * n + k] = c * apk - s * aqk, a[q * n + k] = s * apk + c * aqk;
-        }
-        for (int k = 0; k < n; ++k) {
-          const double vkp = v[k * n + p], vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq, v[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-  }
-  w.resize(n);
-  for (int i = 0; i < n; ++i) w[i] = a[i * n + i];
-}
-
 // One cell's rows decorrelated among themselves: z_c <- S^-1/2 z_c, with S their correlation over
 // the blocks where all are known (eigenvalues floored: a direction the rows barely span is not
 // blown up). The factors then fit what cells share with each other, not the structure among one
@@ -283,7 +250,7 @@ void encode_cells(Vae& vae, const Store& store, const std::vector<int64_t>& firs
 }  // namespace
 
 std::vector<float> fit_factor_loadings(const LatentRows& rows, int factors, MPI_Comm comm, int rows_per_cell,
-                                       int iterations) {
+                                       int iterations, bool on_decorrelated_rows) {
   require(factors >= 1 && factors <= 32, "spatial factors must be 1..32, got " + std::to_string(factors));
   const int blocks = rows.blocks, k = factors;
   require(blocks >= 4 * k, "too few 4-day blocks (" + std::to_string(blocks) + ") to fit " + std::to_string(k) +
@@ -324,7 +291,7 @@ std::vector<float> fit_factor_loadings(const LatentRows& rows, int factors, MPI_
     if (moved < 1e-5) break;
   }
   // Back to the cells' own rows: L_c = S_c^1/2 L~_c, so that L_c L_d^T is the rows' cross-correlation.
-  for (size_t c = 0; c < roots.size(); ++c) {
+  for (size_t c = 0; !on_decorrelated_rows && c < roots.size(); ++c) {
     const int g = rows_per_cell;
     double* l = f.l.data() + c * g * k;
     std::vector<double> mapped(size_t(g) * k, 0.0);
@@ -461,7 +428,10 @@ bool fit_spatial_loadings(Vae& vae, ModelFile& model, const Store& store, int fa
   blocks = levels.blocks;
   if (levels.blocks < 4 * factors) return false;
   const int latent = vae.config().latent;
-  std::vector<float> mine = fit_factor_loadings(levels, factors, comm, latent);
+  // The innovations of a cell are independent features (the prior's), so the factors load the
+  // cells' decorrelated latent rows and mix with the whitened own part (ModelFile::whitened_mixing).
+  model.whitened_mixing = true;
+  std::vector<float> mine = fit_factor_loadings(levels, factors, comm, latent, 2000, true);
   // Which cells share what comes from the latent levels; how much each cell shares is then set so
   // that its generated daily weather has the observed communality (a factor model of the daily
   // anomalies with the same K, observed and generated). The decoder turns latent loadings into

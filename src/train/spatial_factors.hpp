@@ -34,9 +34,10 @@ struct LatentRows {
 // With rows_per_cell > 1 (a cell's latent features), each cell's rows are first decorrelated
 // among themselves, so that the factors carry what cells share with each other, and a block a
 // cell does not know counts as zero for it (cells never observed together get no common factor);
-// the loadings are mapped back to the cell's own rows.
+// the loadings are mapped back to the cell's own rows, or, `on_decorrelated_rows`, kept on the
+// decorrelated rows (the whitened mixing's: a cell's innovations are uncorrelated features).
 std::vector<float> fit_factor_loadings(const LatentRows& rows, int factors, MPI_Comm comm, int rows_per_cell = 1,
-                                       int iterations = 2000);
+                                       int iterations = 2000, bool on_decorrelated_rows = false);
 
 // The latent weather of this rank's cells: every cell's series encoded in 64-day windows on the
 // calendar block axis (model/seasonal.hpp: calendar_block), the posterior means standardised by
