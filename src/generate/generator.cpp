@@ -67,6 +67,14 @@ std::vector<float> own_mixing(const ModelFile& model, int cell, int factors, int
   return out;
 }
 
+View1 device_copy(const std::string& label, const std::vector<float>& values) {
+  View1 out(label, values.size());
+  auto host = Kokkos::create_mirror_view(out);
+  std::copy(values.begin(), values.end(), host.data());
+  Kokkos::deep_copy(out, host);
+  return out;
+}
+
 // Device views of one chunk's decode, for batches of `batch` members of one cell.
 struct ChunkViews {
   View3 season;       // (batch, sampled, 6): the seasonal features, alike for every member
@@ -91,19 +99,10 @@ ChunkViews chunk_views(const ModelFile& model, const TraceRequest& r, const Deco
   Kokkos::deep_copy(v.season, season_host);
   v.cells = CellIndices("climvae::generate::cells", batch);
   Kokkos::deep_copy(v.cells, r.cell);
-  v.loadings = View1("climvae::generate::loadings", size_t(factors) * latent);
-  if (factors > 0) {
-    auto host = Kokkos::create_mirror_view(v.loadings);
-    std::copy(model.cell_loadings(r.cell), model.cell_loadings(r.cell) + size_t(factors) * latent, host.data());
-    Kokkos::deep_copy(v.loadings, host);
-  }
-  if (factors > 0 && model.whitened_mixing) {
-    const std::vector<float> mixing = own_mixing(model, r.cell, factors, latent);
-    v.own_mixing = View1("climvae::generate::own_mixing", mixing.size());
-    auto host = Kokkos::create_mirror_view(v.own_mixing);
-    std::copy(mixing.begin(), mixing.end(), host.data());
-    Kokkos::deep_copy(v.own_mixing, host);
-  }
+  const float* l = model.cell_loadings(r.cell);
+  v.loadings = device_copy("climvae::generate::loadings", std::vector<float>(l, l + (factors > 0 ? size_t(factors) * latent : 0)));
+  if (factors > 0 && model.whitened_mixing)
+    v.own_mixing = device_copy("climvae::generate::own_mixing", own_mixing(model, r.cell, factors, latent));
   v.eps = View3("climvae::generate::eps", batch, sampled, latent);
   v.z_sampled = View3("climvae::generate::z_sampled", batch, sampled, latent);
   v.z = c.p0 == c.s0 ? v.z_sampled : View3("climvae::generate::z", batch, c.steps(), latent);
