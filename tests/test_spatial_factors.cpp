@@ -137,6 +137,69 @@ TEST(SpatialFactors, FitIsTheSameForAnySplitOverRanks) {
   for (size_t i = 0; i < alone.size(); ++i) ASSERT_EQ(split[i], alone[i]) << "loading " << i << " at " << ranks << " ranks";
 }
 
+// The weighted cross-correlation of each row equals sum_{d != c} (l_c . l_d) corr(c, d) computed
+// pair by pair (unknown values as no anomaly), and is the same for any split over ranks.
+TEST(SpatialFactors, WeightedCrossCorrelationIsThePairSumForAnySplit) {
+  const LatentRows all = synthetic_rows();
+  const int k = 2;
+  std::vector<float> weights(size_t(kRows) * k);
+  for (int r = 0; r < kRows; ++r) weights[r * k] = 0.3f + 0.1f * r, weights[r * k + 1] = r % 2 ? 0.5f : -0.2f;
+  std::vector<std::vector<double>> z(kRows, std::vector<double>(kBlocks, 0.0));
+  std::vector<double> known(kRows, 0.0);
+  for (int r = 0; r < kRows; ++r) {
+    double n = 0, sum = 0, sq = 0;
+    for (int t = 0; t < kBlocks; ++t)
+      if (std::isfinite(all.values[r * kBlocks + t])) n += 1, sum += all.values[r * kBlocks + t];
+    for (int t = 0; t < kBlocks; ++t)
+      if (std::isfinite(all.values[r * kBlocks + t])) sq += std::pow(all.values[r * kBlocks + t] - sum / n, 2);
+    for (int t = 0; t < kBlocks; ++t)
+      if (std::isfinite(all.values[r * kBlocks + t])) z[r][t] = (all.values[r * kBlocks + t] - sum / n) / std::sqrt(sq / n);
+    known[r] = n;
+  }
+  const std::vector<double> alone = weighted_cross_correlation(all, weights, k, MPI_COMM_SELF);
+  ASSERT_EQ(alone.size(), size_t(kRows));
+  for (int c = 0; c < kRows; ++c) {
+    double expected = 0;
+    for (int d = 0; d < kRows; ++d) {
+      if (d == c) continue;
+      double cross = 0;
+      for (int t = 0; t < kBlocks; ++t) cross += z[c][t] * z[d][t];
+      expected += modelled(weights, k, c, d) * cross / known[c];
+    }
+    EXPECT_NEAR(alone[c], expected, 1e-4) << "row " << c;
+  }
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+  const CellRange mine = cell_share(kRows, rank, ranks);
+  LatentRows share;
+  share.blocks = kBlocks;
+  share.values.assign(all.values.begin() + size_t(mine.first) * kBlocks,
+                      all.values.begin() + size_t(mine.first + mine.count) * kBlocks);
+  const std::vector<float> my_weights(weights.begin() + mine.first * k, weights.begin() + (mine.first + mine.count) * k);
+  const std::vector<double> split = weighted_cross_correlation(share, my_weights, k, MPI_COMM_WORLD);
+  for (int i = 0; i < mine.count; ++i) ASSERT_EQ(split[i], alone[mine.first + i]) << "row " << mine.first + i;
+}
+
+// A cell whose loadings share some directions more than 0.998 (L L^T's eigenvalues 1.3 and 0.4):
+// the cap brings the first down to 0.998 and leaves the second as it is.
+TEST(SpatialFactors, SharedDirectionsAreCappedAndTheRestKept) {
+  const int latent = 2, k = 3;
+  // Orthogonal rows: (1, 0.5, sqrt 0.05) of squared norm 1.3, and (0.5, -1, 0) scaled to 0.4.
+  const float s = std::sqrt(0.4f / 1.25f);
+  std::vector<float> l = {1.0f, 0.5f, std::sqrt(0.05f), 0.5f * s, -1.0f * s, 0.0f};
+  const std::vector<float> before = l;
+  cap_shared_directions(l, latent, k);
+  EXPECT_NEAR(modelled(l, k, 0, 0), 0.998, 1e-4);
+  EXPECT_NEAR(modelled(l, k, 1, 1), modelled(before, k, 1, 1), 1e-4);
+  EXPECT_NEAR(modelled(l, k, 0, 1), 0.0, 1e-4);
+  for (int q = 0; q < k; ++q) EXPECT_NEAR(l[k + q], before[k + q], 1e-4);  // the weaker direction untouched
+  std::vector<float> small = {0.3f, 0.1f, 0.0f, 0.1f, 0.2f, 0.4f};  // below the cap: unchanged
+  const std::vector<float> kept = small;
+  cap_shared_directions(small, latent, k);
+  EXPECT_EQ(small, kept);
+}
+
 TEST(SpatialFactors, CalendarBlocksAdvanceOnePerStepAndAlignNearby) {
   // Blocks are local days 4j .. 4j+3 since 1970; a step starting on day d belongs to block round(d / 4).
   EXPECT_EQ(calendar_block(0, 0), 0);

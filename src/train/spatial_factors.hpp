@@ -1,6 +1,7 @@
 // Weather that covers a region: the latent innovations of all cells share K factors
 // (docs/model.md, "Cells that share their weather"). Generation draws each cell's innovation as
-//   eta_{c,i,t} = sum_k L_{c,i,k} xi_{k,t} + sqrt(1 - sum_k L_{c,i,k}^2) zeta_{c,i,t}
+//   eta_{c,t} = L_c xi_t + (I - L_c L_c^T)^1/2 zeta_{c,t}      (whitened mixing; older models
+//   eta_{c,i,t} = sum_k L_{c,i,k} xi_{k,t} + sqrt(1 - sum_k L_{c,i,k}^2) zeta_{c,i,t}, diagonal)
 // with xi keyed by (seed, member, calendar block) only and zeta by the cell, so that any cell can
 // be generated alone while two cells of one member are correlated as in the data. This file fits
 // the loadings L from the training data, collectively over the ranks that hold the cells.
@@ -53,10 +54,25 @@ LatentRows daily_anomaly_rows(const Store& store, MPI_Comm comm);
 // Fits and sets model's spatial loadings (cells x latent x K) for the store's cells: the factor
 // model of the latent levels says which cells share what; each cell's loadings are then scaled
 // over a few rounds of generation until its generated daily weather has the observed
-// communality. Returns false (loadings untouched) when the store's 4-day blocks (returned in
+// cross-correlations with the cells it shares weather with (weighted_cross_correlation). Returns false (loadings untouched) when the store's 4-day blocks (returned in
 // `blocks`) are too few for K factors. The model must hold every cell (and its calibration, if
 // any). Collective.
 bool fit_spatial_loadings(Vae& vae, ModelFile& model, const Store& store, int factors, MPI_Comm comm, int& blocks);
+
+// Each cell's loadings (latent x k blocks of `loadings`) with the singular values above
+// sqrt(0.998) brought down to it and the others kept: L_c L_c^T <= 0.998 I, so that the whitened
+// mixing's own part (I - L_c L_c^T)^1/2 exists and each cell's innovations keep exactly the
+// identity covariance (a cap on each row's sum of squares leaves eigenvalues above 1).
+void cap_shared_directions(std::vector<float>& loadings, int latent, int k);
+
+// For each of this rank's rows c, the sum over the other rows d (all ranks) of w_cd corr(c, d),
+// with w_cd = l_c . l_d from `weights` (this rank's rows x k, a factor model of the observed
+// rows): the cross-correlations weighted by how much the observed weather says they matter, in
+// one pass over the factor sums F_t = sum_d l_d z_dt (no rows x rows matrix; the cross-rank sums
+// exact, so the result does not depend on the split). A value a row does not know counts as no
+// anomaly, as in the factor fit. Collective.
+std::vector<double> weighted_cross_correlation(const LatentRows& rows, const std::vector<float>& weights, int k,
+                                               MPI_Comm comm);
 
 // Every rank's rows, concatenated in rank order, on every rank. Collective.
 std::vector<float> gather_rows(const std::vector<float>& mine, MPI_Comm comm);
