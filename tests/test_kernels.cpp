@@ -164,6 +164,33 @@ TEST(StridedKernels, EveryInstructionSetCopyGivesTheSameBits) {
   }
 }
 
+// On a CPU the weight gradient takes a few samples at a time (their rows stay in cache), going on
+// with each output's chain from the samples before: every output is still one chain of FMAs over
+// (sample, position) in order. Long enough samples here (1 MB each) for one sample per block.
+TEST(StridedKernels, WeightGradientIsOneChainInOrderForAnyBlockOfSamples) {
+  const Case c{6000, 3, 2, 40, 40};
+  const StridedGeometry g = same_padding(c.long_len, c.kernel, c.stride);
+  const int N = c.long_len, M = g.short_len, K = c.kernel, S = c.stride, P = g.pad_left;
+  if (Kokkos::DefaultExecutionSpace().concurrency() >= K * ((c.cl + 1) / 2))
+    GTEST_SKIP() << "this backend splits the batch into chunks summed afterwards";
+  const std::vector<Real> xl = values(size_t(kBatch) * N * c.cl, 1), xs = values(size_t(kBatch) * M * c.cs, 2);
+  std::vector<Real> want(size_t(K) * c.cl * c.cs, Real(0));
+  for (int b = 0; b < kBatch; ++b)
+    for (int m = 0; m < M; ++m)
+      for (int t = 0; t < K; ++t) {
+        const int n = m * S + t - P;
+        if (n < 0 || n >= N) continue;
+        for (int l = 0; l < c.cl; ++l)
+          for (int s = 0; s < c.cs; ++s) {
+            Real& acc = want[(size_t(t) * c.cl + l) * c.cs + s];
+            acc = std::fma(xl[(size_t(b) * N + n) * c.cl + l], xs[(size_t(b) * M + m) * c.cs + s], acc);
+          }
+      }
+  View1 dw("dw", want.size()), partials;
+  strided_weight_grad(g, kBatch, c.cl, c.cs, device(xl).data(), device(xs).data(), dw.data(), partials);
+  EXPECT_EQ(host(dw), want);
+}
+
 TEST(StridedKernels, RefuseAnUnknownOrUnavailableCopyNamingIt) {
   try {
     use_strided_kernels("sse9");

@@ -27,6 +27,10 @@ namespace {
 // 15-30 % slower (measured).
 constexpr int kTile = 2;
 
+// The samples strided_weight_grad takes at a time on a CPU: their long and short rows fit in a
+// core's L2 with room to spare.
+constexpr size_t kWeightGradBlockBytes = size_t(512) << 10;
+
 // The transposed kernel of a layer with one long channel (the decoder's output) is laid out
 // (short channels, kTapLanes) with the taps zero-padded, for up_one_channel's tap lanes.
 constexpr int kTapLanes = 8;
@@ -167,13 +171,24 @@ void strided_weight_grad(const StridedGeometry& g, int batch, int cl, int cs, co
   const int items = g.kernel * ((cl + kTile - 1) / kTile);
   const int chunks = std::max(1, std::min(batch, ExecSpace().concurrency() / items));
   if (chunks == 1) {
-    dispatch(cl, cs, [&](auto k) { k.weight_grad(g, batch, cl, cs, long_side, short_side, dw, 1); });
+    // A few samples at a time, every (tap, tile) item over them before the next samples, so that
+    // their rows are still in cache for the next item (one pass over the batch per item streamed
+    // it from memory K * CL / tile times). Each output stays one chain over (b, m) in order: the
+    // same bits for any block. A GPU takes the batch in one launch.
+    const size_t sample_bytes = (static_cast<size_t>(g.long_len) * cl + static_cast<size_t>(g.short_len) * cs) * sizeof(Real);
+    const int block = Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemSpace>::accessible
+                          ? static_cast<int>(std::clamp<size_t>(kWeightGradBlockBytes / sample_bytes, 1, size_t(batch)))
+                          : batch;
+    for (int first = 0; first < batch; first += block)
+      dispatch(cl, cs, [&](auto k) {
+        k.weight_grad(g, first, std::min(batch, first + block), cl, cs, long_side, short_side, dw, 1, first > 0);
+      });
     return;
   }
   const size_t per_chunk = static_cast<size_t>(rows) * cs;
   if (partials.extent(0) < per_chunk * chunks) partials = View1("climvae::strided_conv::partials", per_chunk * chunks);
   Real* part = partials.data();
-  dispatch(cl, cs, [&](auto k) { k.weight_grad(g, batch, cl, cs, long_side, short_side, part, chunks); });
+  dispatch(cl, cs, [&](auto k) { k.weight_grad(g, 0, batch, cl, cs, long_side, short_side, part, chunks, false); });
   Kokkos::parallel_for(
       "climvae::strided_conv::sum_partials", RangePolicy(0, static_cast<int>(per_chunk)), KOKKOS_LAMBDA(const int i) {
         Real sum = 0;
