@@ -25,13 +25,5 @@ check region 0 "6 cell(s)" -- mpirun --oversubscribe -np 2 "$climvae" generate -
 check evaluate 0 "daily-mean anomaly correlation between cells" -- \
   "$climvae" evaluate --store grid.nc --generated region.nc --spatial-csv pairs.csv --overwrite
 echo "$check_output" | sed -n '/daily-mean anomaly correlation/,$p'
-check pairs-within-tolerance 0 "15 of 15 pairs within" -- python3 - pairs.csv "$tolerance" <<'PY'
-import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-tol = float(sys.argv[2])
-good = [r for r in rows if abs(float(r["generated"]) - float(r["observed"])) <= tol]
-print(f"{len(good)} of {len(rows)} pairs within {tol}; worst difference",
-      max(abs(float(r["generated"]) - float(r["observed"])) for r in rows))
-sys.exit(0 if len(good) == len(rows) == 15 else 1)
-PY
+check pairs-within-tolerance 0 "15 of 15 pairs within" -- python3 "$2/tests/check_pairs.py" pairs.csv "$tolerance" 15
 finish

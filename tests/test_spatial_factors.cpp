@@ -51,6 +51,22 @@ double modelled(const std::vector<float>& l, int k, int r, int s) {
   return sum;
 }
 
+// This rank's share of kRows rows, and those rows of `all`.
+CellRange my_rows() {
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+  return cell_share(kRows, rank, ranks);
+}
+
+LatentRows rows_of(const LatentRows& all, CellRange mine) {
+  LatentRows share;
+  share.blocks = kBlocks;
+  share.values.assign(all.values.begin() + size_t(mine.first) * kBlocks,
+                      all.values.begin() + size_t(mine.first + mine.count) * kBlocks);
+  return share;
+}
+
 }  // namespace
 
 TEST(SpatialFactors, LoadingsReproduceTheCorrelationsOfTheRows) {
@@ -124,17 +140,11 @@ TEST(SpatialFactors, CellsOwnStructureDoesNotTakeTheFactors) {
 TEST(SpatialFactors, FitIsTheSameForAnySplitOverRanks) {
   const LatentRows all = synthetic_rows();
   const std::vector<float> alone = fit_factor_loadings(all, 3, MPI_COMM_SELF);
-  int rank = 0, ranks = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-  const CellRange mine = cell_share(kRows, rank, ranks);
-  LatentRows share;
-  share.blocks = kBlocks;
-  share.values.assign(all.values.begin() + size_t(mine.first) * kBlocks,
-                      all.values.begin() + size_t(mine.first + mine.count) * kBlocks);
+  const CellRange mine = my_rows();
+  const LatentRows share = rows_of(all, mine);
   const std::vector<float> split = gather_rows(fit_factor_loadings(share, 3, MPI_COMM_WORLD), MPI_COMM_WORLD);
   ASSERT_EQ(split.size(), alone.size());
-  for (size_t i = 0; i < alone.size(); ++i) ASSERT_EQ(split[i], alone[i]) << "loading " << i << " at " << ranks << " ranks";
+  for (size_t i = 0; i < alone.size(); ++i) ASSERT_EQ(split[i], alone[i]) << "loading " << i;
 }
 
 // The weighted cross-correlation of each row equals sum_{d != c} (l_c . l_d) corr(c, d) computed
@@ -168,14 +178,8 @@ TEST(SpatialFactors, WeightedCrossCorrelationIsThePairSumForAnySplit) {
     }
     EXPECT_NEAR(alone[c], expected, 1e-4) << "row " << c;
   }
-  int rank = 0, ranks = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-  const CellRange mine = cell_share(kRows, rank, ranks);
-  LatentRows share;
-  share.blocks = kBlocks;
-  share.values.assign(all.values.begin() + size_t(mine.first) * kBlocks,
-                      all.values.begin() + size_t(mine.first + mine.count) * kBlocks);
+  const CellRange mine = my_rows();
+  const LatentRows share = rows_of(all, mine);
   const std::vector<float> my_weights(weights.begin() + mine.first * k, weights.begin() + (mine.first + mine.count) * k);
   const std::vector<double> split = weighted_cross_correlation(share, my_weights, k, MPI_COMM_WORLD);
   for (int i = 0; i < mine.count; ++i) ASSERT_EQ(split[i], alone[mine.first + i]) << "row " << mine.first + i;

@@ -54,9 +54,9 @@ LatentRows daily_anomaly_rows(const Store& store, MPI_Comm comm);
 // Fits and sets model's spatial loadings (cells x latent x K) for the store's cells: the factor
 // model of the latent levels says which cells share what; each cell's loadings are then scaled
 // over a few rounds of generation until its generated daily weather has the observed
-// cross-correlations with the cells it shares weather with (weighted_cross_correlation). Returns false (loadings untouched) when the store's 4-day blocks (returned in
-// `blocks`) are too few for K factors. The model must hold every cell (and its calibration, if
-// any). Collective.
+// cross-correlations with the cells it shares weather with (weighted_cross_correlation). Returns
+// false (loadings untouched) when the store's 4-day blocks (returned in `blocks`) are too few for
+// K factors. The model must hold every cell (and its calibration, if any). Collective.
 bool fit_spatial_loadings(Vae& vae, ModelFile& model, const Store& store, int factors, MPI_Comm comm, int& blocks);
 
 // Each cell's loadings (latent x k blocks of `loadings`) with the singular values above

@@ -1,0 +1,13 @@
+#!/usr/bin/env python3
+"""Every pair of cells in an `evaluate --spatial-csv` file within TOLERANCE of the observed
+daily-anomaly correlation, and as many pairs as expected.
+Usage: check_pairs.py PAIRS.csv TOLERANCE PAIRS"""
+import csv
+import sys
+
+rows = list(csv.DictReader(open(sys.argv[1])))
+tolerance, expected = float(sys.argv[2]), int(sys.argv[3])
+good = [r for r in rows if abs(float(r["generated"]) - float(r["observed"])) <= tolerance]
+print(f"{len(good)} of {len(rows)} pairs within {tolerance}; worst difference",
+      max((abs(float(r["generated"]) - float(r["observed"])) for r in rows), default=float("nan")))
+sys.exit(0 if len(good) == len(rows) == expected else 1)
