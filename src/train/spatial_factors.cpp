@@ -487,10 +487,9 @@ bool fit_spatial_loadings(Vae& vae, ModelFile& model, const Store& store, int fa
   model.whitened_mixing = true;
   std::vector<float> mine = fit_factor_loadings(levels, factors, comm, latent, 2000, true);
   // Which cells share what comes from the latent levels; how much each cell shares is then set so
-  // that its generated daily weather has the observed communality (a factor model of the daily
-  // anomalies with the same K, observed and generated). The decoder turns latent loadings into
-  // daily correlation non-linearly: matched on the latent side, Paris-Berlin came out 0.86
-  // against 0.62 while Sydney-Melbourne came out 0.22 against 0.31.
+  // that its generated daily weather has the observed cross-correlations with the others (below).
+  // The decoder turns latent loadings into daily correlation non-linearly: matched on the latent
+  // side, Paris-Berlin came out 0.86 against 0.62 while Sydney-Melbourne came out 0.22 against 0.31.
   long long cells = static_cast<long long>(store.cells.size());
   MPI_Allreduce(MPI_IN_PLACE, &cells, 1, MPI_LONG_LONG, MPI_SUM, comm);
   const int kw = static_cast<int>(std::max(1LL, std::min(cells / 2, 8LL)));
