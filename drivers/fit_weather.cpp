@@ -18,11 +18,11 @@ void fit_spatial_factors(ModelFile& model, Vae& vae, const Store& store, int req
   const int factors = requested >= 0 ? requested : std::min(16, ncells * latent);
   if (ncells <= 1 || factors <= 0) return;
   int blocks = 0;
-  if (fit_spatial_loadings(vae, model, store, factors, MPI_COMM_WORLD, blocks)) {
-    if (is_root()) std::cout << "fitted " << factors << " spatial factors shared by the " << ncells << " cells" << std::endl;
-    return;
-  }
-  if (is_root())
+  const bool fitted = fit_spatial_loadings(vae, model, store, factors, MPI_COMM_WORLD, blocks);
+  if (!is_root()) return;
+  if (fitted)
+    std::cout << "fitted " << factors << " spatial factors shared by the " << ncells << " cells" << std::endl;
+  else
     std::cout << "note: the store's " << blocks << " four-day blocks are too few to fit " << factors
               << " spatial factors; the cells' weather stays independent (--spatial-factors fewer, or more data)"
               << std::endl;

@@ -179,10 +179,10 @@ void strided_weight_grad(const StridedGeometry& g, int batch, int cl, int cs, co
     const int block = Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemSpace>::accessible
                           ? static_cast<int>(std::clamp<size_t>(kWeightGradBlockBytes / sample_bytes, 1, size_t(batch)))
                           : batch;
-    for (int first = 0; first < batch; first += block)
-      dispatch(cl, cs, [&](auto k) {
+    dispatch(cl, cs, [&](auto k) {
+      for (int first = 0; first < batch; first += block)
         k.weight_grad(g, first, std::min(batch, first + block), cl, cs, long_side, short_side, dw, 1, first > 0);
-      });
+    });
     return;
   }
   const size_t per_chunk = static_cast<size_t>(rows) * cs;
