@@ -35,7 +35,7 @@ void check_store_matches(const ModelFile& model, const std::vector<CellSeries>& 
 
 int run(int argc, char** argv) {
   std::string model_path, store_path, output, calibration_choice;
-  int factors = 0;
+  std::string factors;
   po::options_description o("Options");
   o.add_options()
       ("model", po::value(&model_path)->required(), "trained model file")
@@ -43,7 +43,8 @@ int run(int argc, char** argv) {
       ("output", po::value(&output)->required(), "model file to write (may not be --model)")
       ("calibrate", po::value(&calibration_choice)->default_value("on"), "on: fit the calibration; off: remove it")
       ("spatial-factors", po::value(&factors),
-       "factors shared by the cells' weather (default: as many as the model has; 0: independent cells)")
+       "factors shared by the cells' weather (default: as many as the model has; auto: as many as the data "
+       "support, up to min(16, cells x latent); 0: independent cells)")
       ("overwrite", "replace an existing output file");
   po::variables_map vm;
   if (!parse("calibrate", "Fit a trained model's calibration and spatial factors again on a store.", o, argc, argv, vm))
@@ -53,15 +54,15 @@ int run(int argc, char** argv) {
   require(output != model_path, "--output must not be --model ('" + output + "'): write a new file");
   require(vm.count("overwrite") || !file_exists(output),
           "output '" + output + "' exists (use --overwrite to replace it)");
-  require(!vm.count("spatial-factors") || (factors >= 0 && factors <= 32),
-          "--spatial-factors must be 0..32, got " + std::to_string(factors));
+  if (vm.count("spatial-factors")) spatial_factors_option(factors);  // checked before anything is read
 
   ModelFile model = load_model(model_path);
   const Store store = read_store(store_path, MPI_COMM_WORLD, StoreCells::my_share);
   check_store_matches(model, all_cell_constants(store), store, store_path);
   Vae vae(model.config);
   load_parameters(vae, model.parameters);
-  fit_weather(model, vae, store, vm.count("spatial-factors") ? factors : model.spatial_factors, calibration_choice == "on");
+  const int factor_count = vm.count("spatial-factors") ? spatial_factors_option(factors) : model.spatial_factors;
+  fit_weather(model, vae, store, factor_count, calibration_choice == "on");
   model.provenance["calibrated_on"] = store_path;
   if (is_root()) {
     save_model(model, output, vm.count("overwrite") > 0);

@@ -75,7 +75,7 @@ struct TrainOptions {
   TrainConfig tc;
   int embedding = -1;
   std::string prior = "temporal";
-  int spatial_factors = -1;
+  std::string spatial_factors = "auto";
 };
 
 po::options_description train_options(TrainOptions& t) {
@@ -108,9 +108,10 @@ po::options_description train_options(TrainOptions& t) {
        "on: fit per cell how much of the decoded weather to keep and the noise (with the observed persistence "
        "from an hour to ten days) that restores the rest, and per month the mean, variance and tails the "
        "decoded mean misses, all applied at generation (docs/model.md); off: the decoded mean alone, as the seed")
-      ("spatial-factors", po::value(&t.spatial_factors),
+      ("spatial-factors", po::value(&t.spatial_factors)->default_value(t.spatial_factors),
        "factors shared by the cells' weather, fitted after training so that cells of one generated member are "
-       "correlated as in the data (default: min(16, cells x latent) for several cells; 0: independent cells)")
+       "correlated as in the data (auto: as many, up to min(16, cells x latent), as the data support; 0: "
+       "independent cells)")
       ("embedding", po::value(&t.embedding),
        "learned values per cell conditioning the seasonal prior (default: 0 for one cell, 4 for several)")
       ("from", po::value(&t.from), "use the store from this date (YYYY-MM-DD, UTC)")
@@ -131,7 +132,7 @@ po::options_description train_options(TrainOptions& t) {
 void check_outputs_and_period(const po::variables_map& vm, TrainOptions& t) {
   TrainConfig& tc = t.tc;
   require(vm.count("overwrite") || !file_exists(t.output), "output '" + t.output + "' exists (use --overwrite to replace it)");
-  require(t.spatial_factors <= 32, "--spatial-factors must be 0..32, got " + std::to_string(t.spatial_factors));
+  spatial_factors_option(t.spatial_factors);  // checked before training, not after
   if (!tc.checkpoint_path.empty()) {
     // The checkpoint of the run being continued may be replaced; any other existing file only with --overwrite.
     const bool continues = tc.checkpoint_path == tc.resume_from;
@@ -247,7 +248,7 @@ int run(int argc, char** argv) {
   for (const auto& c : cells)
     model.cells.push_back({c.latitude, c.longitude, c.utc_offset_hours, c.trend_k_per_year, c.offset_k, c.scale_k,
                            season_phase_days(c.latitude)});
-  fit_weather(model, vae, store, t.spatial_factors, calibration_choice == "on");
+  fit_weather(model, vae, store, spatial_factors_option(t.spatial_factors), calibration_choice == "on");
   if (is_root()) save_and_report(model, result, t, store, vm.count("overwrite") > 0);
   return 0;
 }

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <iostream>
+#include <stdexcept>
 
 #include "cli.hpp"
 #include "common/collective.hpp"
+#include "common/error.hpp"
 #include "train/calibration_fit.hpp"
 #include "train/spatial_factors.hpp"
 
@@ -15,13 +17,16 @@ namespace {
 // after the calibration: their last rounds generate calibrated traces.
 void fit_spatial_factors(ModelFile& model, Vae& vae, const Store& store, int requested) {
   const int ncells = static_cast<int>(model.cells.size()), latent = model.config.latent;
-  const int factors = requested >= 0 ? requested : std::min(16, ncells * latent);
+  const bool choose = requested == kAutoFactors;
+  const int factors = choose ? std::min(16, ncells * latent) : requested;
   if (ncells <= 1 || factors <= 0) return;
   int blocks = 0;
-  const bool fitted = fit_spatial_loadings(vae, model, store, factors, MPI_COMM_WORLD, blocks);
+  const bool fitted = fit_spatial_loadings(vae, model, store, factors, MPI_COMM_WORLD, blocks, choose);
   if (!is_root()) return;
   if (fitted)
-    std::cout << "fitted " << factors << " spatial factors shared by the " << ncells << " cells" << std::endl;
+    std::cout << "fitted " << model.spatial_factors << " spatial factors shared by the " << ncells << " cells"
+              << (choose ? " (the count the data support, of at most " + std::to_string(factors) + ")" : "")
+              << std::endl;
   else
     std::cout << "note: the store's " << blocks << " four-day blocks are too few to fit " << factors
               << " spatial factors; the cells' weather stays independent (--spatial-factors fewer, or more data)"
@@ -53,6 +58,20 @@ void fit_weather(ModelFile& model, Vae& vae, const Store& store, int factors, bo
   // matched the cross-correlations with this calibration (a refit moved the split between decoded
   // weather and noise, and with it the four sites' Paris-Berlin from 0.59 to 0.65).
   fit_spatial_factors(model, vae, store, factors);
+}
+
+int spatial_factors_option(const std::string& value) {
+  if (value == "auto") return kAutoFactors;
+  size_t used = 0;
+  int count = -1;
+  try {
+    count = std::stoi(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  require(used > 0 && used == value.size() && count >= 0 && count <= 32,
+          "--spatial-factors must be 'auto' or a count 0..32, got '" + value + "'");
+  return count;
 }
 
 }  // namespace climvae::cli

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What a careless or hostile user does through the command line, each refused with a message
 # naming the value and nothing lost: two generate runs racing for one output, a stale temporary,
-# scenario values outside physical bounds, impossible input temperatures, --config naming a
+# scenario values outside physical bounds, impossible input temperatures, a nonsense
+# --spatial-factors, --config naming a
 # directory, a negative --seed, evaluate on an all-missing or partial file, an existing export.
 # Usage: hostile_cli.sh CLIMVAE_BINARY SOURCE_DIR
 set -uo pipefail
@@ -24,6 +25,12 @@ absent() {  # absent NAME FILE...: none of the files exists
 
 check prepare 0 "wrote paris.nc" -- "$climvae" prepare --input "$csv" --output paris.nc --from 2019-01-01 --until 2021-12-31 --no-trend
 check train 0 "wrote paris.model" -- "$climvae" train --store paris.nc --output paris.model --epochs 1
+# A factor count that is neither 'auto' nor 0..32 is refused before any training or fitting.
+check spatial-factors-word 1 "--spatial-factors must be 'auto' or a count 0..32, got 'lots'" -- \
+  "$climvae" train --store paris.nc --output lots.model --epochs 1 --spatial-factors lots
+check spatial-factors-range 1 "got '40'" -- \
+  "$climvae" calibrate --model paris.model --store paris.nc --output forty.model --spatial-factors 40
+absent spatial-factors-nothing-written lots.model forty.model
 
 # Two real processes race for one output: one wins, the other fails saying the file exists, and
 # the file holds exactly the winner's complete data (its seed, every value present).

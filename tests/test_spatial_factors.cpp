@@ -147,6 +147,37 @@ TEST(SpatialFactors, FitIsTheSameForAnySplitOverRanks) {
   for (size_t i = 0; i < alone.size(); ++i) ASSERT_EQ(split[i], alone[i]) << "loading " << i;
 }
 
+// The factor count the data support: the two factors synthetic_rows has, and one (the least on
+// offer) for two cells of ten independent features that share only 100 of 1,000 blocks (as Paris
+// and Melbourne share about 100 four-day blocks), where more factors only fit chance. The
+// criterion is the same for any split over ranks, bit for bit, and the chosen fit is returned
+// as it would be fitted again.
+TEST(SpatialFactors, FactorCountByBicIsWhatTheDataSupportForAnySplit) {
+  const LatentRows all = synthetic_rows();
+  std::vector<double> alone_bic, split_bic;
+  EXPECT_EQ(factor_count_by_bic(all, 4, MPI_COMM_SELF, 1, 2000, &alone_bic), 2);
+  ASSERT_EQ(alone_bic.size(), 5u);
+  for (int k : {1, 2, 4}) EXPECT_TRUE(std::isfinite(alone_bic[k])) << k;
+  EXPECT_TRUE(std::isnan(alone_bic[3]));  // not on offer
+  const int split = factor_count_by_bic(rows_of(all, my_rows()), 4, MPI_COMM_WORLD, 1, 2000, &split_bic);
+  EXPECT_EQ(split, 2);
+  for (int k : {1, 2, 4}) EXPECT_EQ(split_bic[k], alone_bic[k]) << k;
+
+  constexpr int kFeatures = 10, blocks = 1000;
+  std::mt19937 rng(5);
+  std::normal_distribution<double> normal;
+  LatentRows cells;
+  cells.blocks = blocks;
+  cells.values.resize(size_t(2) * kFeatures * blocks);
+  for (int r = 0; r < 2 * kFeatures; ++r)
+    for (int t = 0; t < blocks; ++t)
+      cells.values[size_t(r) * blocks + t] = r >= kFeatures && t < 900 ? NAN : static_cast<float>(normal(rng));
+  std::vector<float> chosen;  // the chosen fit itself, as fit_factor_loadings gives it
+  const int k = factor_count_by_bic(cells, 8, MPI_COMM_SELF, kFeatures, 300, nullptr, &chosen);
+  EXPECT_EQ(k, 1);
+  EXPECT_EQ(chosen, fit_factor_loadings(cells, k, MPI_COMM_SELF, kFeatures, 300, true));
+}
+
 // The weighted cross-correlation of each row equals sum_{d != c} (l_c . l_d) corr(c, d) computed
 // pair by pair (unknown values as no anomaly), and is the same for any split over ranks.
 TEST(SpatialFactors, WeightedCrossCorrelationIsThePairSumForAnySplit) {

@@ -22,6 +22,7 @@ constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr int kWindowBlocks = 16;  // encode 64 days at a time, as in training
 constexpr double kRidge = 1e-3;    // keeps the small systems solvable with few known values
 constexpr double kFixedPoint = 1048576.0;  // 2^20: cross-rank sums in int64 are exact, so order-free
+constexpr double kCoarseFixedPoint = 1024.0;  // for the log-likelihood's large sums (enough for comparing fits)
 constexpr double kMaxCommunality = 0.998;  // every cell keeps some weather of its own
 constexpr double kMinOwnVariance = 0.005;  // of a standardised row: keeps the E step well posed
 
@@ -48,6 +49,25 @@ void invert(std::vector<double>& a, int k, double* out) {
       for (int j = 0; j < k; ++j) a[r * k + j] -= f * a[c * k + j], out[r * k + j] -= f * out[c * k + j];
     }
   }
+}
+
+// log det a for the symmetric positive definite k x k matrix a (Cholesky).
+double log_determinant(const std::vector<double>& a, int k) {
+  std::vector<double> c(a);
+  double sum = 0;
+  for (int j = 0; j < k; ++j) {
+    double d = c[j * k + j];
+    for (int q = 0; q < j; ++q) d -= c[j * k + q] * c[j * k + q];
+    d = std::sqrt(std::max(d, 1e-300));
+    c[j * k + j] = d;
+    sum += 2 * std::log(d);
+    for (int i = j + 1; i < k; ++i) {
+      double v = c[i * k + j];
+      for (int q = 0; q < j; ++q) v -= c[i * k + q] * c[j * k + q];
+      c[i * k + j] = v / d;
+    }
+  }
+  return sum;
 }
 
 // Rows standardised over their known values (NaN stays NaN); rows that barely vary become unknown.
@@ -137,10 +157,15 @@ struct FactorModel {
 
 // E step, collective: each block's posterior mean m_t and covariance V_t of the factors, from
 // sums over all rows of every rank in fixed point (exact, so independent of the ranks' split).
+// With `log_likelihood`, also the data's log-likelihood under the model (Woodbury: with
+// P_t = I + sum_r l_r l_r^T / psi_r and b_t = sum_r l_r z_rt / psi_r over the rows known at t,
+// log det Sigma_t = log det P_t + sum log psi_r and z^T Sigma_t^-1 z = sum z^2 / psi_r - b_t . m_t).
 void expect_factors(const std::vector<double>& z, int blocks, const FactorModel& f, std::vector<double>& mean,
-                    std::vector<double>& cov, MPI_Comm comm) {
+                    std::vector<double>& cov, MPI_Comm comm, double* log_likelihood = nullptr) {
   const int k = f.k, rows = static_cast<int>(f.psi.size()), per_block = k * k + k;
-  std::vector<long long> sums(size_t(blocks) * per_block, 0);
+  std::vector<long long> sums(size_t(blocks) * per_block + 1, 0);  // the last: the rows' own terms
+  long long& own_terms = sums.back();
+  constexpr double kLog2Pi = 1.8378770664093453;
   for (int r = 0; r < rows; ++r)
     for (int t = 0; t < blocks; ++t) {
       const double v = z[size_t(r) * blocks + t];
@@ -151,8 +176,10 @@ void expect_factors(const std::vector<double>& z, int blocks, const FactorModel&
         for (int j = 0; j < k; ++j) s[i * k + j] += std::llround(lr[i] * lr[j] / f.psi[r] * kFixedPoint);
         s[k * k + i] += std::llround(v * lr[i] / f.psi[r] * kFixedPoint);
       }
+      if (log_likelihood) own_terms += std::llround((kLog2Pi + std::log(f.psi[r]) + v * v / f.psi[r]) * kCoarseFixedPoint);
     }
   MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_LONG_LONG, MPI_SUM, comm);
+  double shared_terms = 0;
   for (int t = 0; t < blocks; ++t) {
     const long long* s = sums.data() + size_t(t) * per_block;
     std::vector<double> precision(size_t(k) * k), b(k);
@@ -160,8 +187,13 @@ void expect_factors(const std::vector<double>& z, int blocks, const FactorModel&
     for (int i = 0; i < k; ++i) precision[i * k + i] += 1.0, b[i] = s[k * k + i] / kFixedPoint;
     const std::vector<double> m = solve_linear(precision, b);
     std::copy(m.begin(), m.end(), mean.begin() + size_t(t) * k);
+    if (log_likelihood) {
+      shared_terms += log_determinant(precision, k);
+      for (int i = 0; i < k; ++i) shared_terms -= b[i] * m[i];
+    }
     invert(precision, k, cov.data() + size_t(t) * k * k);
   }
+  if (log_likelihood) *log_likelihood = -0.5 * (own_terms / kCoarseFixedPoint + shared_terms);
 }
 
 // M step, local: each row's loadings and own variance from its known blocks.
@@ -303,38 +335,41 @@ std::vector<double> weighted_cross_correlation(const LatentRows& rows, const std
   return out;
 }
 
-std::vector<float> fit_factor_loadings(const LatentRows& rows, int factors, MPI_Comm comm, int rows_per_cell,
-                                       int iterations, bool on_decorrelated_rows) {
-  require(factors >= 1 && factors <= 32, "spatial factors must be 1..32, got " + std::to_string(factors));
-  const int blocks = rows.blocks, k = factors;
-  require(blocks >= 4 * k, "too few 4-day blocks (" + std::to_string(blocks) + ") to fit " + std::to_string(k) +
-                              " spatial factors: use more data or fewer --spatial-factors");
+namespace {
+
+// The rows as the EM sees them: standardised; with rows_per_cell > 1 each cell's rows decorrelated
+// (`roots` gets each cell's S^1/2) and a block a cell has no data for counts as "no anomaly" for
+// it: factors then cannot join cells that were never observed together (four sites: Berlin and
+// Sydney share no day, yet the EM gave them common factors, which took shared variance from the
+// pairs that do share weather).
+std::vector<double> em_rows(const LatentRows& rows, int rows_per_cell, std::vector<std::vector<double>>& roots) {
   require(rows_per_cell >= 1 && rows.rows() % rows_per_cell == 0, "spatial factors: rows are not whole cells");
   std::vector<double> z = standardised(rows);
-  std::vector<std::vector<double>> roots;
-  if (rows_per_cell > 1)
-    for (int r0 = 0; r0 < rows.rows(); r0 += rows_per_cell)
-      roots.push_back(whiten_cell(z.data() + size_t(r0) * blocks, rows_per_cell, blocks));
-  // A block where a cell has no data counts as "no anomaly" for it: factors then cannot join cells
-  // that were never observed together (four sites: Berlin and Sydney share no day, yet the EM gave
-  // them common factors, which took shared variance from the pairs that do share weather).
-  if (rows_per_cell > 1)
-    for (double& v : z)
-      if (!std::isfinite(v)) v = 0;
+  if (rows_per_cell == 1) return z;
+  for (int r0 = 0; r0 < rows.rows(); r0 += rows_per_cell)
+    roots.push_back(whiten_cell(z.data() + size_t(r0) * rows.blocks, rows_per_cell, rows.blocks));
+  for (double& v : z)
+    if (!std::isfinite(v)) v = 0;
+  return z;
+}
+
+// EM from a fixed start, the same for any split of the rows over ranks (keyed by global row).
+// It converges slowly where rows share nearly everything (Beijing: 0.97): iterated until no
+// loading moves by more than 1e-5 on any rank. With `log_likelihood`, that of the fitted model.
+FactorModel fit_em(const std::vector<double>& z, int rows, int blocks, int k, int iterations, MPI_Comm comm,
+                   double* log_likelihood = nullptr) {
   FactorModel f;
   f.k = k;
-  f.psi.assign(rows.rows(), 0.5);
-  f.l.resize(size_t(rows.rows()) * k);
-  long long mine = rows.rows(), first_row = 0;  // the global index of this rank's first row
+  f.psi.assign(rows, 0.5);
+  f.l.resize(size_t(rows) * k);
+  long long mine = rows, first_row = 0;  // the global index of this rank's first row
   MPI_Exscan(&mine, &first_row, 1, MPI_LONG_LONG, MPI_SUM, comm);
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   if (rank == 0) first_row = 0;
-  for (size_t i = 0; i < f.l.size(); ++i)  // a fixed start, the same for any split: keyed by global row
+  for (size_t i = 0; i < f.l.size(); ++i)
     f.l[i] = 0.5 * standard_normal(stream_key(0x5BA71A1ULL, uint64_t(first_row) + i / k), uint64_t(i % k));
   std::vector<double> mean(size_t(blocks) * k), cov(size_t(blocks) * k * k);
-  // EM converges slowly where rows share nearly everything (Beijing: 0.97): iterate until no
-  // loading moves by more than 1e-5 on any rank.
   for (int it = 0; it < iterations; ++it) {
     const std::vector<double> before = f.l;
     expect_factors(z, blocks, f, mean, cov, comm);
@@ -344,6 +379,21 @@ std::vector<float> fit_factor_loadings(const LatentRows& rows, int factors, MPI_
     MPI_Allreduce(MPI_IN_PLACE, &moved, 1, MPI_DOUBLE, MPI_MAX, comm);
     if (moved < 1e-5) break;
   }
+  if (log_likelihood) expect_factors(z, blocks, f, mean, cov, comm, log_likelihood);
+  return f;
+}
+
+}  // namespace
+
+std::vector<float> fit_factor_loadings(const LatentRows& rows, int factors, MPI_Comm comm, int rows_per_cell,
+                                       int iterations, bool on_decorrelated_rows) {
+  require(factors >= 1 && factors <= 32, "spatial factors must be 1..32, got " + std::to_string(factors));
+  const int blocks = rows.blocks, k = factors;
+  require(blocks >= 4 * k, "too few 4-day blocks (" + std::to_string(blocks) + ") to fit " + std::to_string(k) +
+                              " spatial factors: use more data or fewer --spatial-factors");
+  std::vector<std::vector<double>> roots;
+  const std::vector<double> z = em_rows(rows, rows_per_cell, roots);
+  FactorModel f = fit_em(z, rows.rows(), blocks, k, iterations, comm);
   // Back to the cells' own rows: L_c = S_c^1/2 L~_c, so that L_c L_d^T is the rows' cross-correlation.
   for (size_t c = 0; !on_decorrelated_rows && c < roots.size(); ++c) {
     const int g = rows_per_cell;
@@ -357,6 +407,36 @@ std::vector<float> fit_factor_loadings(const LatentRows& rows, int factors, MPI_
   std::vector<float> out(f.l.begin(), f.l.end());
   cap_communality(out, k);
   return out;
+}
+
+int factor_count_by_bic(const LatentRows& rows, int most, MPI_Comm comm, int rows_per_cell, int iterations,
+                        std::vector<double>* bic_of_count, std::vector<float>* decorrelated_loadings) {
+  std::vector<std::vector<double>> roots;
+  const std::vector<double> z = em_rows(rows, rows_per_cell, roots);
+  long long total_rows = rows.rows();
+  MPI_Allreduce(MPI_IN_PLACE, &total_rows, 1, MPI_LONG_LONG, MPI_SUM, comm);
+  int best = 0;
+  double best_bic = std::numeric_limits<double>::infinity();
+  if (bic_of_count) bic_of_count->assign(most + 1, std::numeric_limits<double>::quiet_NaN());
+  std::vector<int> counts;  // 1, 2, 4, ... and `most`
+  for (int k = 1; k < most; k *= 2) counts.push_back(k);
+  counts.push_back(most);
+  for (int k : counts) {
+    if (rows.blocks < 4 * k) break;
+    double log_likelihood = 0;
+    const FactorModel f = fit_em(z, rows.rows(), rows.blocks, k, iterations, comm, &log_likelihood);
+    // Free parameters: loadings up to a rotation of the factors, and each row's own variance.
+    const double parameters = double(total_rows) * (k + 1) - 0.5 * k * (k - 1);
+    const double bic = -2 * log_likelihood + parameters * std::log(double(rows.blocks));
+    if (bic_of_count) (*bic_of_count)[k] = bic;
+    if (bic >= best_bic) continue;
+    best = k, best_bic = bic;
+    if (decorrelated_loadings) {  // as fit_factor_loadings(..., on_decorrelated_rows = true) gives them
+      decorrelated_loadings->assign(f.l.begin(), f.l.end());
+      cap_communality(*decorrelated_loadings, k);
+    }
+  }
+  return best;
 }
 
 LatentRows latent_levels(Vae& vae, const Store& store, MPI_Comm comm) {
@@ -477,15 +557,21 @@ std::vector<double> communalities(const std::vector<float>& loadings, int k) {
 
 }  // namespace
 
-bool fit_spatial_loadings(Vae& vae, ModelFile& model, const Store& store, int factors, MPI_Comm comm, int& blocks) {
+bool fit_spatial_loadings(Vae& vae, ModelFile& model, const Store& store, int factors, MPI_Comm comm, int& blocks,
+                          bool choose_count) {
   const LatentRows levels = latent_levels(vae, store, comm);  // the same axis on every rank
   blocks = levels.blocks;
-  if (levels.blocks < 4 * factors) return false;
   const int latent = vae.config().latent;
+  // More factors than the data support fit chance: a fixed 16 gave the four sites' 40 latent rows
+  // (two pairs of cells share weather) 640 loadings; the criterion picks 4 there, 16 for six
+  // Beijing stations or six ERA5 cells that share nearly everything.
+  std::vector<float> mine;
+  if (choose_count && blocks >= 4) factors = factor_count_by_bic(levels, factors, comm, latent, 2000, nullptr, &mine);
+  if (levels.blocks < 4 * factors) return false;
   // The innovations of a cell are independent features (the prior's), so the factors load the
   // cells' decorrelated latent rows and mix with the whitened own part (ModelFile::whitened_mixing).
   model.whitened_mixing = true;
-  std::vector<float> mine = fit_factor_loadings(levels, factors, comm, latent, 2000, true);
+  if (mine.empty()) mine = fit_factor_loadings(levels, factors, comm, latent, 2000, true);
   // Which cells share what comes from the latent levels; how much each cell shares is then set so
   // that its generated daily weather has the observed cross-correlations with the others (below).
   // The decoder turns latent loadings into daily correlation non-linearly: matched on the latent

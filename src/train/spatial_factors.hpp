@@ -57,7 +57,20 @@ LatentRows daily_anomaly_rows(const Store& store, MPI_Comm comm);
 // cross-correlations with the cells it shares weather with (weighted_cross_correlation). Returns
 // false (loadings untouched) when the store's 4-day blocks (returned in `blocks`) are too few for
 // K factors. The model must hold every cell (and its calibration, if any). Collective.
-bool fit_spatial_loadings(Vae& vae, ModelFile& model, const Store& store, int factors, MPI_Comm comm, int& blocks);
+// With `choose_count`, `factors` is the most: the count is chosen by factor_count_by_bic on the
+// latent levels (model.spatial_factors says which).
+bool fit_spatial_loadings(Vae& vae, ModelFile& model, const Store& store, int factors, MPI_Comm comm, int& blocks,
+                          bool choose_count = false);
+
+// The number of factors, of 1, 2, 4, ... and `most` (each with at least 4 blocks per factor), whose
+// fit of `rows` (as fit_factor_loadings) has the lowest Bayesian information criterion
+// -2 log L + parameters x log(blocks): factors that only fit chance correlations do not pay for
+// themselves. `bic_of_count` (optional) gets the criterion by count (NaN: not fitted), and
+// `decorrelated_loadings` (optional) the chosen fit, as fit_factor_loadings with
+// on_decorrelated_rows gives it. Collective; the same for any split of the rows over ranks.
+int factor_count_by_bic(const LatentRows& rows, int most, MPI_Comm comm, int rows_per_cell = 1, int iterations = 2000,
+                        std::vector<double>* bic_of_count = nullptr,
+                        std::vector<float>* decorrelated_loadings = nullptr);
 
 // Each cell's loadings (latent x k blocks of `loadings`) with the singular values above
 // sqrt(0.998) brought down to it and the others kept: L_c L_c^T <= 0.998 I, so that the whitened
