@@ -411,6 +411,7 @@ std::vector<float> fit_factor_loadings(const LatentRows& rows, int factors, MPI_
 
 int factor_count_by_bic(const LatentRows& rows, int most, MPI_Comm comm, int rows_per_cell, int iterations,
                         std::vector<double>* bic_of_count, std::vector<float>* decorrelated_loadings) {
+  require(most >= 1 && most <= 32, "spatial factors must be 1..32, got " + std::to_string(most));
   std::vector<std::vector<double>> roots;
   const std::vector<double> z = em_rows(rows, rows_per_cell, roots);
   long long total_rows = rows.rows();
