@@ -7,6 +7,7 @@
 #include <pnetcdf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -57,6 +58,8 @@ ModelFile grid_model(PriorKind prior = PriorKind::seasonal) {
     for (int i = 0; i < 12 * 24; ++i) k.generated_climatology.push_back(0.002f * i - 0.3f);
     k.mean_correction.assign(12, 0.1f);
     k.noise_sd.assign(12, 0.3f);
+    if (&c - &m.cells[0] == 2)  // the skew by local hour, chunked too (cell 0: none)
+      for (int h = 0; h < 24; ++h) k.smooth_skew.push_back(static_cast<float>(0.3 * std::cos(h * 0.2618)));
   }
   return m;
 }
@@ -164,6 +167,53 @@ TEST_P(Chunks, AreBitIdenticalToOneDecode) {
 
 INSTANTIATE_TEST_SUITE_P(Priors, Chunks, ::testing::Values(PriorKind::seasonal, PriorKind::temporal),
                          [](const auto& info) { return prior_name(info.param); });
+
+// With the skew, the lasting part's warm excursions are the large ones: the generated anomalies
+// are skewed to the warm side, and the warm tenth of the days persists more than the cold tenth
+// (one hour's value, the same hour a day later); without, both alike.
+TEST(Calibration, SkewMakesTheWarmTailTheLastingOne) {
+  ModelFile m = grid_model(PriorKind::temporal);
+  Vae vae(m.config);
+  load_parameters(vae, m.parameters);
+  Calibration& k = m.cells[1].calibration;  // local time = UTC
+  k.noise_sd.assign(12, 5.0f);  // the noise dominates the decoded weather
+  k.noise_short_share = 0.4, k.noise_diurnal_share = 0, k.diurnal_shape.clear();
+  const auto tails = [&](double& skewness) {  // P(warm tenth again a day later) - P(cold tenth ...)
+    TraceRequest r = request(1, 24 * 240, 64);
+    r.start_hour = hours_from_civil({2030, 3, 1, 0});
+    r.calibrated = true;
+    const std::vector<float> v = generate_traces(vae, m, r);
+    std::vector<double> noon;  // member-major noons, anomalies from the ensemble mean of the hour
+    for (int b = 0; b < r.members; ++b)
+      for (int64_t t = 12; t < r.hours; t += 24) {
+        double mean = 0;
+        for (int j = 0; j < r.members; ++j) mean += v[t * r.members + j] / r.members;
+        noon.push_back(v[t * r.members + b] - mean);
+      }
+    std::vector<double> sorted(noon);
+    std::sort(sorted.begin(), sorted.end());
+    const double cold = sorted[sorted.size() / 10], warm = sorted[sorted.size() * 9 / 10];
+    double m2 = 0, m3 = 0, warm_today = 0, warm_both = 0, cold_today = 0, cold_both = 0;
+    for (double x : noon) m2 += x * x, m3 += x * x * x;
+    skewness = (m3 / noon.size()) / std::pow(m2 / noon.size(), 1.5);
+    const size_t days = noon.size() / r.members;
+    for (size_t i = 0; i + 1 < noon.size(); ++i) {
+      if ((i + 1) % days == 0) continue;  // no pair across members
+      if (noon[i] > warm) warm_today += 1, warm_both += noon[i + 1] > warm;
+      if (noon[i] < cold) cold_today += 1, cold_both += noon[i + 1] < cold;
+    }
+    return warm_both / warm_today - cold_both / cold_today;
+  };
+  double skewness = 0;
+  EXPECT_NEAR(tails(skewness), 0.0, 0.05) << "no skew";
+  EXPECT_NEAR(skewness, 0.0, 0.1);
+  k.smooth_skew.assign(24, 0.4f);
+  EXPECT_GT(tails(skewness), 0.1);
+  EXPECT_GT(skewness, 0.3);
+  k.smooth_skew.assign(24, -0.4f);  // and the other way round
+  EXPECT_LT(tails(skewness), -0.1);
+  EXPECT_LT(skewness, -0.3);
+}
 
 TEST(Continuity, NoSeamAtChunkBoundariesInTheFile) {
   // Chunks written separately: the hour-to-hour changes across chunk boundaries are those of one

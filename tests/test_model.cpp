@@ -208,6 +208,27 @@ TEST(ModelFile, RoundTripsPriorLoadingsAndCalibration) {
   save_model(m, path, true);
   EXPECT_THROW(load_model(path), Error);
   k.noise_diurnal_share = 0, k.diurnal_shape.clear();
+  // Version 9: the skew round-trips; one beyond 0.5 is refused.
+  for (int h = 0; h < 24; ++h) k.smooth_skew.push_back(0.02f * h - 0.2f);
+  save_model(m, path, true);
+  EXPECT_EQ(load_model(path).cells[1].calibration.smooth_skew, k.smooth_skew);
+  k.smooth_skew[5] = 0.6f;
+  save_model(m, path, true);
+  EXPECT_THROW(load_model(path), Error);
+  k.smooth_skew.clear();
+  // The skewed noise has mean 0 and variance 1 (Gauss-Hermite sums over a standard normal s).
+  for (double g : {-0.5, 0.1, 0.3}) {
+    double mean = 0, square = 0, weights = 0;
+    for (int i = -800; i <= 800; ++i) {
+      const double s = i * 0.01, w = std::exp(-s * s / 2), v = skewed(g, s);
+      mean += w * v, square += w * v * v, weights += w;
+    }
+    EXPECT_NEAR(mean / weights, 0.0, 1e-6) << g;
+    EXPECT_NEAR(square / weights, 1.0, 1e-6) << g;
+  }
+  EXPECT_EQ(skewed(0.0, 1.25), 1.25);
+  EXPECT_LT(skewed(-0.3, 0.5), skewed(-0.3, 0.6));  // increasing for either sign
+  EXPECT_NEAR(skewed(-0.3, 0.5), -skewed(0.3, -0.5), 1e-12);
   // Loadings that would give a cell more than unit variance are refused.
   m.loadings[0] = 1.5f;
   save_model(m, path, true);
@@ -333,8 +354,9 @@ TEST(ModelFile, RejectsCorruptTruncatedAndForeignFiles) {
   expect_error(bytes.substr(0, 200), "truncated");
   expect_error("CDF\x02 this is a netcdf file", "not a climvae model");
   std::string newer = bytes;
-  newer.replace(0, std::string("climvae-model 1").size(), "climvae-model 9");
-  expect_error(newer, "format version 9");
+  const std::string next = std::to_string(kModelFormatVersion + 1);  // a version this build does not know
+  newer.replace(0, std::string("climvae-model 1").size(), "climvae-model " + next);
+  expect_error(newer, "format version " + next);
   EXPECT_THROW(load_model(temp_path("does-not-exist")), Error);
   std::remove(path.c_str());
 }

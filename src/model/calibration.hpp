@@ -39,12 +39,28 @@ struct Calibration {
   // anomalies within a day) times an amplitude of two AR(1) stages of `noise_diurnal_phi`.
   double noise_diurnal_share = 0, noise_diurnal_phi = 0;
   std::vector<float> diurnal_shape;  // 24 local hours; empty when the share is 0
+  // The smooth noise's skew by local hour (version 9 on; empty: none). Observed hot afternoons
+  // persist more than cold ones (Paris: a day above the month's P90 of daily maxima is followed
+  // by another with probability 0.54, one below P10 0.49) and warm nights least (0.45):
+  // anticyclones bring lasting heat, fronts and cloudy nights come and go. Symmetric noise does
+  // the opposite (a day's maximum picks up its upward spikes: 0.47 against 0.51). At local hour h
+  // the two-stage noise s is replaced by the standardised lognormal
+  //   sign(g) (exp(g s) - exp(g^2 / 2)) / sqrt(exp(2 g^2) - exp(g^2)),  g = `smooth_skew`[h]
+  // (increasing in s, mean 0, variance 1: the same persistence in the bulk; g < 0 its mirror
+  // image, skewed to the cold side): with g > 0 the warm excursions of the
+  // lasting part are the large ones, so the warmest days are made of it and persist, the coldest
+  // are more of the short noise. The monthly quantile map fitted after it restores the marginal.
+  std::vector<float> smooth_skew;  // g, 24 local hours, |g| <= 0.5
   // Quantile mapping of the result, per month: the generated (with the noise) and the observed
   // values at kQuantileProbabilities, (12, kQuantiles) each; empty: none. It gives the traces the
   // observed skewness and tails, which Gaussian noise cannot (Paris: hot summer tails).
   std::vector<float> quantiles_generated, quantiles_observed;
   bool empty() const { return mean_correction.empty(); }
 };
+
+// The standardised lognormal of the smooth noise s with skew g (Calibration::smooth_skew):
+// increasing in s, mean 0 and variance 1 for a standard normal s; s itself for g = 0.
+double skewed(double g, double s);
 
 // Value v (standardised) of local hour `local_hour` mapped from the generated to the observed
 // distribution: piecewise linear between the knots, shifted beyond the outer ones, the two

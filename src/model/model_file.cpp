@@ -60,6 +60,11 @@ std::string header_of(const ModelFile& m, const ParamLayout& layout) {
       for (float v : k.diurnal_shape) h << " " << exact(v);
       h << "\n";
     }
+    if (!k.smooth_skew.empty()) {
+      h << "skew " << c;
+      for (float v : k.smooth_skew) h << " " << exact(v);
+      h << "\n";
+    }
     if (k.quantiles_generated.empty()) continue;
     h << "quantiles " << c;
     for (float v : k.quantiles_generated) h << " " << exact(v);
@@ -185,6 +190,17 @@ bool read_diurnal(std::istream& f, ModelFile& m) {
   return ok;
 }
 
+// `skew c g(24)` (version 9): the smooth noise's skew by local hour, each at most 0.5 in size.
+bool read_skew(std::istream& f, ModelFile& m) {
+  size_t c = 0;
+  if (!(f >> c) || c >= m.cells.size() || m.cells[c].calibration.empty()) return false;
+  std::vector<float> skew(24);
+  bool ok = true;
+  for (float& v : skew) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && std::fabs(v) <= 0.5;
+  if (ok) m.cells[c].calibration.smooth_skew = skew;
+  return ok;
+}
+
 bool read_quantiles(std::istream& f, ModelFile& m) {
   size_t c = 0;
   std::vector<float> g(12 * kQuantiles), o(12 * kQuantiles);
@@ -208,6 +224,7 @@ bool read_header_line(const std::string& line, int version, ModelFile& m, Announ
   if (key == "quantiles") return read_quantiles(f, m);
   if (key == "weather") return read_weather(f, m);
   if (key == "diurnal") return read_diurnal(f, m);
+  if (key == "skew") return read_skew(f, m);
   return read_setting(key, f, line, m, a);
 }
 

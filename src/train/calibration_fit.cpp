@@ -1,6 +1,7 @@
 #include "train/calibration_fit.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "common/calendar.hpp"
@@ -185,6 +186,96 @@ void quantiles_of(std::vector<float>& values, float* out) {
   }
 }
 
+// How often a day in one tail of its month's daily values is followed by another, for the four
+// tails: daily maxima above P90 and below P10, daily minima below P10 and above P90, of whole local
+// days. Each source against its own monthly quantiles, so that the monotone map fitted later
+// leaves it as it is. Counts are added over members (value(i, m): hour i of member m, NaN: missing).
+struct TailPersistence {
+  double today[4] = {}, both[4] = {};
+  double probability(int tail) const { return today[tail] > 0 ? both[tail] / today[tail] : 0; }
+  bool enough() const { return *std::min_element(today, today + 4) >= 30; }
+  template <class Value>
+  void add(int64_t n, int members, const std::vector<int>& hour, const std::vector<int>& month, Value value) {
+    std::vector<double> high[12], low[12];
+    std::vector<std::array<double, 3>> days;  // (max, min, month) of each local day, NaN if incomplete
+    for (int m = 0; m < members; ++m) {
+      double hi = -INFINITY, lo = INFINITY;
+      bool complete = false;
+      for (int64_t i = 0; i < n; ++i) {
+        if (hour[i] == 0) hi = -INFINITY, lo = INFINITY, complete = true;
+        const double v = value(i, m);
+        complete = complete && std::isfinite(v);
+        hi = std::max(hi, v), lo = std::min(lo, v);
+        if (hour[i] != 23) continue;
+        days.push_back({complete ? hi : NAN, complete ? lo : NAN, double(month[i])});
+        if (complete) high[month[i]].push_back(hi), low[month[i]].push_back(lo);
+      }
+      days.push_back({NAN, NAN, 0});  // no pair across members
+    }
+    double threshold[4][12];
+    for (int mo = 0; mo < 12; ++mo) {
+      std::sort(high[mo].begin(), high[mo].end());
+      std::sort(low[mo].begin(), low[mo].end());
+      const auto at = [](const std::vector<double>& x, double q) { return x.empty() ? NAN : x[size_t(q * (x.size() - 1))]; };
+      threshold[0][mo] = at(high[mo], 0.9), threshold[1][mo] = at(high[mo], 0.1);
+      threshold[2][mo] = at(low[mo], 0.1), threshold[3][mo] = at(low[mo], 0.9);
+    }
+    const auto beyond = [&](const std::array<double, 3>& d, int tail) {
+      const double v = tail < 2 ? d[0] : d[1], t = threshold[tail][int(d[2])];
+      return std::isfinite(v) && (tail == 0 || tail == 3 ? v > t : v < t);
+    };
+    for (size_t d = 0; d + 1 < days.size(); ++d)
+      for (int tail = 0; tail < 4; ++tail)
+        if (beyond(days[d], tail) && std::isfinite(days[d + 1][0])) today[tail] += 1, both[tail] += beyond(days[d + 1], tail);
+  }
+};
+
+// The smooth noise's skew by local hour (model/calibration.hpp): g(h) = g0 + g1 x(h), x the
+// observed mean diurnal cycle scaled to [-1, 1] (1 at the warmest hour), with (g0, g1) the grid
+// point whose generated traces (16 members, common random numbers) come closest to the observed
+// persistence of the four tails; none where no point beats g = 0 or the record has too few days
+// in a tail. Called with the noise sds set and no quantile map yet (the map keeps each month's
+// order of values, and so the tails' persistence).
+void fit_smooth_skew(Vae& vae, ModelFile& model, const Store& store, int c, const TraceRequest& request,
+                     const std::vector<double>& observed, const std::vector<int>& hour, const std::vector<int>& month,
+                     Calibration& cal) {
+  const int64_t n = static_cast<int64_t>(observed.size());
+  TailPersistence obs;
+  obs.add(n, 1, hour, month, [&](int64_t i, int) { return observed[i]; });
+  if (!obs.enough()) return;
+  double cycle[24] = {}, count[24] = {}, mean = 0, largest = 0;
+  for (int64_t i = 0; i < n; ++i)
+    if (std::isfinite(observed[i])) cycle[hour[i]] += observed[i], count[hour[i]] += 1;
+  for (int h = 0; h < 24; ++h) mean += (cycle[h] /= std::max(count[h], 1.0)) / 24;
+  for (int h = 0; h < 24; ++h) largest = std::max(largest, std::fabs(cycle[h] - mean));
+  if (!(largest > 1e-6)) return;
+  const int global = store.first_cell + c;
+  const ModelCell& cell = model.cells[global];
+  TraceRequest r = request;
+  r.members = 16;
+  r.calibrated = true;
+  double best = INFINITY;
+  std::vector<float> chosen;
+  for (double g0 : {0.0, -0.1, 0.1, 0.2})
+    for (double g1 : {0.0, 0.1, 0.2, 0.3, -0.1}) {  // |g| <= 0.5
+      Calibration k = cal;
+      k.smooth_skew.clear();
+      if (g0 != 0 || g1 != 0)
+        for (int h = 0; h < 24; ++h) k.smooth_skew.push_back(static_cast<float>(g0 + g1 * (cycle[h] - mean) / largest));
+      model.cells[global].calibration = k;
+      const std::vector<float> generated = generate_traces(vae, model, r);
+      TailPersistence gen;
+      gen.add(n, r.members, hour, month, [&](int64_t i, int m) {
+        return std::isfinite(observed[i]) ? standardise(cell, generated[size_t(i) * r.members + m]) : NAN;
+      });
+      double error = 0;
+      for (int tail = 0; tail < 4; ++tail) error += std::pow(gen.probability(tail) - obs.probability(tail), 2);
+      if (error < best) best = error, chosen = k.smooth_skew;
+    }
+  model.cells[global].calibration = Calibration();
+  cal.smooth_skew = chosen;
+}
+
 // The quantile map: the cell's traces generated with `cal` (no map yet) against the observed, per month.
 void fit_quantile_map(Vae& vae, ModelFile& model, const Store& store, int c, const TraceRequest& request,
                       const std::vector<int>& month, const std::vector<double>& observed, Calibration& cal) {
@@ -272,6 +363,7 @@ Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int 
     const double lacking = seen ? std::max(0.0, obs_month[m].variance() - gen_month[m].variance()) : 0.0;
     cal.noise_sd.push_back(static_cast<float>(std::sqrt(lacking)));
   }
+  fit_smooth_skew(vae, model, store, c, r, observed, hour, month, cal);
   fit_quantile_map(vae, model, store, c, r, month, observed, cal);
   return cal;
 }
@@ -280,8 +372,9 @@ Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int 
 
 // Layout: phi, a, stages, short share, short phi, climatology present (0/1), 12 mean corrections,
 // 12 noise sds, the quantiles (generated, observed), the climatology (12 x 24), the diurnal share
-// and phi, its shape (24; zeros: none).
-constexpr int kPackedDiurnal = kPackedCalibration - 2 - 24;
+// and phi, its shape (24; zeros: none), the skew present (0/1) and its 24 values.
+constexpr int kPackedState = kPackedCalibration - 1 - 24;
+constexpr int kPackedDiurnal = kPackedState - 2 - 24;
 std::vector<float> packed(const Calibration& k) {
   std::vector<float> out{static_cast<float>(k.noise_phi),         static_cast<float>(k.anomaly_scale),
                          static_cast<float>(k.noise_stages),      static_cast<float>(k.noise_short_share),
@@ -294,6 +387,9 @@ std::vector<float> packed(const Calibration& k) {
   out.push_back(static_cast<float>(k.noise_diurnal_share));
   out.push_back(static_cast<float>(k.noise_diurnal_phi));
   out.insert(out.end(), k.diurnal_shape.begin(), k.diurnal_shape.end());
+  out.resize(kPackedState, 0.0f);
+  out.push_back(k.smooth_skew.empty() ? 0.0f : 1.0f);
+  out.insert(out.end(), k.smooth_skew.begin(), k.smooth_skew.end());
   out.resize(kPackedCalibration, 0.0f);
   return out;
 }
@@ -311,6 +407,8 @@ Calibration unpacked(const float* v) {
   const float* d = v + kPackedDiurnal;
   k.noise_diurnal_share = d[0], k.noise_diurnal_phi = d[1];
   if (k.noise_diurnal_share > 0) k.diurnal_shape.assign(d + 2, d + 26);
+  const float* state = v + kPackedState;
+  if (state[0] != 0) k.smooth_skew.assign(state + 1, state + 25);
   return k;
 }
 
