@@ -373,8 +373,8 @@ Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int 
 // Layout: phi, a, stages, short share, short phi, climatology present (0/1), 12 mean corrections,
 // 12 noise sds, the quantiles (generated, observed), the climatology (12 x 24), the diurnal share
 // and phi, its shape (24; zeros: none), the skew present (0/1) and its 24 values.
-constexpr int kPackedState = kPackedCalibration - 1 - 24;
-constexpr int kPackedDiurnal = kPackedState - 2 - 24;
+constexpr int kPackedSkew = kPackedCalibration - 1 - 24;
+constexpr int kPackedDiurnal = kPackedSkew - 2 - 24;
 std::vector<float> packed(const Calibration& k) {
   std::vector<float> out{static_cast<float>(k.noise_phi),         static_cast<float>(k.anomaly_scale),
                          static_cast<float>(k.noise_stages),      static_cast<float>(k.noise_short_share),
@@ -387,7 +387,7 @@ std::vector<float> packed(const Calibration& k) {
   out.push_back(static_cast<float>(k.noise_diurnal_share));
   out.push_back(static_cast<float>(k.noise_diurnal_phi));
   out.insert(out.end(), k.diurnal_shape.begin(), k.diurnal_shape.end());
-  out.resize(kPackedState, 0.0f);
+  out.resize(kPackedSkew, 0.0f);
   out.push_back(k.smooth_skew.empty() ? 0.0f : 1.0f);
   out.insert(out.end(), k.smooth_skew.begin(), k.smooth_skew.end());
   out.resize(kPackedCalibration, 0.0f);
@@ -407,8 +407,8 @@ Calibration unpacked(const float* v) {
   const float* d = v + kPackedDiurnal;
   k.noise_diurnal_share = d[0], k.noise_diurnal_phi = d[1];
   if (k.noise_diurnal_share > 0) k.diurnal_shape.assign(d + 2, d + 26);
-  const float* state = v + kPackedState;
-  if (state[0] != 0) k.smooth_skew.assign(state + 1, state + 25);
+  const float* skew = v + kPackedSkew;
+  if (skew[0] != 0) k.smooth_skew.assign(skew + 1, skew + 25);
   return k;
 }
 
