@@ -231,10 +231,10 @@ struct TailPersistence {
 };
 
 // The smooth noise's skew by local hour (model/calibration.hpp): g(h) = g0 + g1 x(h), x the
-// observed mean diurnal cycle scaled to [-1, 1] (1 at the warmest hour), with (g0, g1) the grid
-// point whose generated traces (16 members, common random numbers) come closest to the observed
-// persistence of the four tails; none where no point beats g = 0 or the record has too few days
-// in a tail. Called with the noise sds set and no quantile map yet (the map keeps each month's
+// observed mean diurnal cycle scaled to [-1, 1] (1 at the warmest hour), with (g0, g1) the point
+// of a grid of 0.1 (g0 -0.2..0.3, g1 -0.2..0.4, |g0| + |g1| <= 0.5: 38 points) whose generated
+// traces (16 members, common random numbers) come closest to the observed persistence of the
+// four tails; none where no point beats g = 0 or the record has too few days in a tail. Called with the noise sds set and no quantile map yet (the map keeps each month's
 // order of values, and so the tails' persistence).
 void fit_smooth_skew(Vae& vae, ModelFile& model, const Store& store, int c, const TraceRequest& request,
                      const std::vector<double>& observed, const std::vector<int>& hour, const std::vector<int>& month,
@@ -256,8 +256,10 @@ void fit_smooth_skew(Vae& vae, ModelFile& model, const Store& store, int c, cons
   r.calibrated = true;
   double best = INFINITY;
   std::vector<float> chosen;
-  for (double g0 : {0.0, -0.1, 0.1, 0.2})
-    for (double g1 : {0.0, 0.1, 0.2, 0.3, -0.1}) {  // |g| <= 0.5
+  for (int i0 = -2; i0 <= 3; ++i0)
+    for (int i1 = -2; i1 <= 4; ++i1) {
+      if (std::abs(i0) + std::abs(i1) > 5) continue;  // |g| <= 0.5
+      const double g0 = 0.1 * i0, g1 = 0.1 * i1;
       Calibration k = cal;
       k.smooth_skew.clear();
       if (g0 != 0 || g1 != 0)
