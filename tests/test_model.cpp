@@ -216,7 +216,7 @@ TEST(ModelFile, RoundTripsPriorLoadingsAndCalibration) {
   save_model(m, path, true);
   EXPECT_THROW(load_model(path), Error);
   k.smooth_skew.clear();
-  // The skewed noise has mean 0 and variance 1 (Gauss-Hermite sums over a standard normal s).
+  // The skewed noise has mean 0 and variance 1 (sums on a fine grid of s, weighted by the normal density).
   for (double g : {-0.5, 0.1, 0.3}) {
     double mean = 0, square = 0, weights = 0;
     for (int i = -800; i <= 800; ++i) {
