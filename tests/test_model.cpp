@@ -220,15 +220,15 @@ TEST(ModelFile, RoundTripsPriorLoadingsAndCalibration) {
   for (double g : {-0.5, 0.1, 0.3}) {
     double mean = 0, square = 0, weights = 0;
     for (int i = -800; i <= 800; ++i) {
-      const double s = i * 0.01, w = std::exp(-s * s / 2), v = skewed(g, s);
+      const double s = i * 0.01, w = std::exp(-s * s / 2), v = SkewedNormal(g)(s);
       mean += w * v, square += w * v * v, weights += w;
     }
     EXPECT_NEAR(mean / weights, 0.0, 1e-6) << g;
     EXPECT_NEAR(square / weights, 1.0, 1e-6) << g;
   }
-  EXPECT_EQ(skewed(0.0, 1.25), 1.25);
-  EXPECT_LT(skewed(-0.3, 0.5), skewed(-0.3, 0.6));  // increasing for either sign
-  EXPECT_NEAR(skewed(-0.3, 0.5), -skewed(0.3, -0.5), 1e-12);
+  EXPECT_EQ(SkewedNormal(0.0)(1.25), 1.25);
+  EXPECT_LT(SkewedNormal(-0.3)(0.5), SkewedNormal(-0.3)(0.6));  // increasing for either sign
+  EXPECT_NEAR(SkewedNormal(-0.3)(0.5), -SkewedNormal(0.3)(-0.5), 1e-12);
   // Loadings that would give a cell more than unit variance are refused.
   m.loadings[0] = 1.5f;
   save_model(m, path, true);

@@ -182,8 +182,10 @@ void calibration_noise_of(const ModelFile& model, const TraceRequest& r, int mem
   const int64_t count = static_cast<int64_t>(out.size());
   staged_noise(cal.noise_phi, cal.noise_stages, first_hour, count, normals(kCalibrationStream), out.data());
   if (!cal.smooth_skew.empty()) {  // the skew by local hour (model/calibration.hpp)
+    std::vector<SkewedNormal> skew;  // once for every hour of the chunk
+    for (float g : cal.smooth_skew) skew.emplace_back(g);
     const int first_local_hour = hour_of_day(local_start + first_hour);
-    for (size_t t = 0; t < out.size(); ++t) out[t] = static_cast<float>(skewed(cal.smooth_skew[(first_local_hour + t) % 24], out[t]));
+    for (size_t t = 0; t < out.size(); ++t) out[t] = static_cast<float>(skew[(first_local_hour + t) % 24](out[t]));
   }
   if (cal.noise_short_share <= 0 && cal.noise_diurnal_share <= 0) return;
   const float smooth_weight = static_cast<float>(std::sqrt(1 - cal.noise_short_share - cal.noise_diurnal_share));

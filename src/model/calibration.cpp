@@ -69,11 +69,13 @@ double diurnal_mode_autocorrelation(double phi, const std::vector<float>& shape,
   return staged_noise_autocorrelation(phi, 2, lag) * same / 24;
 }
 
-double skewed(double g, double s) {
-  if (std::fabs(g) < 1e-6) return s;
+SkewedNormal::SkewedNormal(double skew) : g(skew), identity(std::fabs(skew) < 1e-6) {
+  if (identity) return;
   // Increasing in s for either sign of g (the shared factors' normals keep their sign); g < 0 the mirror image.
   const double g2 = g * g;
-  return (g > 0 ? 1 : -1) * (std::exp(g * s) - std::exp(g2 / 2)) / std::sqrt(std::exp(2 * g2) - std::exp(g2));
+  sign = g > 0 ? 1 : -1;
+  centre = std::exp(g2 / 2);
+  spread = std::sqrt(std::exp(2 * g2) - std::exp(g2));
 }
 
 double quantile_mapped(const Calibration& c, double v, int64_t local_hour) {

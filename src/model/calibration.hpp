@@ -6,6 +6,7 @@
 // that the anomaly autocorrelation at 1-7 days of the training period is reproduced. Fitted on the
 // training data by `climvae train` (train/calibration.hpp) and stored in the model file.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -59,8 +60,14 @@ struct Calibration {
 };
 
 // The standardised lognormal of the smooth noise s with skew g (Calibration::smooth_skew):
-// increasing in s, mean 0 and variance 1 for a standard normal s; s itself for g = 0.
-double skewed(double g, double s);
+// increasing in s, mean 0 and variance 1 for a standard normal s; s itself for g = 0. Its
+// constants are found once per skew, not per hour of noise.
+struct SkewedNormal {
+  explicit SkewedNormal(double g);
+  double operator()(double s) const { return identity ? s : sign * (std::exp(g * s) - centre) / spread; }
+  double g = 0, sign = 1, centre = 0, spread = 1;
+  bool identity = true;
+};
 
 // Value v (standardised) of local hour `local_hour` mapped from the generated to the observed
 // distribution: piecewise linear between the knots, shifted beyond the outer ones, the two
