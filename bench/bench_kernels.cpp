@@ -15,19 +15,24 @@ using namespace climvae;
 
 constexpr int kBatch = 32, kLong = 368;
 
-// Billions of multiply-adds per second of strided_down + strided_up + strided_weight_grad.
-double gmacs(int cl, int cs, double seconds) {
+// Which kernels a measurement runs.
+enum Kernels { kDown = 1, kUp = 2, kWeightGrad = 4, kAll = 7 };
+
+// Billions of multiply-adds per second of the chosen kernels among strided_down, strided_up and
+// strided_weight_grad.
+double gmacs(int cl, int cs, double seconds, int kernels = kAll) {
   const StridedGeometry g = same_padding(kLong, 3, 2);
   View1 x("x", size_t(kBatch) * kLong * cl), w("w", size_t(3) * cl * cs), bias("bias", cl > cs ? cl : cs);
   View1 y("y", size_t(kBatch) * g.short_len * cs), back("back", size_t(kBatch) * kLong * cl);
   View1 dw("dw", size_t(3) * cl * cs), w_transposed, partials;
   Kokkos::deep_copy(x, Real(0.5));
   Kokkos::deep_copy(w, Real(0.25));
-  const double macs = 3.0 * kBatch * g.short_len * g.kernel * cl * cs;
+  Kokkos::deep_copy(y, Real(0.5));
+  const double macs = __builtin_popcount(kernels) * double(kBatch) * g.short_len * g.kernel * cl * cs;
   return macs / 1e9 * bench::rate(seconds, [&] {
-           strided_down(g, kBatch, cl, cs, x.data(), w.data(), bias.data(), y.data(), true);
-           strided_up(g, kBatch, cl, cs, y.data(), w.data(), bias.data(), back.data(), true, w_transposed);
-           strided_weight_grad(g, kBatch, cl, cs, x.data(), y.data(), dw.data(), partials);
+           if (kernels & kDown) strided_down(g, kBatch, cl, cs, x.data(), w.data(), bias.data(), y.data(), true);
+           if (kernels & kUp) strided_up(g, kBatch, cl, cs, y.data(), w.data(), bias.data(), back.data(), true, w_transposed);
+           if (kernels & kWeightGrad) strided_weight_grad(g, kBatch, cl, cs, x.data(), y.data(), dw.data(), partials);
            Kokkos::fence();
          });
 }
@@ -47,6 +52,8 @@ int main(int argc, char** argv) {
     for (const auto& p : pairs)
       std::printf("  %2d x %-2d  %-11s  %6.2f GMAC/s\n", p[0], p[1],
                   strided_kernel_specialised(p[0], p[1]) ? "specialised" : "generic", gmacs(p[0], p[1], seconds));
+    std::printf("  40 x 40  by kernel: forward %.2f, transposed %.2f, weight gradient %.2f GMAC/s\n",
+                gmacs(40, 40, seconds, kDown), gmacs(40, 40, seconds, kUp), gmacs(40, 40, seconds, kWeightGrad));
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_kernels: error: %s\n", e.what());

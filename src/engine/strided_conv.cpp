@@ -5,6 +5,9 @@
 
 #include "common/error.hpp"
 #include "engine/kokkos_compat.hpp"
+#if CLIMVAE_ISA_DISPATCH
+#include <immintrin.h>
+#endif
 
 namespace climvae {
 
@@ -58,6 +61,7 @@ namespace isa_avx512 {
 // docs/benchmarks.md). The outputs' bits do not depend on the tile.
 constexpr int kTile = 8;
 #include "engine/strided_conv_kernels.inc"
+#include "engine/strided_conv_avx512.inc"
 }  // namespace isa_avx512
 #pragma GCC pop_options
 #endif
