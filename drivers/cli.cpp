@@ -9,10 +9,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "common/error.hpp"
+#include "common/file_io.hpp"
 
 namespace climvae::cli {
 
@@ -106,6 +108,33 @@ std::string shortest_text(double value) {
 }
 
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
+
+void require_output(const std::string& path, const std::string& option, bool overwrite) {
+  namespace fs = std::filesystem;
+  require(!path.empty(), option + " is empty: give a file name");
+  const fs::path parent = fs::path(path).parent_path();
+  std::error_code error;
+  require(parent.empty() || fs::is_directory(parent, error),
+          option + " '" + path + "': the directory '" + parent.string() + "' does not exist");
+  require_regular_or_absent(path, option);
+  require(overwrite || !fs::exists(fs::symlink_status(path, error)),
+          option + " '" + path + "' exists (use --overwrite to replace it)");
+}
+
+void require_distinct(const std::vector<std::pair<std::string, std::string>>& option_paths) {
+  namespace fs = std::filesystem;
+  std::vector<std::pair<std::string, fs::path>> seen;
+  for (const auto& [option, path] : option_paths) {
+    if (path.empty()) continue;
+    std::error_code error;
+    fs::path resolved = fs::weakly_canonical(path, error);
+    if (error) resolved = fs::absolute(path);
+    for (const auto& [other, other_path] : seen)
+      require(resolved != other_path, option + " and " + other + " name the same file '" + path +
+                                           "': give each its own path");
+    seen.emplace_back(option, resolved);
+  }
+}
 
 bool is_root() {
   int rank = 0;

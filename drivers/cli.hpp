@@ -2,6 +2,7 @@
 #pragma once
 #include <boost/program_options.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace climvae::cli {
@@ -41,6 +42,15 @@ inline po::typed_value<double>* real_value(double* target, double default_value)
 
 // True when `path` can be opened for reading (outputs are replaced only with --overwrite).
 bool file_exists(const std::string& path);
+
+// Checks an output path before any work is done: its directory exists, it is a regular file or
+// absent (not a device, FIFO, directory or link), and it is absent unless `overwrite`. `option`
+// names it in the message ("--output").
+void require_output(const std::string& path, const std::string& option, bool overwrite);
+
+// Refuses two of the named paths that are the same file (e.g. --log naming the --store): the
+// later write would destroy the other. Empty paths are skipped.
+void require_distinct(const std::vector<std::pair<std::string, std::string>>& option_paths);
 
 // True on MPI rank 0 (only rank 0 prints progress).
 bool is_root();

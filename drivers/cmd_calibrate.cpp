@@ -45,15 +45,15 @@ int run(int argc, char** argv) {
       ("spatial-factors", po::value(&factors),
        "factors shared by the cells' weather (default: as many as the model has; auto: as many as the data "
        "support, up to min(16, cells x latent); 0: independent cells)")
-      ("overwrite", "replace an existing output file");
+      ("overwrite", po::bool_switch(), "replace an existing output file");
   po::variables_map vm;
   if (!parse("calibrate", "Fit a trained model's calibration and spatial factors again on a store.", o, argc, argv, vm))
     return 0;
   require(calibration_choice == "on" || calibration_choice == "off",
           "--calibrate must be 'on' or 'off', got '" + calibration_choice + "'");
   require(output != model_path, "--output must not be --model ('" + output + "'): write a new file");
-  require(vm.count("overwrite") || !file_exists(output),
-          "output '" + output + "' exists (use --overwrite to replace it)");
+  require_distinct({{"--model", model_path}, {"--store", store_path}, {"--output", output}});
+  require_output(output, "--output", vm["overwrite"].as<bool>());
   if (vm.count("spatial-factors")) spatial_factors_option(factors);  // checked before anything is read
 
   ModelFile model = load_model(model_path);
@@ -65,7 +65,7 @@ int run(int argc, char** argv) {
   fit_weather(model, vae, store, factor_count, calibration_choice == "on");
   model.provenance["calibrated_on"] = store_path;
   if (is_root()) {
-    save_model(model, output, vm.count("overwrite") > 0);
+    save_model(model, output, vm["overwrite"].as<bool>() > 0);
     std::cout << "wrote " << output << std::endl;
   }
   return 0;

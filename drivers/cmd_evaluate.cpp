@@ -29,6 +29,7 @@
 #include "eval/statistics.hpp"
 #include "engine/random.hpp"
 #include "generate/ensemble_file.hpp"
+#include "generate/scenario.hpp"
 
 namespace {
 
@@ -169,7 +170,7 @@ struct Spatial {
   std::vector<double> lats, lons;
 };
 
-// Atomic write (PATH.tmp-<pid>, then commit_file): an interrupted run leaves no half file, and
+// Atomic write (PATH.tmp-<host>-<pid>, then commit_file): an interrupted run leaves no half file, and
 // an existing file is replaced only with --overwrite.
 void write_file(const std::string& path, const std::string& option, bool overwrite,
                 const std::function<void(std::ostream&)>& write) {
@@ -292,6 +293,10 @@ void write_report(const std::string& dir, bool overwrite, const std::string& pyt
                            "daily_sample.csv", "spatial_pairs.csv", "spatial_bins.csv", "provenance.txt", "index.html"})
     climvae::require(overwrite || !std::filesystem::exists(in_dir(name)),
                      "--report: '" + in_dir(name) + "' exists (give --overwrite to replace the report)");
+  // The old page goes first: a run that fails half-way leaves no page that looks complete
+  // beside figures and tables of two different runs.
+  std::filesystem::remove(in_dir("index.html"), error);
+  climvae::require(!error, "--report: cannot remove the old '" + in_dir("index.html") + "': " + error.message());
   const auto& first = members.front();
   const auto& [classical_model, classical, thresholds, observed_years, obs, vae, cls, skill] = run;
   const auto classical_fidelity = ev::compare(obs.basic, cls.basic);
@@ -353,26 +358,43 @@ po::options_description evaluate_options() {
        "the Python script that draws the report's figures and page")
       ("python", po::value<std::string>()->default_value("/usr/bin/python3"),
        "Python with matplotlib that runs --report-script (Debian: python3-matplotlib)")
-      ("overwrite", "replace existing --csv, --json, --skill-csv, --spatial-csv, --spatial-json and --report files");
+      ("overwrite", po::bool_switch(), "replace existing --csv, --json, --skill-csv, --spatial-csv, --spatial-json and --report files");
   return options;
 }
 
-// A writer's temporary (PATH.tmp-<pid>) may be incomplete even when it reads as NetCDF.
+// A writer's temporary (PATH.tmp-<host>-<pid>) may be incomplete even when it reads as NetCDF.
 void refuse_temporaries(const std::vector<std::string>& generated_paths) {
   for (const std::string& path : generated_paths) {
     const size_t tmp = path.rfind(".tmp-");
-    climvae::require(tmp == std::string::npos || path.find_first_not_of("0123456789", tmp + 5) != std::string::npos,
+    if (tmp == std::string::npos) continue;
+    const std::string suffix = path.substr(tmp + 5);  // <host>-<pid>, or <pid> from older versions
+    const std::string pid = suffix.substr(suffix.rfind('-') == std::string::npos ? 0 : suffix.rfind('-') + 1);
+    climvae::require(pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos,
                      "--generated '" + path + "' is the temporary file of a run that was writing it (" +
-                         "complete files have no .tmp-<pid> suffix)");
+                         "complete files have no .tmp-<host>-<pid> suffix)");
   }
 }
 
+// Some values, and none an air temperature cannot be (what generate refuses to write): a file
+// of another variable or unit, or a broken one, gives nonsense statistics otherwise.
 void require_some_value(const GeneratedCells& generated, const std::string& generated_text) {
+  constexpr double kKelvin = 273.15;
   bool any_value = false;
   for (const auto& cell : generated.members)
     for (const auto& member : cell)
-      any_value = any_value || std::any_of(member.values_c.begin(), member.values_c.end(), [](double v) { return std::isfinite(v); });
-  climvae::require(any_value, "--generated '" + generated_text + "' holds no values (every value is missing or not finite)");
+      for (double v : member.values_c) {
+        if (std::isnan(v)) continue;  // missing
+        if (v >= climvae::kMinPlausibleK - kKelvin && v <= climvae::kMaxPlausibleK - kKelvin) {
+          any_value = true;
+          continue;
+        }
+        char value[32];
+        std::snprintf(value, sizeof value, "%.6g", v + kKelvin);
+        climvae::detail::fail("--generated '", generated_text, "' holds ", value, " K, outside the plausible ",
+                              static_cast<int>(climvae::kMinPlausibleK), "..", static_cast<int>(climvae::kMaxPlausibleK),
+                              " K of an air temperature");
+      }
+  climvae::require(any_value, "--generated '" + generated_text + "' holds no values (every value is missing)");
 }
 
 // The store cell evaluated in full and, with several generated cells, the store cell of each.
@@ -503,7 +525,22 @@ int run(int argc, char** argv) {
   const std::vector<std::string> generated_paths = vm["generated"].as<std::vector<std::string>>();
   std::string generated_text;
   for (const std::string& path : generated_paths) generated_text += (generated_text.empty() ? "" : " ") + path;
-  const bool overwrite = vm.count("overwrite") > 0;
+  const bool overwrite = vm["overwrite"].as<bool>();
+  // Outputs checked before the work: their directories exist, none is a device or the input.
+  std::vector<std::pair<std::string, std::string>> outputs;
+  for (const char* option : {"csv", "json", "skill-csv", "spatial-csv", "spatial-json"}) {
+    if (!vm.count(option)) continue;
+    const std::string path = vm[option].as<std::string>();
+    climvae::cli::require_output(path, std::string("--") + option, overwrite);
+    outputs.emplace_back(std::string("--") + option, path);
+  }
+  for (const std::string& input : generated_paths) {
+    auto paths = outputs;
+    paths.emplace_back("--generated", input);
+    climvae::cli::require_distinct(paths);
+  }
+  outputs.emplace_back("--store", store_path);
+  climvae::cli::require_distinct(outputs);
   refuse_temporaries(generated_paths);
   const climvae::Store store = climvae::read_store(store_path);
   GeneratedCells generated = read_generated(generated_paths);

@@ -76,6 +76,9 @@ Scenario scenario_of(const ScenarioOptions& o, std::map<std::string, std::string
   require(o.rate.empty() || o.table.empty(), "--warming-rate and --warming-table exclude each other");
   require(o.pattern_rate.empty() || !o.table.empty(), "--pattern-rate scales a --warming-table; give one");
   require(!o.transient || o.target_year == 0, "--transient follows each hour's own year; leave out --target-year");
+  require(o.target_year != 0 || o.transient || (o.rate.empty() && o.table.empty()),
+          "--warming-rate and --warming-table warm relative to the model's reference year: give --target-year "
+          "(a time slice) or --transient, or they change nothing");
   Scenario s;
   s.slice_year = o.target_year;
   s.transient = o.transient;
@@ -172,26 +175,26 @@ int run(int argc, char** argv) {
       ("warming-table", po::value(&sc.table), "CSV 'year,offset_K' of annual warming relative to the reference year")
       ("pattern-rate", po::value(&sc.pattern_rate),
        "scale the table per cell by the cell's learned trend over this rate (e.g. 0.2K/decade)")
-      ("transient", "warm each hour by its own year's value (a 2030-2060 trace warms along the path)")
+      ("transient", po::bool_switch(), "warm each hour by its own year's value (a 2030-2060 trace warms along the path)")
       ("warming-offset", real_value(&sc.offset_k, 0), "constant warming in K added on top")
-      ("add-noise", "add the learned hourly observation noise to the decoded mean")
+      ("add-noise", po::bool_switch(), "add the learned hourly observation noise to the decoded mean")
       ("spatial", po::value<std::string>()->default_value("on"),
        "on: cells of one member share their weather through the model's spatial factors; off: every cell "
        "independent (as models without spatial factors)")
       ("chunk-hours", po::value(&job.chunk_hours)->default_value(0), "hours generated and written at a time (0: from --memory-mib)")
       ("memory-mib", po::value(&budget_mib)->default_value(512), "values in flight per rank, MiB (sets the time chunk)")
-      ("overwrite", "replace existing output files");
+      ("overwrite", po::bool_switch(), "replace existing output files");
   po::variables_map vm;
   if (!parse("generate", "Sample synthetic hourly 2 m temperature from a trained model into CF NetCDF.", o, argc, argv, vm))
     return 0;
   // A file size limit (ulimit -f) must fail the write with an error, not kill the process.
   std::signal(SIGXFSZ, SIG_IGN);
-  sc.transient = vm.count("transient") > 0;
-  job.add_noise = vm.count("add-noise") > 0;
+  sc.transient = vm["transient"].as<bool>();
+  job.add_noise = vm["add-noise"].as<bool>();
   const std::string spatial = vm["spatial"].as<std::string>();
   require(spatial == "on" || spatial == "off", "--spatial must be 'on' or 'off', got '" + spatial + "'");
   job.spatial = spatial == "on";
-  job.overwrite = vm.count("overwrite") > 0;
+  job.overwrite = vm["overwrite"].as<bool>();
   job.start_hour = parse_iso_hour(start);
   require(job.hours >= 1, "--hours must be at least 1, got " + std::to_string(job.hours));
   require(job.members >= 1 && job.members <= 100000, "--members must be between 1 and 100000");
@@ -202,6 +205,7 @@ int run(int argc, char** argv) {
   job.layout = layout_of(layout);
   job.scenario = scenario_of(sc, job.attributes);
 
+  require_distinct({{"--model", model_path}, {"--output", job.output}});
   const ModelFile model = load_model(model_path);
   Vae vae(model.config);
   load_parameters(vae, model.parameters);

@@ -72,6 +72,8 @@ climvae::PreprocessOptions preprocess_options(const po::variables_map& vm) {
   climvae::PreprocessOptions options;
   options.utc_offset_hours = optional_value<int>(vm, "utc-offset");
   options.reference_year = optional_value<int>(vm, "reference-year");
+  climvae::require(!options.reference_year || (*options.reference_year >= 1 && *options.reference_year <= 9999),
+                   "--reference-year must be a year between 1 and 9999");
   const bool no_trend = vm["no-trend"].as<bool>();
   climvae::require(!(no_trend && vm.count("trend")), "give --trend or --no-trend, not both");
   if (no_trend) options.trend_k_per_year = 0.0;

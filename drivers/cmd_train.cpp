@@ -11,6 +11,7 @@
 #include "fit_weather.hpp"
 #include "common/calendar.hpp"
 #include "common/error.hpp"
+#include "common/file_io.hpp"
 #include "data/store.hpp"
 #include "model/model_file.hpp"
 #include "model/seasonal.hpp"
@@ -123,7 +124,7 @@ po::options_description train_options(TrainOptions& t) {
       ("resume", po::value(&t.tc.resume_from), "continue the run saved in this checkpoint (same options and store)")
       ("max-loss", real_value(&t.tc.max_loss, 1e3),
        "stop with an error naming the step and cells when a batch's loss exceeds this or is not finite")
-      ("overwrite", "replace an existing model file and --checkpoint file");
+      ("overwrite", po::bool_switch(), "replace an existing model file and --checkpoint file");
   return o;
 }
 
@@ -131,14 +132,25 @@ po::options_description train_options(TrainOptions& t) {
 // period to train on.
 void check_outputs_and_period(const po::variables_map& vm, TrainOptions& t) {
   TrainConfig& tc = t.tc;
-  require(vm.count("overwrite") || !file_exists(t.output), "output '" + t.output + "' exists (use --overwrite to replace it)");
+  const bool overwrite = vm["overwrite"].as<bool>(), resumed = !tc.resume_from.empty();
+  // The checkpoint being resumed may be its own --checkpoint; nothing else may share a path.
+  require_distinct({{"--store", t.store_path}, {"--output", t.output}, {"--checkpoint", tc.checkpoint_path},
+                    {"--log", t.log_path}});
+  require_distinct({{"--store", t.store_path}, {"--output", t.output}, {"--log", t.log_path}, {"--resume", tc.resume_from}});
+  require_output(t.output, "--output", overwrite);
   spatial_factors_option(t.spatial_factors);  // checked before training, not after
   if (!tc.checkpoint_path.empty()) {
     // The checkpoint of the run being continued may be replaced; any other existing file only with --overwrite.
     const bool continues = tc.checkpoint_path == tc.resume_from;
-    require(vm.count("overwrite") || continues || !file_exists(tc.checkpoint_path),
+    require_regular_or_absent(tc.checkpoint_path, "--checkpoint");
+    require(overwrite || continues || !file_exists(tc.checkpoint_path),
             "--checkpoint '" + tc.checkpoint_path + "' exists (use --overwrite to replace it, or --resume it)");
-    if (vm.count("overwrite") || continues) allow_checkpoint_replacement(tc.checkpoint_path);
+    if (overwrite || continues) allow_checkpoint_replacement(tc.checkpoint_path);
+  }
+  if (!t.log_path.empty()) {  // a resumed run appends to its log
+    require_regular_or_absent(t.log_path, "--log");
+    require(overwrite || resumed || !file_exists(t.log_path),
+            "--log '" + t.log_path + "' exists (use --overwrite to replace it, or --resume to append to it)");
   }
   if (!t.from.empty()) tc.windows.first_hour = parse_iso_hour(t.from);
   if (!t.until.empty()) tc.windows.last_hour = parse_iso_hour(t.until) + 23;
@@ -249,7 +261,7 @@ int run(int argc, char** argv) {
     model.cells.push_back({c.latitude, c.longitude, c.utc_offset_hours, c.trend_k_per_year, c.offset_k, c.scale_k,
                            season_phase_days(c.latitude)});
   fit_weather(model, vae, store, spatial_factors_option(t.spatial_factors), calibration_choice == "on");
-  if (is_root()) save_and_report(model, result, t, store, vm.count("overwrite") > 0);
+  if (is_root()) save_and_report(model, result, t, store, vm["overwrite"].as<bool>());
   return 0;
 }
 

@@ -2,8 +2,9 @@
 # What a careless or hostile user does through the command line, each refused with a message
 # naming the value and nothing lost: two generate runs racing for one output, a stale temporary,
 # scenario values outside physical bounds, impossible input temperatures, a nonsense
-# --spatial-factors, --config naming a
-# directory, a negative --seed, evaluate on an all-missing or partial file, an existing export.
+# --spatial-factors, --config naming a directory, a negative --seed, evaluate on an all-missing
+# or partial file, an existing export, outputs that are devices, FIFOs, links or an input,
+# flags in config files, a corrupt header, implausible generated values, bad site lists.
 # Usage: hostile_cli.sh CLIMVAE_BINARY SOURCE_DIR
 set -uo pipefail
 climvae="$(realpath "$1")"
@@ -100,6 +101,60 @@ check evaluate-csv 0 "checks within tolerance" -- "$climvae" evaluate --store pa
 check evaluate-csv-exists nonzero "e.csv' exists" -- "$climvae" evaluate --store paris.nc --generated ok.nc --csv e.csv
 check evaluate-csv-overwrite 0 "checks within tolerance" -- \
   "$climvae" evaluate --store paris.nc --generated ok.nc --csv e.csv --overwrite
+
+# Outputs that are no regular file, or an input: refused before any work, nothing replaced.
+mkfifo fifo.nc
+ln -s ok.nc link.nc
+check output-fifo nonzero "'fifo.nc' is a FIFO, not a regular file" -- gen --hours 24 --output fifo.nc --overwrite
+check output-symlink nonzero "'link.nc' is a symbolic link" -- gen --hours 24 --output link.nc --overwrite
+check output-device nonzero "'/dev/null' is a device" -- \
+  "$climvae" evaluate --store paris.nc --generated ok.nc --csv /dev/null --overwrite
+check output-no-directory nonzero "its directory 'none/' does not exist" -- gen --hours 24 --output none/g.nc
+[ -p fifo.nc ] && [ -L link.nc ] && [ -c /dev/null ] && echo "ok   not-regular-kept" || { echo "FAIL not-regular-kept"; failures=$((failures + 1)); }
+cp paris.nc store-copy.nc
+check log-is-store nonzero "--log and --store name the same file" -- \
+  "$climvae" train --store store-copy.nc --output l.model --epochs 1 --log store-copy.nc
+echo "old" > old.log
+check log-exists nonzero "--log 'old.log' exists" -- "$climvae" train --store paris.nc --output l.model --epochs 1 --log old.log
+check checkpoint-is-output nonzero "--checkpoint and --output name the same file" -- \
+  "$climvae" train --store paris.nc --output l.model --epochs 1 --checkpoint l.model
+check evaluate-csv-is-input nonzero "--generated and --csv name the same file" -- \
+  "$climvae" evaluate --store paris.nc --generated ok.nc --csv ok.nc --overwrite
+cmp -s paris.nc store-copy.nc && grep -qx old old.log && echo "ok   inputs-kept" || { echo "FAIL inputs-kept"; failures=$((failures + 1)); }
+absent nothing-trained l.model
+
+# Flags in a --config file mean what they say: 'false' is off, nonsense is refused.
+gen --hours 48 --output keep.nc > /dev/null
+printf 'model = paris.model\nstart = 2022-01-01\nhours = 24\noverwrite = false\n' > no-overwrite.ini
+check config-flag-false nonzero "keep.nc' exists" -- "$climvae" generate --config no-overwrite.ini --output keep.nc
+printf 'model = paris.model\nstart = 2022-01-01\nhours = 24\nadd-noise = banana\n' > banana.ini
+check config-flag-nonsense nonzero "('banana') for option 'add-noise' is invalid" -- "$climvae" generate --config banana.ini --output b.nc
+check warming-rate-alone nonzero "give --target-year (a time slice) or --transient" -- \
+  gen --hours 24 --output w.nc --warming-rate 0.3K/decade
+
+# One flipped byte in a header (an attribute 17 GB long) is named at once, not allocated.
+cp paris.nc flipped.nc
+/usr/bin/python3 -c "
+b = bytearray(open('flipped.nc', 'rb').read()); u = b.find(b'units')  # then padding, type, 8-byte length
+b[u + 15] = 4; open('flipped.nc', 'wb').write(b)"
+check header-corrupt nonzero "more than the file's" -- timeout 20 "$climvae" evaluate --store flipped.nc --generated ok.nc
+
+# Generated values no air temperature has (another unit, a broken file) are refused.
+cp ok.nc hot.nc
+/usr/bin/python3 -c "
+import netCDF4
+f = netCDF4.Dataset('hot.nc', 'r+'); f['tas'][5, 0, 0, 0] = 1e30; f.close()"
+check evaluate-implausible nonzero "outside the plausible 150..350 K" -- "$climvae" evaluate --store paris.nc --generated hot.nc
+
+# prepare: a reference year outside 1..9999; site-list numbers that are not numbers.
+check reference-year nonzero "--reference-year must be a year between 1 and 9999" -- \
+  "$climvae" prepare --input "$csv" --output r.nc --reference-year 99999
+printf '%s,48.8abc,2.29\n' "$csv" > sites-bad.txt
+check sites-not-a-number nonzero "latitude '48.8abc' is not a number" -- "$climvae" prepare --sites sites-bad.txt --output r.nc
+printf '%s,48.82,2.29,5\n' "$csv" > sites-offset.txt
+check sites-offset-utc nonzero "this series is in UTC (leave the offset out)" -- \
+  "$climvae" prepare --sites sites-offset.txt --output r.nc
+absent nothing-prepared r.nc
 
 if [ -x "$(dirname "$climvae")/climvae-export" ]; then
   check export 0 "wrote paris.pt" -- "$climvae" export --model paris.model --output paris.pt

@@ -2,6 +2,8 @@
 // moment of the move unless allowed, nothing is lost on either side, and stale temporaries of
 // killed runs are cleaned up.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,8 +83,18 @@ TEST(FileIo, StaleTemporariesOfStoppedRunsAreRemoved) {
   write_text(stale, "partial");
   write_text(live, "in progress");
   write_text(dir / "out.nc.tmp-notapid", "someone else's");
-  EXPECT_EQ(remove_stale_temporaries(path), std::vector<std::string>{stale});
+  // Another node of a cluster writing to the same shared directory: its pid means nothing here.
+  const std::string other_host = path + ".tmp-othernode.example-" + std::to_string(gone_pid());
+  write_text(other_host, "another node's run");
+  const std::string old_style = path + ".tmp-" + std::to_string(gone_pid());  // from older versions
+  write_text(old_style, "partial");
+  std::vector<std::string> removed = remove_stale_temporaries(path);
+  std::sort(removed.begin(), removed.end());
+  std::vector<std::string> expected{stale, old_style};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(removed, expected);
   EXPECT_FALSE(std::filesystem::exists(stale));
   EXPECT_TRUE(std::filesystem::exists(live));
   EXPECT_TRUE(std::filesystem::exists(dir / "out.nc.tmp-notapid"));
+  EXPECT_TRUE(std::filesystem::exists(other_host));
 }

@@ -44,4 +44,13 @@ void run_on_all_ranks(MPI_Comm comm, const std::function<void()>& work) {
   throw_if_any_rank_failed(comm, error_message_of(work));
 }
 
+std::string broadcast_from_root(MPI_Comm comm, const std::string& text) {
+  int length = static_cast<int>(text.size());
+  MPI_Bcast(&length, 1, MPI_INT, 0, comm);
+  std::string out = text;
+  out.resize(static_cast<size_t>(length));
+  MPI_Bcast(out.data(), length, MPI_CHAR, 0, comm);
+  return out;
+}
+
 }  // namespace climvae

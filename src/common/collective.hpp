@@ -32,6 +32,9 @@ void throw_if_any_rank_failed(MPI_Comm comm, const std::string& local_error);
 // Runs `work` locally and returns the message of what it threw ("" when it succeeded).
 std::string error_message_of(const std::function<void()>& work);
 
+// Rank 0's `text` on every rank. Collective.
+std::string broadcast_from_root(MPI_Comm comm, const std::string& text);
+
 // Runs `work` on every rank, catching its exception, then throw_if_any_rank_failed.
 void run_on_all_ranks(MPI_Comm comm, const std::function<void()>& work);
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -34,7 +35,26 @@ uint32_t crc32(const void* data, size_t size, uint32_t crc) {
   return ~crc;
 }
 
-std::string temporary_path(const std::string& path, long long pid) { return path + ".tmp-" + std::to_string(pid); }
+namespace {
+
+// This host's name as it goes into file names: letters, digits, '.' and '_' ('-' would be
+// ambiguous before the pid).
+const std::string& host_name() {
+  static const std::string name = [] {
+    char buffer[256] = {};
+    std::string out = ::gethostname(buffer, sizeof buffer - 1) == 0 ? buffer : "";
+    for (char& c : out)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.') c = '_';
+    return out.empty() ? std::string("host") : out;
+  }();
+  return name;
+}
+
+}  // namespace
+
+std::string temporary_path(const std::string& path, long long pid) {
+  return path + ".tmp-" + host_name() + "-" + std::to_string(pid);
+}
 
 std::vector<std::string> remove_stale_temporaries(const std::string& path) {
   const size_t slash = path.rfind('/');
@@ -46,8 +66,13 @@ std::vector<std::string> remove_stale_temporaries(const std::string& path) {
   while (const dirent* entry = ::readdir(d)) {
     const std::string name = entry->d_name;
     if (name.compare(0, prefix.size(), prefix) != 0 || name.size() == prefix.size()) continue;
-    const std::string digits = name.substr(prefix.size());
-    if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+    std::string digits = name.substr(prefix.size());  // <host>-<pid>, or <pid> from older versions
+    const size_t dash = digits.rfind('-');
+    if (dash != std::string::npos) {
+      if (digits.substr(0, dash) != host_name()) continue;  // another node's run: its pid means nothing here
+      digits.erase(0, dash + 1);
+    }
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
     const long pid = std::strtol(digits.c_str(), nullptr, 10);
     // kill(pid, 0) fails with ESRCH only when no such process exists (EPERM: alive, not ours).
     if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
@@ -86,7 +111,23 @@ int rename_no_replace(const char* from, const char* to) {
 
 }  // namespace
 
+void require_regular_or_absent(const std::string& path, const std::string& what) {
+  struct stat info {};
+  if (::lstat(path.c_str(), &info) != 0 || S_ISREG(info.st_mode)) return;
+  const char* kind = S_ISDIR(info.st_mode) ? "a directory" : S_ISLNK(info.st_mode) ? "a symbolic link"
+                   : S_ISFIFO(info.st_mode) ? "a FIFO" : S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode) ? "a device"
+                   : "not a regular file";
+  throw Error(what + " '" + path + "' is " + kind + ", not a regular file: climvae replaces only regular files " +
+              "(give the path of a file)");
+}
+
 void commit_file(const std::string& temporary, const std::string& path, bool replace) {
+  try {
+    require_regular_or_absent(path, "output");
+  } catch (...) {
+    std::remove(temporary.c_str());
+    throw;
+  }
   const int moved = replace ? std::rename(temporary.c_str(), path.c_str())
                             : rename_no_replace(temporary.c_str(), path.c_str());
   if (moved == 0) return;
@@ -100,6 +141,7 @@ void commit_file(const std::string& temporary, const std::string& path, bool rep
 
 void write_file_atomically(const std::string& path, const std::string& what, bool replace,
                            const std::function<void(std::ostream&)>& write) {
+  require_regular_or_absent(path, what);
   remove_stale_temporaries(path);
   const std::string tmp = temporary_path(path, ::getpid());
   try {

@@ -1,5 +1,5 @@
 // What the files climvae writes share: a CRC-32 over their bytes, and one way to put a finished
-// file in place. Every writer builds PATH.tmp-<pid> and then commits it to PATH with
+// file in place. Every writer builds PATH.tmp-<host>-<pid> and then commits it to PATH with
 // commit_file(): without permission to replace, a PATH that exists at the moment of the rename
 // (another run finished first) is never replaced, so no result is ever silently lost.
 #pragma once
@@ -15,20 +15,29 @@ namespace climvae {
 // CRC-32 (IEEE, as zlib): crc32(b, n, crc32(a, m)) is the CRC of a followed by b.
 uint32_t crc32(const void* data, size_t size, uint32_t crc = 0);
 
-// PATH.tmp-<pid>: where the process `pid` builds PATH (MPI writers pass rank 0's pid).
+// PATH.tmp-<host>-<pid>: where process `pid` of this host builds PATH (MPI writers use rank 0's
+// name, broadcast). The host keeps a run on one node of a cluster from taking another node's
+// temporary on a shared file system for a stopped run's.
 std::string temporary_path(const std::string& path, long long pid);
 
-// Removes PATH.tmp-<pid> files whose process is gone (left by a killed run) and names each on
-// stderr; returns their names. Files of live processes (a concurrent run) are left alone.
+// Removes this host's PATH.tmp-<host>-<pid> files whose process is gone (left by a killed run),
+// and PATH.tmp-<pid> ones of older versions, naming each on stderr; returns their names. Files
+// of live processes (a concurrent run) and of other hosts are left alone.
 std::vector<std::string> remove_stale_temporaries(const std::string& path);
 
-// Moves the finished `temporary` to `path`. Unless `replace`, an existing `path` is refused at
+// Throws Error when `path` exists and is not a regular file (a device such as /dev/null, a FIFO,
+// a directory or a symbolic link): a rename would put a regular file in its place. `what` names
+// it in the message (e.g. "--output").
+void require_regular_or_absent(const std::string& path, const std::string& what);
+
+// Moves the finished `temporary` to `path`. A `path` that is not a regular file is refused
+// (require_regular_or_absent). Unless `replace`, an existing `path` is refused at
 // the moment of the move (renameat2 RENAME_NOREPLACE; link + unlink where the file system lacks
 // it; check + rename where it has no hard links either): Error says so and `path` keeps its
 // content. On any failure the temporary is removed.
 void commit_file(const std::string& temporary, const std::string& path, bool replace);
 
-// Removes stale temporaries, writes PATH.tmp-<pid> with `write`, then commit_file()s it. On any
+// Removes stale temporaries, writes PATH.tmp-<host>-<pid> with `write`, then commit_file()s it. On any
 // failure the temporary is removed and Error names `what` (e.g. "model file") and the path.
 void write_file_atomically(const std::string& path, const std::string& what, bool replace,
                            const std::function<void(std::ostream&)>& write);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "common/error.hpp"
+#include "data/cdf_header.hpp"
 #include "common/pnetcdf_util.hpp"
 #include "data/nc_input.hpp"
 
@@ -13,6 +14,7 @@ namespace {
 class ClassicInput final : public NcInput {
  public:
   explicit ClassicInput(const std::string& path) : NcInput(path) {
+    check_cdf_header(path);
     check_nc(ncmpi_open(MPI_COMM_SELF, path.c_str(), NC_NOWRITE, MPI_INFO_NULL, &ncid_), path, "opening");
     try {
       check_not_truncated();

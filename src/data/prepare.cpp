@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -41,6 +43,20 @@ bool is_netcdf_input(const std::string& path) {
   return ::stat(path.c_str(), &info) == 0 && nc_format_of(path) != NcFormat::not_netcdf;
 }
 
+namespace {
+
+// The whole field as a number, or Error naming it ("10.5" is no whole hour, "151.2xyz" no longitude).
+double number_field(const std::string& field, const std::string& where, const char* what) {
+  char* end = nullptr;
+  const double v = field.empty() ? NAN : std::strtod(field.c_str(), &end);
+  require(!field.empty() && end == field.c_str() + field.size() && std::isfinite(v) &&
+              field.find_first_of("xXpP") == std::string::npos,  // no hexadecimal
+          where + what + " '" + field + "' is not a number");
+  return v;
+}
+
+}  // namespace
+
 std::vector<Site> read_site_list(const std::string& list) {
   std::ifstream in(list);
   require(in.good(), "cannot open --sites file '" + list + "'");
@@ -63,11 +79,13 @@ std::vector<Site> read_site_list(const std::string& list) {
             where + "expected PATH[,LAT,LON[,TIMESTAMP_UTC_OFFSET]], got " + std::to_string(fields.size()) + " fields");
     Site site;
     site.path = fields[0].empty() || fields[0][0] == '/' ? fields[0] : dir + fields[0];
-    try {
-      if (fields.size() >= 3) site.location = LatLon{std::stod(fields[1]), std::stod(fields[2])};
-      if (fields.size() == 4) site.timestamp_offset_hours = std::stoi(fields[3]);
-    } catch (const std::exception&) {
-      throw Error(where + "latitude, longitude and offset must be numbers");
+    if (fields.size() >= 3)
+      site.location = LatLon{number_field(fields[1], where, "latitude"), number_field(fields[2], where, "longitude")};
+    if (fields.size() == 4) {
+      const double offset = number_field(fields[3], where, "timestamp UTC offset");
+      require(offset == std::floor(offset) && std::fabs(offset) <= 14,
+              where + "timestamp UTC offset '" + fields[3] + "' must be whole hours between -14 and 14");
+      site.timestamp_offset_hours = static_cast<int>(offset);
     }
     sites.push_back(site);
   }
@@ -78,7 +96,12 @@ std::vector<Site> read_site_list(const std::string& list) {
 HourlySeries read_site_series(const Site& site, std::optional<TemperatureUnit> units) {
   const bool halfhourly = is_halfhourly_station_csv(site.path);
   const bool prsa = !halfhourly && is_prsa_station_csv(site.path);
-  if (!halfhourly && !prsa) return read_csv_series(site.path, units);
+  if (!halfhourly && !prsa) {
+    require(!site.timestamp_offset_hours.has_value(),
+            site.path + ": a timestamp UTC offset is for station CSVs in local standard time; this series is "
+                        "in UTC (leave the offset out)");
+    return read_csv_series(site.path, units);
+  }
   require(site.timestamp_offset_hours.has_value(),
           site.path + ": station data in local standard time: give the UTC offset of its timestamps "
                       "(--timestamp-offset H, or the 4th field in --sites; Beijing is 8, Sydney 10)");

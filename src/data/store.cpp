@@ -19,6 +19,7 @@
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
+#include "data/cdf_header.hpp"
 #include "common/file_io.hpp"
 #include "common/collective.hpp"
 #include "common/pnetcdf_util.hpp"
@@ -320,9 +321,7 @@ void write_cells(const Store& store, const std::vector<CellSeries>& cells, int f
     require(cells.empty() || store.start_hour == header.start_hour, path + ": the ranks' shares start at different hours");
     validate_for_writing(header, cells, first);
   });
-  long long pid = static_cast<long long>(::getpid());
-  MPI_Bcast(&pid, 1, MPI_LONG_LONG, 0, comm);
-  const std::string temporary = temporary_path(path, pid);
+  const std::string temporary = broadcast_from_root(comm, temporary_path(path, static_cast<long long>(::getpid())));
   if (rank == 0) remove_stale_temporaries(path);
   try {
     write_file(header, cells, first, temporary, comm);
@@ -360,7 +359,10 @@ CellRange cell_share(int total_cells, int rank, int ranks) {
 
 Store read_store(const std::string& path, MPI_Comm comm, StoreCells which) {
   long long file_size = 0;
-  run_on_root(comm, [&] { file_size = probe_store_file(path); });
+  run_on_root(comm, [&] {
+    file_size = probe_store_file(path);
+    check_cdf_header(path);
+  });
   MPI_Bcast(&file_size, 1, MPI_LONG_LONG, 0, comm);
 
   OpenFile file;

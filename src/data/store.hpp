@@ -37,7 +37,7 @@ struct Store {
   double at_year_k(int c, int64_t i, int year) const;
 };
 
-// Atomic write: to PATH.tmp-<pid>, then commit_file() (an existing PATH is replaced only with
+// Atomic write: to PATH.tmp-<host>-<pid>, then commit_file() (an existing PATH is replaced only with
 // `replace`, even one that appears while the store is written). Rank 0 writes its `store` (the other ranks'
 // argument is not used); collective over comm, and an error on rank 0 is thrown on every rank.
 // Layout: CDF-5, dimensions (cell, time); tas(cell, time) float K with _FillValue NaN; time(time)

@@ -20,6 +20,7 @@
 #include "common/collective.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "data/cdf_header.hpp"
 #include "common/pnetcdf_util.hpp"
 
 namespace climvae {
@@ -40,11 +41,9 @@ bool path_exists(const std::string& path) {
   return ::stat(path.c_str(), &info) == 0;
 }
 
-// The temporary name must be identical on every rank: rank 0's pid decides it.
+// The temporary name must be identical on every rank: rank 0's host and pid decide it.
 std::string temporary_path_for(const std::string& path, MPI_Comm comm) {
-  long long pid = static_cast<long long>(::getpid());
-  MPI_Bcast(&pid, 1, MPI_LONG_LONG, 0, comm);
-  return temporary_path(path, pid);
+  return broadcast_from_root(comm, temporary_path(path, static_cast<long long>(::getpid())));
 }
 
 // --- define mode: attribute and variable helpers (local calls; the header is identical on all ranks)
@@ -180,6 +179,7 @@ EnsembleWriter::EnsembleWriter(const std::string& path, const EnsembleMeta& meta
     : path_(path), overwrite_(overwrite), meta_(meta), comm_(comm) {
   run_on_root(comm_, [&] {
     validate_meta(path_, meta_);
+    require_regular_or_absent(path_, "output");
     require(overwrite || !path_exists(path_),
             "output '" + path_ + "' exists already (choose another path or allow overwriting)");
     remove_stale_temporaries(path_);
@@ -317,6 +317,7 @@ namespace {
 class OpenFile {
  public:
   OpenFile(const std::string& path, MPI_Comm comm) : path_(path), comm_(comm) {
+    run_on_root(comm, [&] { check_cdf_header(path); });
     int ncid = -1;
     const int status = ncmpi_open(comm, path.c_str(), NC_NOWRITE, MPI_INFO_NULL, &ncid);
     if (status == NC_NOERR) ncid_ = ncid;
@@ -365,6 +366,7 @@ class OpenFile {
     if (ncmpi_inq_att(ncid_, varid, name, &type, &length) != NC_NOERR || type != NC_CHAR) return fallback;
     std::string value(static_cast<size_t>(length), '\0');
     check_nc(ncmpi_get_att_text(ncid_, varid, name, value.data()), path_, std::string("attribute '") + name + "'");
+    while (!value.empty() && value.back() == '\0') value.pop_back();  // C writers count the terminator
     return value;
   }
   // Numeric attribute or `fallback` when absent.

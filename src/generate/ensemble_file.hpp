@@ -46,9 +46,9 @@ struct Ensemble {
 // Writes one ensemble file in pieces, so that ranks can each write their own time chunks and
 // member slices. Every member function is collective over comm; when any rank fails, every rank
 // throws the same climvae::Error (naming the path) instead of leaving the others waiting.
-//   EnsembleWriter writer(path, meta, overwrite, comm);   // creates PATH.tmp-<pid>, defines CF layout
+//   EnsembleWriter writer(path, meta, overwrite, comm);   // creates PATH.tmp-<host>-<pid>, defines CF layout
 //   writer.write_block(t0, nt, m0, nm, data);             // any number of times, on every rank
-//   writer.commit();                                      // closes and moves PATH.tmp-<pid> -> PATH
+//   writer.commit();                                      // closes and moves PATH.tmp-<host>-<pid> -> PATH
 // Without overwrite, commit() refuses a PATH that exists by then (commit_file in file_io.hpp).
 // A writer destroyed without commit() closes and removes its temporary file.
 class EnsembleWriter {
@@ -93,7 +93,7 @@ class EnsembleWriter {
   long long expected_size_ = 0;              // bytes the complete file has (end of tas)
 };
 
-// Writes the whole ensemble atomically (PATH.tmp-<pid> then commit_file). Refuses an existing path
+// Writes the whole ensemble atomically (PATH.tmp-<host>-<pid> then commit_file). Refuses an existing path
 // unless overwrite. Throws climvae::Error naming the path and the problem.
 void write_ensemble(const std::string& path, const Ensemble& ensemble, bool overwrite,
                     MPI_Comm comm = MPI_COMM_WORLD);

@@ -16,6 +16,7 @@
 #include "common/calendar.hpp"
 #include "common/collective.hpp"
 #include "common/error.hpp"
+#include "common/file_io.hpp"
 #include "data/store.hpp"
 #include "generate/ensemble_file.hpp"
 #include "generate/generator.hpp"
@@ -99,10 +100,14 @@ std::vector<std::string> output_files(const EnsembleJob& job, bool as_grid, MPI_
   } else {
     for (int m = 1; m <= job.members; ++m) files.push_back(member_file_name(job.output, m, job.start_hour, job.hours));
   }
-  run_on_root(comm, [&] {
-    if (job.overwrite) return;
-    for (const auto& f : files)
-      require(!path_exists(f), "output '" + f + "' exists already (choose another path or allow --overwrite)");
+  run_on_root(comm, [&] {  // before any member is generated
+    for (const auto& f : files) {
+      require_regular_or_absent(f, "output");
+      const size_t slash = f.rfind('/');
+      const std::string dir = slash == std::string::npos ? "." : f.substr(0, slash + 1);
+      require(path_exists(dir), "output '" + f + "': its directory '" + dir + "' does not exist");
+      require(job.overwrite || !path_exists(f), "output '" + f + "' exists already (choose another path or allow --overwrite)");
+    }
   });
   return files;
 }

@@ -66,7 +66,7 @@ struct ModelFile {
   }
 };
 
-// Writes atomically (PATH.tmp-<pid>, then commit_file: an existing PATH is replaced only with
+// Writes atomically (PATH.tmp-<host>-<pid>, then commit_file: an existing PATH is replaced only with
 // `replace`). Throws Error naming the path.
 void save_model(const ModelFile& model, const std::string& path, bool replace);
 // Throws Error naming the path and what is wrong (not a model, newer version, truncated,

@@ -101,7 +101,7 @@ class TorchVae : public torch::nn::Module {
 // Writes the parameters as a PyTorch state dict: a dict {name: tensor} (float32, torch
 // layouts, names as above) serialised with torch::pickle_save, i.e. the zip format that
 // Python's torch.load reads (torch.load(path) -> dict; model.load_state_dict(...)).
-// Written to PATH.tmp-<pid> and renamed. Throws climvae::Error naming the path.
+// Written to PATH.tmp-<host>-<pid> and renamed. Throws climvae::Error naming the path.
 void save_state_dict(const TorchVae& model, const std::string& path);
 // Reads such a file (or one written by Python's torch.save(model.state_dict(), path)) into
 // model; every parameter must be present with its shape. Throws climvae::Error.

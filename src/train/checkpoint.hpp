@@ -34,7 +34,7 @@ struct Checkpoint {
   std::vector<float> parameters, adam_m, adam_v, best_parameters;  // all of one size
 };
 
-// Writes atomically (PATH.tmp-<pid>, then commit_file). An existing PATH is replaced only when
+// Writes atomically (PATH.tmp-<host>-<pid>, then commit_file). An existing PATH is replaced only when
 // this process wrote it before or allow_checkpoint_replacement(PATH) was called (--overwrite, or
 // continuing the run saved there), so another run's checkpoint is never lost. Throws Error
 // naming the path.
