@@ -77,7 +77,11 @@ climvae::PreprocessOptions preprocess_options(const po::variables_map& vm) {
   const bool no_trend = vm["no-trend"].as<bool>();
   climvae::require(!(no_trend && vm.count("trend")), "give --trend or --no-trend, not both");
   if (no_trend) options.trend_k_per_year = 0.0;
-  if (vm.count("trend")) options.trend_k_per_year = climvae::parse_trend_rate_k_per_year(vm["trend"].as<std::string>());
+  if (vm.count("trend")) {
+    options.trend_k_per_year = climvae::parse_trend_rate_k_per_year(vm["trend"].as<std::string>());
+    climvae::require(std::fabs(*options.trend_k_per_year) <= 1, "--trend '" + vm["trend"].as<std::string>() +
+                                                                     "' is outside -1..1 K/year (no climate warms faster)");
+  }
   try {
     if (vm.count("from")) options.from_hour = climvae::parse_from_bound(vm["from"].as<std::string>());
     if (vm.count("until")) options.until_hour = climvae::parse_until_bound(vm["until"].as<std::string>());

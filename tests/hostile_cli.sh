@@ -154,7 +154,14 @@ check sites-not-a-number nonzero "latitude '48.8abc' is not a number" -- "$climv
 printf '%s,48.82,2.29,5\n' "$csv" > sites-offset.txt
 check sites-offset-utc nonzero "this series is in UTC (leave the offset out)" -- \
   "$climvae" prepare --sites sites-offset.txt --output r.nc
+check trend-absurd nonzero "--trend '1e6K/year' is outside -1..1 K/year" -- \
+  "$climvae" prepare --input "$csv" --output r.nc --trend 1e6K/year
 absent nothing-prepared r.nc
+if command -v nccopy > /dev/null; then  # netCDF-4 where classic/CDF-5 is read: named, with the fix
+  nccopy -k nc4 ok.nc ok4.nc
+  check evaluate-netcdf4 nonzero "is netCDF-4/HDF5; climvae reads generated ensembles as classic" -- \
+    "$climvae" evaluate --store paris.nc --generated ok4.nc
+fi
 
 if [ -x "$(dirname "$climvae")/climvae-export" ]; then
   check export 0 "wrote paris.pt" -- "$climvae" export --model paris.model --output paris.pt

@@ -21,6 +21,7 @@
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "data/cdf_header.hpp"
+#include "data/nc_input.hpp"
 #include "common/pnetcdf_util.hpp"
 
 namespace climvae {
@@ -322,7 +323,16 @@ class OpenFile {
     const int status = ncmpi_open(comm, path.c_str(), NC_NOWRITE, MPI_INFO_NULL, &ncid);
     if (status == NC_NOERR) ncid_ = ncid;
     try {
-      throw_if_any_rank_failed(comm, nc_message(status, path, "cannot open as a classic/CDF-5 NetCDF file"));
+      std::string error = nc_message(status, path, "cannot open as a classic/CDF-5 NetCDF file");
+      bool hdf5 = false;  // PnetCDF's own message ("feature not turned on") does not say what to do
+      try {
+        hdf5 = status != NC_NOERR && nc_format_of(path) == NcFormat::netcdf4;
+      } catch (const Error&) {
+      }
+      if (hdf5)
+        error = "NetCDF file '" + path + "' is netCDF-4/HDF5; climvae reads generated ensembles as classic or "
+                "CDF-5 NetCDF (convert it with: nccopy -k cdf5 IN OUT)";
+      throw_if_any_rank_failed(comm, error);
     } catch (...) {
       if (ncid_ >= 0) ncmpi_close(ncid_);
       throw;
