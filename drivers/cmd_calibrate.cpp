@@ -65,7 +65,7 @@ int run(int argc, char** argv) {
   fit_weather(model, vae, store, factor_count, calibration_choice == "on");
   model.provenance["calibrated_on"] = store_path;
   if (is_root()) {
-    save_model(model, output, vm["overwrite"].as<bool>() > 0);
+    save_model(model, output, vm["overwrite"].as<bool>());
     std::cout << "wrote " << output << std::endl;
   }
   return 0;

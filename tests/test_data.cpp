@@ -8,12 +8,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <sstream>
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
 #include "test_support.hpp"
+#include "data/cdf_header.hpp"
 #include "data/csv_series.hpp"
 #include "data/prepare.hpp"
 #include "data/preprocess.hpp"
@@ -465,6 +467,38 @@ TEST(Store, BadStoresNameTheFileAndProblem) {
   message = error_message([&] { read_store(without_lat); });
   EXPECT_CONTAINS(message, "without_lat.nc");
   EXPECT_CONTAINS(message, "variable 'lat' is missing");
+}
+
+// Every count of a classic/CDF-5 header must fit in the file before PnetCDF opens it (it
+// allocates what the header announces: one flipped byte once asked for 17 GB).
+TEST(Store, CorruptHeaderCountsAreRefusedBeforeOpening) {
+  const std::string whole = (scratch_dir() / "header_whole.nc").string();
+  const std::string long_attribute = (scratch_dir() / "header_long_attribute.nc").string();
+  const std::string many_dimensions = (scratch_dir() / "header_many_dimensions.nc").string();
+  const std::string cut = (scratch_dir() / "header_cut.nc").string();
+  write_store(two_cell_store(), whole, true);
+  EXPECT_NO_THROW(check_cdf_header(whole));
+  if (world_rank() == 0) {
+    std::ifstream in(whole, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_EQ(bytes.substr(0, 4), std::string("CDF\x05", 4));
+    const auto write = [](const std::string& path, const std::string& content) {
+      std::ofstream(path, std::ios::binary) << content;
+    };
+    std::string b = bytes;
+    const size_t units = b.find("units");  // then padding to 8, the type (4), the 8-byte length
+    b[units + 15] = 4;                      // + 4 x 2^32 values
+    write(long_attribute, b);
+    b = bytes;
+    b[16] = 0x7f;  // the dimension list's 8-byte count, after magic, numrecs and its tag
+    write(many_dimensions, b);
+    write(cut, bytes.substr(0, 10));  // inside the record count
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  EXPECT_CONTAINS(error_message([&] { read_store(long_attribute); }), "attribute values at byte");
+  EXPECT_CONTAINS(error_message([&] { read_store(long_attribute); }), "more than the file's");
+  EXPECT_CONTAINS(error_message([&] { check_cdf_header(many_dimensions); }), "dimension list");
+  EXPECT_CONTAINS(error_message([&] { check_cdf_header(cut); }), "header ends inside the record count");
 }
 
 // ---- climvae prepare ------------------------------------------------------------------------
