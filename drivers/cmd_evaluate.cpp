@@ -216,6 +216,10 @@ std::string shell_quoted(const std::string& text) {
   return quoted + "'";
 }
 
+// Resamples of the observed record's years for the skill table's record noise: enough for its
+// size to about 10 % (the error of a root mean square from n draws is about 1 / sqrt(2n)).
+constexpr int kRecordResamples = 50;
+
 // The observed series, the VAE ensemble and a classical generator fitted to `fitted_on` (the
 // observed series, or the training period of the VAE: --classical-store) with the same members,
 // hours and seed, with their extended statistics and the skill table.
@@ -244,7 +248,7 @@ SkillRun skill_run(const climvae::eval::CelsiusSeries& observed, const climvae::
   r.obs = ev::compute_climate_statistics({observed}, r.thresholds, climatology, 0);
   r.vae = ev::compute_climate_statistics(members, r.thresholds, climatology, r.observed_years);
   r.cls = ev::compute_climate_statistics(r.classical, r.thresholds, climatology, r.observed_years);
-  r.skill = ev::skill_summary(r.obs, r.vae, r.cls);
+  r.skill = ev::skill_summary(r.obs, r.vae, r.cls, ev::year_resamples(observed, r.thresholds, climatology, kRecordResamples));
   return r;
 }
 
@@ -264,12 +268,14 @@ void print_skill(const SkillRun& r, size_t members) {
             << "; " << members << " members\n";
   std::cout << "\nskill (error against the observed; lower is better)\n";
   char line[160];
-  std::snprintf(line, sizeof line, "%-32s %12s %12s  %s\n", "statistic", "vae", "classical", "closer");
+  std::snprintf(line, sizeof line, "%-32s %12s %12s %12s  %s\n", "statistic", "vae", "classical", "record noise",
+                "closer");
   std::cout << line;
   for (const auto& row : r.skill) {
-    std::snprintf(line, sizeof line, "%-32s %12s %12s  %s\n", row.statistic.c_str(),
+    std::snprintf(line, sizeof line, "%-32s %12s %12s %12s  %s%s\n", row.statistic.c_str(),
                   ev::number_text(row.vae_error).c_str(), ev::number_text(row.classical_error).c_str(),
-                  row.better().c_str());
+                  ev::number_text(row.record_noise).c_str(), row.better().c_str(),
+                  row.within_record_noise() ? " (both within the noise)" : "");
     std::cout << line;
   }
   std::cout << ev::closer_line(ev::count_closer(r.skill)) << "\n";

@@ -267,21 +267,27 @@ def td(value, ident=None):
 def skill_table(d):
     rows, wins = [], {"vae": 0, "classical": 0, "tie": 0}
     compared = 0  # rows where both errors are numbers, as climvae evaluate counts them
+    within_noise = 0  # of those, rows where both errors are within the observed record's noise
     for r in read_rows(os.path.join(d, "skill.csv")):
         wins[r["better"]] += 1
         compared += r["vae_error"] != "" and r["classical_error"] != ""
         name = r["statistic"]
         cells = [td(name), td(r["unit"])]
-        for column in ("observed", "vae", "classical", "vae_error", "classical_error"):
-            cells.append(td(number(r[column]), f"skill-{name}-{column}"))
+        for column in ("observed", "vae", "classical", "vae_error", "classical_error", "record_noise"):
+            cells.append(td(number(r.get(column, "")), f"skill-{name}-{column}"))
         better = r["better"]
         cells.append(f'<td class="{better}" id="skill-{name}-better">{html.escape(better)}</td>')
         rows.append(cells)
+        noise = number(r.get("record_noise", ""))
+        within_noise += (isinstance(noise, float) and noise == noise and r["vae_error"] != "" and r["classical_error"] != ""
+                         and float(r["vae_error"]) <= noise and float(r["classical_error"]) <= noise)
     summary = (f"<p><b>VAE closer on <span id='wins-vae'>{wins['vae']}</span> of <span id='skill-compared'>"
                f"{compared}</span> statistics</b> (classical closer on <b id='wins-classical'>{wins['classical']}</b>; "
-               f"ties: {wins['tie'] - (len(rows) - compared)}).</p>")
+               f"ties: {wins['tie'] - (len(rows) - compared)}); both within the observed record's noise on "
+               f"<b id='within-noise'>{within_noise}</b>: the error of resamples of the record's own years, a "
+               f"generator with the observed climate would score about that much.</p>")
     return summary + table(["statistic", "unit", "observed", "VAE", "classical", "VAE error", "classical error",
-                            "better"], rows)
+                            "record noise", "better"], rows)
 
 
 def fidelity_table(d):

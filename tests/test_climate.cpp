@@ -246,6 +246,27 @@ TEST(Climate, StatisticsAndSkillFiles) {
   EXPECT_EQ(count.classical, 0);
   EXPECT_EQ(closer_line(count), "VAE closer on " + std::to_string(classical_errors) + " of " +
                                     std::to_string(rows.size()) + " statistics (classical closer on 0)");
+  // The record noise: resamples of the observed record's own years scored as generators. Three
+  // years give resamples; the same statistics as the observed score no noise at all.
+  const auto resamples = year_resamples(obs_series[0], thresholds, climatology, 20);
+  ASSERT_EQ(resamples.size(), 20u);
+  const auto noisy = skill_summary(o, same, other, resamples);
+  for (const auto& r : noisy) {
+    EXPECT_TRUE(std::isnan(r.record_noise) || r.record_noise >= 0) << r.statistic;
+    if (r.statistic == "heatwave_per_year" || r.statistic == "anomaly_acf_lag_24h" || r.statistic == "monthly_mean_mae")
+      EXPECT_GT(r.record_noise, 0) << r.statistic << ": three years scatter";
+  }
+  const std::vector<ClimateStatistics> exact(3, o);
+  for (const auto& r : skill_summary(o, same, other, exact))
+    if (!std::isnan(r.observed)) EXPECT_EQ(r.record_noise, 0) << r.statistic;
+  const SkillCount noise_count = count_closer(noisy);
+  EXPECT_NE(closer_line(noise_count).find("within the observed record's noise on " +
+                                          std::to_string(noise_count.within_noise)),
+            std::string::npos);
+  EXPECT_GT(noise_count.within_noise, 0);  // the identical VAE is within the noise wherever the classical is
+  CelsiusSeries two_years = obs_series[0];
+  two_years.values_c.resize(24 * 600);
+  EXPECT_TRUE(year_resamples(two_years, thresholds, climatology, 20).empty());
   // Swapped, the classical generator wins the same rows.
   EXPECT_EQ(count_closer(skill_summary(o, other, same)).classical, classical_errors);
   // The rows the issue names: persistence, spells, extremes, monthly mean and sd.
@@ -259,7 +280,7 @@ TEST(Climate, StatisticsAndSkillFiles) {
   std::ostringstream skill, statistics;
   write_skill_csv(skill, rows);
   EXPECT_EQ(skill.str().substr(0, skill.str().find('\n')),
-            "statistic,unit,observed,vae,classical,vae_error,classical_error,better");
+            "statistic,unit,observed,vae,classical,vae_error,classical_error,better,record_noise");
   EXPECT_NE(skill.str().find("\nanomaly_acf_lag_48h,1,"), std::string::npos);
   EXPECT_EQ(skill.str().find("\nacf_lag_48h,1,"), std::string::npos);  // the raw ACF only at 1 h
   write_statistics_csv(statistics, {{"observed", &o}, {"vae", &other}}, thresholds);

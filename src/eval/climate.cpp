@@ -365,18 +365,31 @@ struct SkillTable {
   const ClimateStatistics& o;
   const ClimateStatistics& vae;
   const ClimateStatistics& classical;
+  const std::vector<ClimateStatistics>& resamples;  // of the observed record's years
   std::vector<SkillRow> rows;
 
+  // Root mean square of error(resample) over the resamples where it is a number.
+  template <typename Error>
+  double record_noise(Error error) const {
+    double sum = 0;
+    int n = 0;
+    for (const auto& r : resamples) {
+      const double e = error(r);
+      if (!std::isnan(e)) sum += e * e, ++n;
+    }
+    return n > 0 ? std::sqrt(sum / n) : kNaN;
+  }
   // Aggregate score: error(generator) for each; the values themselves are not one number.
   template <typename Error>
   void score(std::string statistic, std::string unit, Error error) {
-    rows.push_back({std::move(statistic), std::move(unit), kNaN, kNaN, kNaN, error(vae), error(classical)});
+    rows.push_back({std::move(statistic), std::move(unit), kNaN, kNaN, kNaN, error(vae), error(classical), record_noise(error)});
   }
   // A single number: its value for each source and |generated - observed|.
   template <typename Get>
   void value(std::string statistic, std::string unit, Get get) {
     const double ov = get(o), vv = get(vae), cv = get(classical);
-    rows.push_back({std::move(statistic), std::move(unit), ov, vv, cv, std::abs(vv - ov), std::abs(cv - ov)});
+    const double noise = record_noise([&](const ClimateStatistics& r) { return std::abs(get(r) - ov); });
+    rows.push_back({std::move(statistic), std::move(unit), ov, vv, cv, std::abs(vv - ov), std::abs(cv - ov), noise});
   }
   // The error of a generator g: mean |difference(o, g, i)| over the 12 months or the seasons.
   template <typename Difference>
@@ -471,12 +484,39 @@ void add_extreme_rows(SkillTable& t) {
 }  // namespace
 
 std::vector<SkillRow> skill_summary(const ClimateStatistics& o, const ClimateStatistics& vae,
-                                    const ClimateStatistics& classical) {
-  SkillTable table{o, vae, classical, {}};
+                                    const ClimateStatistics& classical,
+                                    const std::vector<ClimateStatistics>& observed_resamples) {
+  SkillTable table{o, vae, classical, observed_resamples, {}};
   add_distribution_rows(table);
   add_persistence_rows(table);
   add_extreme_rows(table);
   return table.rows;
+}
+
+std::vector<ClimateStatistics> year_resamples(const CelsiusSeries& observed, const SpellThresholds& t,
+                                              const Climatology& reference, int count) {
+  std::vector<CelsiusSeries> years;  // the record cut at local new years
+  for (size_t i = 0; i < observed.values_c.size(); ++i) {
+    const int64_t hour = observed.start_hour + static_cast<int64_t>(i);
+    if (years.empty() || civil_from_hours(hour + observed.utc_offset_hours).year !=
+                             civil_from_hours(hour - 1 + observed.utc_offset_hours).year)
+      years.push_back({hour, observed.utc_offset_hours, {}});
+    years.back().values_c.push_back(observed.values_c[i]);
+  }
+  years.erase(std::remove_if(years.begin(), years.end(), [](const CelsiusSeries& y) {
+                return std::none_of(y.values_c.begin(), y.values_c.end(), [](double v) { return std::isfinite(v); });
+              }),
+              years.end());
+  std::vector<ClimateStatistics> out;
+  if (years.size() < 3) return out;
+  const uint64_t key = stream_key(kIntervalSeed, 7);
+  for (int b = 0; b < count; ++b) {
+    std::vector<CelsiusSeries> drawn;
+    for (size_t i = 0; i < years.size(); ++i)
+      drawn.push_back(years[mix64(key ^ mix64(static_cast<uint64_t>(b) * years.size() + i)) % years.size()]);
+    out.push_back(compute_climate_statistics(drawn, t, reference, 0));
+  }
+  return out;
 }
 
 SkillCount count_closer(const std::vector<SkillRow>& rows) {
@@ -484,6 +524,7 @@ SkillCount count_closer(const std::vector<SkillRow>& rows) {
   for (const auto& r : rows) {
     if (std::isnan(r.vae_error) || std::isnan(r.classical_error)) continue;
     ++count.compared;
+    count.within_noise += r.within_record_noise();
     if (r.better() == "vae") ++count.vae;
     if (r.better() == "classical") ++count.classical;
   }
@@ -492,15 +533,17 @@ SkillCount count_closer(const std::vector<SkillRow>& rows) {
 
 std::string closer_line(const SkillCount& count) {
   return "VAE closer on " + std::to_string(count.vae) + " of " + std::to_string(count.compared) +
-         " statistics (classical closer on " + std::to_string(count.classical) + ")";
+         " statistics (classical closer on " + std::to_string(count.classical) + ")" +
+         (count.within_noise > 0 ? "; both within the observed record's noise on " + std::to_string(count.within_noise)
+                                 : std::string());
 }
 
 void write_skill_csv(std::ostream& out, const std::vector<SkillRow>& rows) {
-  out << "statistic,unit,observed,vae,classical,vae_error,classical_error,better\n";
+  out << "statistic,unit,observed,vae,classical,vae_error,classical_error,better,record_noise\n";
   for (const auto& r : rows)
     out << r.statistic << ',' << r.unit << ',' << number_text(r.observed) << ',' << number_text(r.vae) << ','
         << number_text(r.classical) << ',' << number_text(r.vae_error) << ',' << number_text(r.classical_error) << ','
-        << r.better() << '\n';
+        << r.better() << ',' << number_text(r.record_noise) << '\n';
 }
 
 }  // namespace climvae::eval

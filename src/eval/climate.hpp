@@ -6,6 +6,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -121,22 +122,37 @@ struct SkillRow {
   std::string unit;
   double observed = 0, vae = 0, classical = 0;  // NaN for aggregate scores
   double vae_error = 0, classical_error = 0;
+  // The error that the observed record's length alone gives: the row's error of resamples of the
+  // record's own years, scored as if each were a generator (root mean square; NaN without
+  // resamples). A generator with the observed climate scores about this much; two errors below it
+  // are not told apart by this record.
+  double record_noise = std::numeric_limits<double>::quiet_NaN();
   std::string better() const;  // "vae", "classical" or "tie"
+  bool within_record_noise() const { return vae_error <= record_noise && classical_error <= record_noise; }
 };
 // The rows: monthly mean and sd (and skewness, distribution), diurnal cycle, raw ACF at 1 h,
 // persistence (anomaly ACF at kAnomalyLagsHours, daily-mean anomaly ACF at kDailyAnomalyLagsDays),
 // daily max/min/range distributions, heat waves and cold spells (per year, mean length, length
 // distribution), annual maximum and minimum (mean, 10-year return level).
+// `observed_resamples` (year_resamples) give each row's record_noise.
 std::vector<SkillRow> skill_summary(const ClimateStatistics& observed, const ClimateStatistics& vae,
-                                    const ClimateStatistics& classical);
-// How many rows each generator wins; `compared` counts the rows where both errors are numbers.
+                                    const ClimateStatistics& classical,
+                                    const std::vector<ClimateStatistics>& observed_resamples = {});
+// The statistics of `count` resamples (fixed seed) of the observed series' calendar years (local
+// time), each as many years drawn with replacement: how far the observed statistics move with
+// the record's length alone. None for a record of fewer than 3 years.
+std::vector<ClimateStatistics> year_resamples(const CelsiusSeries& observed, const SpellThresholds& t,
+                                              const Climatology& reference, int count);
+// How many rows each generator wins; `compared` counts the rows where both errors are numbers,
+// `within_noise` those of them where both are within the observed record's noise.
 struct SkillCount {
-  int vae = 0, classical = 0, compared = 0;
+  int vae = 0, classical = 0, compared = 0, within_noise = 0;
 };
 SkillCount count_closer(const std::vector<SkillRow>& rows);
-// "VAE closer on N of M statistics (classical closer on K)".
+// "VAE closer on N of M statistics (classical closer on K)", and with a record noise "; both
+// within the observed record's noise on R".
 std::string closer_line(const SkillCount& count);
-// skill.csv: `statistic,unit,observed,vae,classical,vae_error,classical_error,better`.
+// skill.csv: `statistic,unit,observed,vae,classical,vae_error,classical_error,better,record_noise`.
 void write_skill_csv(std::ostream& out, const std::vector<SkillRow>& rows);
 
 }  // namespace climvae::eval
