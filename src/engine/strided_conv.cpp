@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <type_traits>
 
 #include "common/error.hpp"
 #include "engine/kokkos_compat.hpp"
