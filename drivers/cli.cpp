@@ -112,11 +112,8 @@ bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 void require_output(const std::string& path, const std::string& option, bool overwrite) {
   namespace fs = std::filesystem;
   require(!path.empty(), option + " is empty: give a file name");
-  const fs::path parent = fs::path(path).parent_path();
+  require_output_location(path, option);
   std::error_code error;
-  require(parent.empty() || fs::is_directory(parent, error),
-          option + " '" + path + "': the directory '" + parent.string() + "' does not exist");
-  require_regular_or_absent(path, option);
   require(overwrite || !fs::exists(fs::symlink_status(path, error)),
           option + " '" + path + "' exists (use --overwrite to replace it)");
 }

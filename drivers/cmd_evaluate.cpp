@@ -371,11 +371,7 @@ po::options_description evaluate_options() {
 // A writer's temporary (PATH.tmp-<host>-<pid>) may be incomplete even when it reads as NetCDF.
 void refuse_temporaries(const std::vector<std::string>& generated_paths) {
   for (const std::string& path : generated_paths) {
-    const size_t tmp = path.rfind(".tmp-");
-    if (tmp == std::string::npos) continue;
-    const std::string suffix = path.substr(tmp + 5);  // <host>-<pid>, or <pid> from older versions
-    const std::string pid = suffix.substr(suffix.rfind('-') == std::string::npos ? 0 : suffix.rfind('-') + 1);
-    climvae::require(pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos,
+    climvae::require(!climvae::is_temporary_path(path),
                      "--generated '" + path + "' is the temporary file of a run that was writing it (" +
                          "complete files have no .tmp-<host>-<pid> suffix)");
   }

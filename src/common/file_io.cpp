@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -50,10 +51,26 @@ const std::string& host_name() {
   return name;
 }
 
+// The parts of a temporary's name after ".tmp-": <host>-<pid>, or <pid> from older versions
+// (no host). False when it is neither.
+bool temporary_suffix_parts(const std::string& suffix, std::optional<std::string>& host, std::string& pid) {
+  const size_t dash = suffix.rfind('-');
+  host = dash == std::string::npos ? std::nullopt : std::optional<std::string>(suffix.substr(0, dash));
+  pid = suffix.substr(dash == std::string::npos ? 0 : dash + 1);
+  return !pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos;
+}
+
 }  // namespace
 
 std::string temporary_path(const std::string& path, long long pid) {
   return path + ".tmp-" + host_name() + "-" + std::to_string(pid);
+}
+
+bool is_temporary_path(const std::string& path) {
+  const size_t tmp = path.rfind(".tmp-");
+  std::optional<std::string> host;
+  std::string pid;
+  return tmp != std::string::npos && temporary_suffix_parts(path.substr(tmp + 5), host, pid);
 }
 
 std::vector<std::string> remove_stale_temporaries(const std::string& path) {
@@ -66,13 +83,10 @@ std::vector<std::string> remove_stale_temporaries(const std::string& path) {
   while (const dirent* entry = ::readdir(d)) {
     const std::string name = entry->d_name;
     if (name.compare(0, prefix.size(), prefix) != 0 || name.size() == prefix.size()) continue;
-    std::string digits = name.substr(prefix.size());  // <host>-<pid>, or <pid> from older versions
-    const size_t dash = digits.rfind('-');
-    if (dash != std::string::npos) {
-      if (digits.substr(0, dash) != host_name()) continue;  // another node's run: its pid means nothing here
-      digits.erase(0, dash + 1);
-    }
-    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+    std::optional<std::string> host;
+    std::string digits;
+    if (!temporary_suffix_parts(name.substr(prefix.size()), host, digits) || digits.size() > 9) continue;
+    if (host && *host != host_name()) continue;  // another node's run: its pid means nothing here
     const long pid = std::strtol(digits.c_str(), nullptr, 10);
     // kill(pid, 0) fails with ESRCH only when no such process exists (EPERM: alive, not ours).
     if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
@@ -111,6 +125,15 @@ int rename_no_replace(const char* from, const char* to) {
 
 }  // namespace
 
+void require_output_location(const std::string& path, const std::string& what) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  struct stat info {};
+  require(::stat(dir.c_str(), &info) == 0 && S_ISDIR(info.st_mode),
+          what + " '" + path + "': its directory '" + dir + "' does not exist");
+  require_regular_or_absent(path, what);
+}
+
 void require_regular_or_absent(const std::string& path, const std::string& what) {
   struct stat info {};
   if (::lstat(path.c_str(), &info) != 0 || S_ISREG(info.st_mode)) return;
@@ -141,7 +164,6 @@ void commit_file(const std::string& temporary, const std::string& path, bool rep
 
 void write_file_atomically(const std::string& path, const std::string& what, bool replace,
                            const std::function<void(std::ostream&)>& write) {
-  require_regular_or_absent(path, what);
   remove_stale_temporaries(path);
   const std::string tmp = temporary_path(path, ::getpid());
   try {

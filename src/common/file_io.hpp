@@ -20,10 +20,18 @@ uint32_t crc32(const void* data, size_t size, uint32_t crc = 0);
 // temporary on a shared file system for a stopped run's.
 std::string temporary_path(const std::string& path, long long pid);
 
+// True for a name of temporary_path's form (or PATH.tmp-<pid> of older versions): a file being
+// written, or left by a stopped run, never a finished one.
+bool is_temporary_path(const std::string& path);
+
 // Removes this host's PATH.tmp-<host>-<pid> files whose process is gone (left by a killed run),
 // and PATH.tmp-<pid> ones of older versions, naming each on stderr; returns their names. Files
 // of live processes (a concurrent run) and of other hosts are left alone.
 std::vector<std::string> remove_stale_temporaries(const std::string& path);
+
+// Throws Error when an output `path` cannot be written where it is meant to go: its directory does
+// not exist, or it is not a regular file (require_regular_or_absent). Checked before any work.
+void require_output_location(const std::string& path, const std::string& what);
 
 // Throws Error when `path` exists and is not a regular file (a device such as /dev/null, a FIFO,
 // a directory or a symbolic link): a rename would put a regular file in its place. `what` names

@@ -315,6 +315,20 @@ void write_ensemble(const std::string& path, const Ensemble& ensemble, bool over
 
 namespace {
 
+// Why ncmpi_open failed ("" when it did not). PnetCDF's own message for netCDF-4 ("feature not
+// turned on") does not say what to do.
+std::string open_failure(int status, const std::string& path) {
+  if (status == NC_NOERR) return "";
+  bool hdf5 = false;
+  try {
+    hdf5 = nc_format_of(path) == NcFormat::netcdf4;
+  } catch (const Error&) {  // unreadable: PnetCDF's message says so
+  }
+  if (!hdf5) return nc_message(status, path, "cannot open as a classic/CDF-5 NetCDF file");
+  return "NetCDF file '" + path + "' is netCDF-4/HDF5; climvae reads generated ensembles as classic or CDF-5 NetCDF "
+         "(convert it with: nccopy -k cdf5 IN OUT)";
+}
+
 class OpenFile {
  public:
   OpenFile(const std::string& path, MPI_Comm comm) : path_(path), comm_(comm) {
@@ -323,16 +337,7 @@ class OpenFile {
     const int status = ncmpi_open(comm, path.c_str(), NC_NOWRITE, MPI_INFO_NULL, &ncid);
     if (status == NC_NOERR) ncid_ = ncid;
     try {
-      std::string error = nc_message(status, path, "cannot open as a classic/CDF-5 NetCDF file");
-      bool hdf5 = false;  // PnetCDF's own message ("feature not turned on") does not say what to do
-      try {
-        hdf5 = status != NC_NOERR && nc_format_of(path) == NcFormat::netcdf4;
-      } catch (const Error&) {
-      }
-      if (hdf5)
-        error = "NetCDF file '" + path + "' is netCDF-4/HDF5; climvae reads generated ensembles as classic or "
-                "CDF-5 NetCDF (convert it with: nccopy -k cdf5 IN OUT)";
-      throw_if_any_rank_failed(comm, error);
+      throw_if_any_rank_failed(comm, open_failure(status, path));
     } catch (...) {
       if (ncid_ >= 0) ncmpi_close(ncid_);
       throw;

@@ -102,10 +102,7 @@ std::vector<std::string> output_files(const EnsembleJob& job, bool as_grid, MPI_
   }
   run_on_root(comm, [&] {  // before any member is generated
     for (const auto& f : files) {
-      require_regular_or_absent(f, "output");
-      const size_t slash = f.rfind('/');
-      const std::string dir = slash == std::string::npos ? "." : f.substr(0, slash + 1);
-      require(path_exists(dir), "output '" + f + "': its directory '" + dir + "' does not exist");
+      require_output_location(f, "output");
       require(job.overwrite || !path_exists(f), "output '" + f + "' exists already (choose another path or allow --overwrite)");
     }
   });
