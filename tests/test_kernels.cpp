@@ -191,6 +191,41 @@ TEST(StridedKernels, WeightGradientIsOneChainInOrderForAnyBlockOfSamples) {
   EXPECT_EQ(host(dw), want);
 }
 
+// The gate fuses ReLU's backward into the kernel that computes a gradient: the same bits as the
+// kernel followed by relu_backward, in every copy, with zero, -0 and NaN in the gate (all zero the
+// output, as y > 0 ? g : 0 does).
+TEST(StridedKernels, AGateEqualsReluBackwardAfterTheKernel) {
+  auto gate_values = [](size_t n) {
+    std::vector<Real> v = values(n, 6);
+    for (size_t i = 0; i < n; i += 5) v[i] = Real(0);
+    for (size_t i = 3; i < n; i += 7) v[i] = -Real(0);
+    for (size_t i = 4; i < n; i += 11) v[i] = std::nan("");
+    return v;
+  };
+  const std::string best = KernelCopy::best();
+  for (const std::string isa : {"baseline", "avx2", "avx512"}) {
+    const KernelCopy copy(isa);
+    for (const Case& c : cases()) {
+      const StridedGeometry g = same_padding(c.long_len, c.kernel, c.stride);
+      const size_t nl = size_t(kBatch) * c.long_len * c.cl, ns = size_t(kBatch) * g.short_len * c.cs;
+      const View1 x_long = device(values(nl, 1)), x_short = device(values(ns, 2));
+      const View1 w = device(values(size_t(c.kernel) * c.cl * c.cs, 3));
+      const View1 gate_short = device(gate_values(ns)), gate_long = device(gate_values(nl));
+      View1 down("down", ns), down_gated("down_gated", ns), up("up", nl), up_gated("up_gated", nl), scratch;
+      strided_down(g, kBatch, c.cl, c.cs, x_long.data(), w.data(), nullptr, down.data(), false);
+      relu_backward(ns, gate_short.data(), down.data());
+      strided_down(g, kBatch, c.cl, c.cs, x_long.data(), w.data(), nullptr, down_gated.data(), false, gate_short.data());
+      EXPECT_EQ(host(down_gated), host(down)) << isa << " down " << name_of(c);
+      strided_up(g, kBatch, c.cl, c.cs, x_short.data(), w.data(), nullptr, up.data(), false, scratch);
+      relu_backward(nl, gate_long.data(), up.data());
+      strided_up(g, kBatch, c.cl, c.cs, x_short.data(), w.data(), nullptr, up_gated.data(), false, scratch,
+                 gate_long.data());
+      EXPECT_EQ(host(up_gated), host(up)) << isa << " up " << name_of(c);
+    }
+    if (isa == best) break;
+  }
+}
+
 TEST(StridedKernels, RefuseAnUnknownOrUnavailableCopyNamingIt) {
   try {
     use_strided_kernels("sse9");

@@ -142,12 +142,12 @@ void use_strided_kernels(const std::string& isa) { active_isa() = isa_named(isa,
 bool strided_kernel_specialised(int cl, int cs) { return is_specialised(Specialised(), cl, cs); }
 
 void strided_down(const StridedGeometry& g, int batch, int cl, int cs, const Real* long_in, const Real* w,
-                  const Real* bias, Real* short_out, bool relu) {
-  dispatch(cl, cs, [&](auto k) { k.down(g, batch, cl, cs, long_in, w, bias, short_out, relu); });
+                  const Real* bias, Real* short_out, bool relu, const Real* gate) {
+  dispatch(cl, cs, [&](auto k) { k.down(g, batch, cl, cs, long_in, w, bias, short_out, relu, gate); });
 }
 
 void strided_up(const StridedGeometry& g, int batch, int cl, int cs, const Real* short_in, const Real* w,
-                const Real* bias, Real* long_out, bool relu, View1& w_transposed) {
+                const Real* bias, Real* long_out, bool relu, View1& w_transposed, const Real* gate) {
   const bool one_channel = one_channel_layout(cl, g.kernel);
   const int kernel = g.kernel;
   const size_t n = one_channel ? static_cast<size_t>(cs) * kTapLanes : static_cast<size_t>(kernel) * cl * cs;
@@ -166,7 +166,7 @@ void strided_up(const StridedGeometry& g, int batch, int cl, int cs, const Real*
           wt[(static_cast<size_t>(t) * cs + s) * cl + l] = w[i];
         });
   }
-  dispatch(cl, cs, [&](auto k) { k.up(g, batch, cl, cs, short_in, wt, bias, long_out, relu); });
+  dispatch(cl, cs, [&](auto k) { k.up(g, batch, cl, cs, short_in, wt, bias, long_out, relu, gate); });
 }
 
 void strided_weight_grad(const StridedGeometry& g, int batch, int cl, int cs, const Real* long_side,

@@ -27,14 +27,17 @@ constexpr int kMaxChannels = 64;
 
 // long: (B, N, CL), w: (K, CL, CS), bias: (CS) or null -> short: (B, M, CS)
 // short[b,m,:] = bias + sum_{t,cl} long[b, m*S+t-pad, cl] * w[t,cl,:]   (then ReLU if relu)
+// gate: null, or shaped like the output: outputs where gate <= 0 (or NaN) are set to 0, i.e.
+// relu_backward(gate, output) fused into the kernel for a gradient through a ReLU'd layer.
 void strided_down(const StridedGeometry& g, int batch, int cl, int cs, const Real* long_in, const Real* w,
-                  const Real* bias, Real* short_out, bool relu);
+                  const Real* bias, Real* short_out, bool relu, const Real* gate = nullptr);
 
 // short: (B, M, CS), w: (K, CL, CS), bias: (CL) or null -> long: (B, N, CL)
 // long[b,n,:] = bias + sum_{t,m : m*S+t-pad = n} sum_cs short[b,m,cs] * w[t,:,cs]   (then ReLU)
-// w_transposed: scratch of K*CS*CL values (reused between calls, resized if needed).
+// w_transposed: scratch of K*CS*CL values (reused between calls, resized if needed). gate: as in
+// strided_down.
 void strided_up(const StridedGeometry& g, int batch, int cl, int cs, const Real* short_in, const Real* w,
-                const Real* bias, Real* long_out, bool relu, View1& w_transposed);
+                const Real* bias, Real* long_out, bool relu, View1& w_transposed, const Real* gate = nullptr);
 
 // long: (B, N, CL), short: (B, M, CS) -> dw: (K, CL, CS), overwritten
 // dw[t,cl,cs] = sum_{b,m} long[b, m*S+t-pad, cl] * short[b,m,cs]

@@ -336,16 +336,21 @@ const Real* Vae::decoder_backward(const View2& x, double sq_err) {
   Kokkos::deep_copy(Kokkos::subview(params_.grads, noise_log_var_.offset), dnlv);
   Real* g_out = grad_a_.data();
   Real* g_in = grad_b_.data();
+  bool through_relu = false;  // whether g_out already went back through its layer's ReLU
   for (int i = static_cast<int>(decoder_.size()) - 1; i >= 0; --i) {
     const StridedLayer& l = decoder_[i];
     const int long_len = static_cast<int>(dec_act_[i].extent(1));
     const StridedGeometry g = same_padding(long_len, l.kernel, l.stride);
     const Real* input = i > 0 ? dec_act_[i - 1].data() : (config_.decoder_inputs() > config_.latent ? dec_in_.data() : z_.data());
-    if (l.relu) relu_backward(static_cast<size_t>(batch) * long_len * l.long_channels, dec_act_[i].data(), g_out);
+    if (l.relu && !through_relu)
+      relu_backward(static_cast<size_t>(batch) * long_len * l.long_channels, dec_act_[i].data(), g_out);
     strided_weight_grad(g, batch, l.long_channels, l.short_channels, g_out, input, params_.grad(l.weight).data(),
                         scratch_partials_);
     column_sums(batch * long_len, l.long_channels, g_out, params_.grad(l.bias).data(), scratch_partials_);
-    strided_down(g, batch, l.long_channels, l.short_channels, g_out, params_.value(l.weight).data(), nullptr, g_in, false);
+    // The gradient for the layer below, through that layer's ReLU in the same kernel.
+    through_relu = i > 0 && decoder_[i - 1].relu;
+    strided_down(g, batch, l.long_channels, l.short_channels, g_out, params_.value(l.weight).data(), nullptr, g_in, false,
+                 through_relu ? input : nullptr);
     std::swap(g_out, g_in);
   }
   return g_out;
@@ -370,19 +375,23 @@ void Vae::encoder_backward(const View2& x) {
   Real* g_out = grad_latent_.data();
   Real* ping = grad_a_.data();
   Real* pong = grad_b_.data();
+  bool through_relu = false;  // whether g_out already went back through its layer's ReLU
   for (int i = static_cast<int>(encoder_.size()) - 1; i >= 0; --i) {
     const StridedLayer& l = encoder_[i];
     const int long_len = i > 0 ? static_cast<int>(enc_act_[i - 1].extent(1)) : hours;
     const StridedGeometry g = same_padding(long_len, l.kernel, l.stride);
     const Real* input = i > 0 ? enc_act_[i - 1].data() : x.data();
-    if (l.relu) relu_backward(static_cast<size_t>(batch) * g.short_len * l.short_channels, enc_act_[i].data(), g_out);
+    if (l.relu && !through_relu)
+      relu_backward(static_cast<size_t>(batch) * g.short_len * l.short_channels, enc_act_[i].data(), g_out);
     strided_weight_grad(g, batch, l.long_channels, l.short_channels, input, g_out, params_.grad(l.weight).data(),
                         scratch_partials_);
     column_sums(batch * g.short_len, l.short_channels, g_out, params_.grad(l.bias).data(), scratch_partials_);
     if (i == 0) break;  // no gradient with respect to the data
     Real* g_in_enc = g_out == ping ? pong : ping;
+    // The gradient for the layer below, through that layer's ReLU in the same kernel.
+    through_relu = encoder_[i - 1].relu;
     strided_up(g, batch, l.long_channels, l.short_channels, g_out, params_.value(l.weight).data(), nullptr, g_in_enc,
-               false, scratch_transpose_);
+               false, scratch_transpose_, through_relu ? input : nullptr);
     g_out = g_in_enc;
   }
 }
