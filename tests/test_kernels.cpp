@@ -20,12 +20,14 @@ struct Case {
 };
 
 // The decoder's and encoder's layer shapes (specialised kernels), the one-channel output layer,
-// and generic pairs, at lengths from below the kernel to a few latent steps.
+// generic pairs, and 40 x 40 with more taps (a kernel of 9 runs the generic path in the AVX2
+// copy), at lengths from below the kernel to a few latent steps.
 std::vector<Case> cases() {
   std::vector<Case> out;
   for (int n : {1, 2, 3, 4, 5, 7, 11, 96, 97, 290})
     for (const Case& c : {Case{0, 5, 3, 1, 40}, Case{0, 3, 2, 40, 40}, Case{0, 3, 2, 40, 10}, Case{0, 5, 3, 1, 7},
-                          Case{0, 3, 2, 3, 5}, Case{0, 5, 3, 2, 40}, Case{0, 9, 2, 1, 6}})
+                          Case{0, 3, 2, 3, 5}, Case{0, 5, 3, 2, 40}, Case{0, 9, 2, 1, 6}, Case{0, 7, 2, 40, 40},
+                          Case{0, 9, 3, 40, 40}})
       out.push_back({n, c.kernel, c.stride, c.cl, c.cs});
   return out;
 }

@@ -52,6 +52,7 @@ namespace isa_baseline {
 #pragma GCC target("arch=x86-64-v3")
 namespace isa_avx2 {
 #include "engine/strided_conv_kernels.inc"
+#include "engine/strided_conv_avx2.inc"
 }  // namespace isa_avx2
 #pragma GCC pop_options
 #pragma GCC push_options
