@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/calendar.hpp"
@@ -274,6 +275,47 @@ TEST(Ensemble, GridFileIsTheSameForAnyRanksChunksAndOrder) {
         ASSERT_EQ(values[((h * members + member) * 2 + y) * 3 + x], one[h]) << "cell " << cell << " member " << member;
     }
   }
+}
+
+// With spatial factors the shared weather's normals are the same for every cell of a member: a
+// thread draws them once and keeps them (generator.cpp), and run_ensemble takes the cells of a
+// few members at a time. The file equals each (cell, member) asked alone, last member first, and
+// asked in a thread of its own (an empty cache).
+TEST(Ensemble, SharedWeatherIsTheSameForAnyOrderAndThread) {
+  const SharedDirectory dir;
+  ModelFile m = grid_model(PriorKind::temporal);
+  constexpr int factors = 16;
+  std::vector<float> loadings(m.cells.size() * m.config.latent * factors);
+  for (size_t i = 0; i < loadings.size(); ++i) loadings[i] = static_cast<float>(0.2 * std::sin(0.7 * double(i)));
+  m.set_loadings(factors, loadings);
+  Vae vae(m.config);
+  load_parameters(vae, m.parameters);
+  const int members = 20;
+  const int64_t hours = 4800;
+  EnsembleJob job = job_for(dir / "shared.nc", {0, 1}, hours, members);
+  ASSERT_LT(shared_weather_members_at_once(m, true, hours), members) << "the run should take the members in slices";
+  run_ensemble(vae, m, job);
+  const std::vector<float> values = read_tas(job.output);  // (time, member, 1, 2): cell 1 at x = 0 (lon 0)
+  const auto check = [&](int cell, int member, const std::vector<float>& one) {
+    const int x = cell == 1 ? 0 : 1;
+    for (int64_t h = 0; h < hours; ++h)
+      ASSERT_EQ(values[(h * members + member) * 2 + x], one[h]) << "cell " << cell << " member " << member << " hour " << h;
+  };
+  for (int member = members - 1; member >= 0; member -= 3)
+    for (int cell : {1, 0}) {
+      TraceRequest r = request(cell, hours, 1);
+      r.first_member = member;
+      check(cell, member, generate_traces(vae, m, r));
+    }
+  std::vector<float> fresh;
+  TraceRequest r = request(1, hours, 1);
+  r.first_member = 7;
+  std::thread([&] {
+    Vae own(m.config);
+    load_parameters(own, m.parameters);
+    fresh = generate_traces(own, m, r);
+  }).join();
+  check(1, 7, fresh);
 }
 
 TEST(Ensemble, ScatteredCellsGoToOneCfFilePerMember) {

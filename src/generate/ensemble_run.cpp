@@ -46,6 +46,23 @@ std::vector<Run> runs_of_rank(int cells, int g0, int group_members, int rank, in
   return runs;
 }
 
+// The runs cut at every multiple of `members_at_once` (a member index) and ordered by those slices,
+// then by cell: the cells of a few members one after another, so that the shared weather's normals
+// of a member, the same for every cell, are drawn once (generator.hpp). The work is the same.
+std::vector<Run> member_major(const std::vector<Run>& runs, int members_at_once) {
+  if (members_at_once == INT_MAX) return runs;
+  std::vector<Run> pieces;
+  for (const Run& run : runs)
+    for (int m = run.m0; m < run.m0 + run.nm;) {
+      const int end = std::min(run.m0 + run.nm, (m / members_at_once + 1) * members_at_once);
+      pieces.push_back({run.position, m, end - m});
+      m = end;
+    }
+  std::stable_sort(pieces.begin(), pieces.end(),
+                   [&](const Run& a, const Run& b) { return a.m0 / members_at_once < b.m0 / members_at_once; });
+  return pieces;
+}
+
 bool path_exists(const std::string& path) {
   struct stat info {};
   return ::stat(path.c_str(), &info) == 0;
@@ -216,12 +233,14 @@ void post_member_blocks(const EnsembleRun& e, MemberGroup& g, int64_t t0, int64_
   const int per_block = e.as_grid ? g.my_nm : 1;  // members in one block (one file)
   const int64_t plane = e.ny * e.nx;
   std::vector<std::vector<float>> blocks(g.my_nm / per_block, std::vector<float>(size_t(nt) * per_block * plane));
-  for (const Run& run : g.runs) {
+  for (const Run& run : member_major(g.runs, shared_weather_members_at_once(e.model, e.job.spatial, nt))) {
     const std::vector<float> values = generate_run(e, run, t0, nt);
     const int64_t cell_at = e.y_of(run.position) * e.nx + e.x_of(run.position);
     for (int64_t h = 0; h < nt; ++h)
-      for (int b = 0; b < run.nm; ++b)
-        blocks[b / per_block][(h * per_block + b % per_block) * plane + cell_at] = values[h * run.nm + b];
+      for (int b = 0; b < run.nm; ++b) {
+        const int i = run.m0 - g.my_m0 + b;  // the member's place among the rank's
+        blocks[i / per_block][(h * per_block + i % per_block) * plane + cell_at] = values[h * run.nm + b];
+      }
   }
   for (size_t k = 0; k < blocks.size(); ++k) {
     const int m = g.my_m0 + static_cast<int>(k) * per_block;
@@ -231,7 +250,7 @@ void post_member_blocks(const EnsembleRun& e, MemberGroup& g, int64_t t0, int64_
 
 // Otherwise: each run posted as it comes, the members that share a file at once.
 void post_runs(const EnsembleRun& e, MemberGroup& g, int64_t t0, int64_t nt) {
-  for (const Run& run : g.runs) {
+  for (const Run& run : member_major(g.runs, shared_weather_members_at_once(e.model, e.job.spatial, nt))) {
     std::vector<float> values = generate_run(e, run, t0, nt);
     const int64_t y = e.y_of(run.position), x = e.x_of(run.position);
     if (e.as_grid || run.nm == 1) {
@@ -318,7 +337,6 @@ EnsembleTiming run_ensemble(Vae& vae, const ModelFile& model, const EnsembleJob&
   const bool as_grid = job.layout == OutputLayout::grid || (job.layout == OutputLayout::automatic && grid.regular);
   EnsembleTiming timing;
   timing.layout = as_grid ? OutputLayout::grid : OutputLayout::member_files;
-  timing.files = output_files(job, as_grid, comm);
 
   // Time chunks: the largest share of (cell, member) pairs times the chunk stays within budget.
   const int ncells = static_cast<int>(cells.size());
@@ -328,6 +346,17 @@ EnsembleTiming run_ensemble(Vae& vae, const ModelFile& model, const EnsembleJob&
                       ? job.chunk_hours
                       : std::max<int64_t>(kMinChunkHours, job.memory_budget_bytes / (sizeof(float) * largest_share));
   timing.chunk_hours = chunk = std::min(chunk, job.hours);
+  // The shortest chunk may still not fit (many members x cells on few ranks): refused before
+  // anything is allocated or created, not an allocation the machine cannot give.
+  const double chunk_mib = double(chunk) * double(largest_share) * sizeof(float) / (1 << 20);
+  run_on_all_ranks(comm, [&] {
+    require(chunk_mib <= double(job.memory_budget_bytes) / (1 << 20),
+            std::to_string(largest_share) + " (cell, member) traces per rank x " + std::to_string(chunk) +
+                " hours per chunk need " + std::to_string(int64_t(std::ceil(chunk_mib))) + " MiB per rank, more than " +
+                "--memory-mib " + std::to_string(job.memory_budget_bytes >> 20) +
+                ": raise --memory-mib, use more ranks, fewer members or cells, or a shorter --chunk-hours");
+  });
+  timing.files = output_files(job, as_grid, comm);
 
   const EnsembleMeta meta = meta_of(model, job, cells, grid, as_grid);
   EnsembleRun e{vae, model, job, cells, grid, as_grid, as_grid ? int64_t(grid.lats.size()) : ncells,

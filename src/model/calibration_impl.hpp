@@ -36,8 +36,8 @@ void calibration_noise(double phi, int64_t first, int64_t count, const Normal& n
   const int64_t blocks = (first + count - first_block + kBlock - 1) / kBlock;
   std::vector<double> weight(static_cast<size_t>(taps)), start(static_cast<size_t>(blocks), 0.0);
   for (int j = 0; j < taps; ++j) weight[j] = j == 0 ? 1 : weight[j - 1] * phi;
-  for (int j = 0; j < taps; ++j)
-    for (int64_t k = 0; k < blocks; ++k) start[k] += weight[j] * e[k * kBlock + taps - j];  // e(first_block + k kBlock - j)
+  for (int j = 0; j < taps; ++j)  // e(first_block + k kBlock - j) is e[k kBlock + taps - j]
+    for (int64_t k = 0; k < blocks; ++k) start[k] += weight[j] * e[k * kBlock + taps - j];
   for (int64_t b0 = first_block; b0 < first + count; b0 += kBlock) {
     double n = start[(b0 - first_block) / kBlock];
     for (int64_t t = b0; t < b0 + kBlock && t < first + count; ++t) {
