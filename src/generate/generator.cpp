@@ -363,9 +363,19 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
     const CellIndices cells_b = Kokkos::subview(v.cells, Kokkos::make_pair(0, nb));
     vae.decode(View3(zb), cells_b, View3(db));
     Kokkos::deep_copy(v.decoded_host, v.decoded);
-    for (int b = 0; b < nb; ++b)
-      finish_member(model, r, w, member0 + b, noise_sd, first_hour, chunk_hours, &v.decoded_host(b, c.first_decoded, 0),
-                    out.data() + m0 + b, r.members);
+    // The members' calibration (most of a calibrated generation's time) on the host's threads: a
+    // member's values do not depend on its thread. An error is carried out of the threads.
+    std::vector<std::string> failed(static_cast<size_t>(nb));
+    Kokkos::parallel_for(
+        "climvae::finish_members", Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, nb), [&](const int b) {
+          try {
+            finish_member(model, r, w, member0 + b, noise_sd, first_hour, chunk_hours,
+                          &v.decoded_host(b, c.first_decoded, 0), out.data() + m0 + b, r.members);
+          } catch (const std::exception& e) {
+            failed[size_t(b)] = e.what();
+          }
+        });
+    for (const std::string& message : failed) require(message.empty(), message);
   }
   apply_scenario(r.scenario, model, r.cell, r.start_hour + first_hour, chunk_hours, r.members, out.data());
   return out;
