@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <string>
 
 #include "common/error.hpp"
@@ -36,7 +37,9 @@ int run(int argc, char** argv) {
     if (a == "--overwrite") {
       overwrite = true;
     } else if ((a == "--model" || a == "--output") && i + 1 < argc) {
-      (a == "--model" ? model_path : output_path) = argv[++i];
+      std::string& value = a == "--model" ? model_path : output_path;
+      climvae::require(value.empty(), "option '" + a + "' is given twice (see 'climvae export --help')");
+      value = argv[++i];
     } else {
       throw climvae::Error("unknown or incomplete option '" + a + "' (see 'climvae export --help')");
     }
@@ -45,6 +48,10 @@ int run(int argc, char** argv) {
                    "both --model and --output are required (see 'climvae export --help')");
   climvae::require(overwrite || ::access(output_path.c_str(), F_OK) != 0,
                    "'" + output_path + "' exists (give --overwrite to replace it)");
+  climvae::require_output_location(output_path, "--output");
+  std::error_code no_file;  // equivalent() is false when either does not exist
+  climvae::require(!std::filesystem::equivalent(model_path, output_path, no_file),
+                   "--output '" + output_path + "' is the --model file: give the state dict its own path");
   const climvae::ModelFile file = climvae::load_model(model_path);
   const climvae::Vae vae(file.config);  // its layout says where each Keras slice sits
   climvae::reference::TorchVae model(file.config);

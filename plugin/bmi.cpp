@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "climvae_bmi.h"
+#include "common/file_io.hpp"
 
 namespace {
 
@@ -98,6 +99,7 @@ std::string trim(const std::string& s) {
 using Config = std::map<std::string, std::string>;
 
 Config read_config(const std::string& path) {
+  climvae::require_regular_input(path, "config file");  // a FIFO would block the open for ever
   std::ifstream in(path);
   need(in.good(), "cannot open config file '" + path + "'");
   Config kv;
@@ -107,7 +109,9 @@ Config read_config(const std::string& path) {
     if (line.empty()) continue;
     const auto eq = line.find('=');
     need(eq != std::string::npos, path + " line " + std::to_string(n) + ": expected 'key = value', got '" + line + "'");
-    kv[trim(line.substr(0, eq))] = trim(line.substr(eq + 1));
+    const std::string key = trim(line.substr(0, eq));
+    need(kv.count(key) == 0, path + " line " + std::to_string(n) + ": '" + key + "' is given twice");
+    kv[key] = trim(line.substr(eq + 1));
   }
   return kv;
 }

@@ -58,8 +58,17 @@ struct Failure : std::runtime_error {
 
 thread_local std::string orphan_error;  // failures without a handle
 
+// Handles from climvae_open not yet closed: a closed one is refused, never dereferenced.
+std::mutex registry_mutex;
+std::set<climvae_model*> open_handles;
+
+bool is_open(const climvae_model* h) {
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  return open_handles.count(const_cast<climvae_model*>(h)) == 1;
+}
+
 void record(const climvae_model* h, const std::string& message) {
-  if (h == nullptr) {
+  if (h == nullptr || !is_open(h)) {
     orphan_error = message;
     return;
   }
@@ -100,6 +109,8 @@ climvae_status guarded(const climvae_model* h, const char* function, climvae_sta
 
 void require_handle(const climvae_model* h) {
   if (h == nullptr) fail(CLIMVAE_ERR_NULL_HANDLE, "the model handle is NULL (climvae_open failed or was not called)");
+  if (!is_open(h))
+    fail(CLIMVAE_ERR_BAD_ARGUMENT, "the model handle is not open (closed already, or not from climvae_open?)");
 }
 
 void require_pointer(const void* p, const char* name) {
@@ -107,8 +118,6 @@ void require_pointer(const void* p, const char* name) {
 }
 
 // --- Kokkos: initialised on first open unless the host did; finalised when the library unloads.
-std::mutex registry_mutex;
-std::set<climvae_model*> open_handles;
 
 struct KokkosOwner {
   bool ours = false;
@@ -170,6 +179,12 @@ class Lease {
 };
 
 // --- Requests.
+std::string short_text(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
 double great_circle_km(double lat1, double lon1, double lat2, double lon2) {
   const double rad = M_PI / 180, dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
   const double a = std::pow(std::sin(dlat / 2), 2) + std::cos(lat1 * rad) * std::cos(lat2 * rad) * std::pow(std::sin(dlon / 2), 2);
@@ -355,7 +370,7 @@ const char* climvae_status_name(climvae_status status) {
 }
 
 const char* climvae_last_error(const climvae_model* h) {
-  if (h == nullptr) return orphan_error.c_str();
+  if (h == nullptr || !is_open(h)) return orphan_error.c_str();  // a closed handle's failures are recorded there
   std::lock_guard<std::mutex> lock(h->mutex);
   return h->errors[std::this_thread::get_id()].c_str();  // node-based map: stable while this thread waits
 }
@@ -376,6 +391,9 @@ climvae_status climvae_open_shared(const char* path, int abi_version, int32_t co
     MPI_Initialized(&initialised);
     if (!initialised) fail(CLIMVAE_ERR_MPI, "MPI is not initialised (use climvae_open in a non-MPI host)");
     MPI_Comm c = MPI_Comm_f2c(comm);
+    // Any MPI call on a handle that is no communicator would abort the host's whole job.
+    if (c == MPI_COMM_NULL || c == MPI_Comm{})
+      fail(CLIMVAE_ERR_MPI, "comm " + std::to_string(comm) + " is not a communicator (pass MPI_Comm_c2f of one)");
     // Any failure of this rank's open is caught here: every rank must reach the allreduce.
     climvae_model* mine = nullptr;
     const climvae_status status =
@@ -564,6 +582,11 @@ climvae_status climvae_condition(climvae_model* h, const climvae_request* reques
       const float v = known[t];
       if (std::isinf(v)) fail(CLIMVAE_ERR_BAD_ARGUMENT, "known[" + std::to_string(t) + "] is infinite (use NaN for gaps)");
       known_k[size_t(t)] = std::isnan(v) ? v : units.to_k(v);
+      if (!std::isnan(v) && !(known_k[size_t(t)] >= climvae::kMinPlausibleK && known_k[size_t(t)] <= climvae::kMaxPlausibleK))
+        fail(CLIMVAE_ERR_BAD_ARGUMENT, "known[" + std::to_string(t) + "] = " + short_text(v) + " is " +
+                                           short_text(known_k[size_t(t)]) + " K, outside " +
+                                           short_text(climvae::kMinPlausibleK) + ".." +
+                                           short_text(climvae::kMaxPlausibleK) + " K (wrong units?)");
     }
     log_request(*h, "condition", r);
     Lease lease(*h);

@@ -4,7 +4,9 @@
 # scenario values outside physical bounds, impossible input temperatures, a nonsense
 # --spatial-factors, --config naming a directory, a negative --seed, evaluate on an all-missing
 # or partial file, an existing export, outputs that are devices, FIFOs, links or an input,
-# flags in config files, a corrupt header, implausible generated values, bad site lists.
+# flags in config files, a corrupt header, implausible generated values, bad site lists, inputs
+# that are FIFOs, malformed warming tables, more members than the memory budget, an export onto
+# its own model.
 # Usage: hostile_cli.sh CLIMVAE_BINARY SOURCE_DIR
 set -uo pipefail
 climvae="$(realpath "$1")"
@@ -163,9 +165,46 @@ if command -v nccopy > /dev/null; then  # netCDF-4 where classic/CDF-5 is read: 
     "$climvae" evaluate --store paris.nc --generated ok4.nc
 fi
 
+# Inputs that are no regular file are refused by kind; a FIFO is not waited on for ever.
+check model-fifo nonzero "model file 'fifo.nc' is a FIFO, not a regular file" -- \
+  timeout 20 "$climvae" generate --model fifo.nc --start 2022-01-01 --hours 24 --output f.nc
+check model-directory nonzero "model file '$work' is a directory" -- \
+  "$climvae" generate --model "$work" --start 2022-01-01 --hours 24 --output f.nc
+check table-fifo nonzero "warming table 'fifo.nc' is a FIFO" -- \
+  timeout 20 "$climvae" generate --model paris.model --start 2022-01-01 --hours 24 --output f.nc --warming-table fifo.nc --target-year 2050
+
+# Warming tables: a year past int does not wrap into another year, text after an offset (a unit)
+# is not dropped, and a first row with a typo is not skipped as a header.
+printf '2020,0\n4294969346,1\n' > wrap.csv
+check table-year-wraps nonzero "wrap.csv:2: year 4294969346 is outside 1..9999" -- \
+  gen --hours 24 --output f.nc --warming-table wrap.csv --target-year 2050
+printf '2020,0\n2050,1.8 degF\n' > unit.csv
+check table-offset-unit nonzero "unit.csv:2: expected 'year,offset_k', got '2050,1.8 degF'" -- \
+  gen --hours 24 --output f.nc --warming-table unit.csv --target-year 2050
+printf '2020,1O\n2050,2\n' > typo-first.csv
+check table-first-row-typo nonzero "typo-first.csv:1: expected 'year,offset_k', got '2020,1O'" -- \
+  gen --hours 24 --output f.nc --warming-table typo-first.csv --target-year 2050
+
+# More members than --memory-mib holds on one rank (the shortest chunk is 128 days): refused
+# before anything is allocated or written, not an allocation beyond the machine.
+check members-memory nonzero "need 1172 MiB per rank, more than --memory-mib 512" -- \
+  gen --hours 8760 --members 100000 --output f.nc
+check memory-mib-overflow nonzero "--memory-mib must be 1..1073741824" -- \
+  gen --hours 24 --output f.nc --memory-mib 17592186044416
+absent nothing-generated f.nc
+
 if [ -x "$(dirname "$climvae")/climvae-export" ]; then
   check export 0 "wrote paris.pt" -- "$climvae" export --model paris.model --output paris.pt
   check export-exists nonzero "'paris.pt' exists" -- "$climvae" export --model paris.model --output paris.pt
   check export-overwrite 0 "wrote paris.pt" -- "$climvae" export --model paris.model --output paris.pt --overwrite
+  # The state dict never replaces its own model; a missing directory is named before any work.
+  cp paris.model self.model
+  check export-onto-model nonzero "--output './self.model' is the --model file" -- \
+    "$climvae" export --model self.model --output ./self.model --overwrite
+  cmp -s paris.model self.model && echo "ok   export-model-kept" || { echo "FAIL export-model-kept"; failures=$((failures + 1)); }
+  check export-no-directory nonzero "its directory 'none/' does not exist" -- \
+    "$climvae" export --model paris.model --output none/p.pt
+  check export-option-twice nonzero "option '--model' is given twice" -- \
+    "$climvae" export --model paris.model --output p.pt --model self.model
 fi
 finish

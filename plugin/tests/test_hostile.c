@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check.h"
 #include "climvae.h"
@@ -124,7 +125,10 @@ int main(int argc, char** argv) {
   const char* bmi_cases[][2] = {{"warming_offset_k = 1e300", "warming offset 1e+300 K is outside -30..30 K"},
                                 {"scenario = rate\nwarming_rate_k_per_year = 1e308", "warming rate 1e+308 K/year"},
                                 {"scenario = trend\ntarget_year = 99999", "target year 99999"},
-                                {"seed = -1", "'seed' must not be negative, got '-1'"}};
+                                {"seed = -1", "'seed' must not be negative, got '-1'"},
+                                /* A key given twice is refused, not the last one silently taken. */
+                                {"seed = 1\nseed = 2", "line 6: 'seed' is given twice"},
+                                {"hours = 48", "line 5: 'hours' is given twice"}};
   for (size_t i = 0; i < sizeof bmi_cases / sizeof bmi_cases[0]; ++i) {
     char ini[4096];
     snprintf(ini, sizeof ini, "%s/hostile_bmi_%zu.ini", argv[2], i);
@@ -145,6 +149,26 @@ int main(int argc, char** argv) {
       printf("ok   BMI %-30s %s\n", bmi_cases[i][0], message);
     }
     bmi.finalize(&bmi);
+  }
+
+  /* A config file that is a FIFO is refused, not waited on for ever. */
+  {
+    char fifo[4096];
+    snprintf(fifo, sizeof fifo, "%s/hostile_bmi.fifo", argv[2]);
+    remove(fifo);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    Bmi bmi;
+    memset(&bmi, 0, sizeof bmi);
+    register_bmi_climvae(&bmi);
+    const int status = bmi.initialize(&bmi, fifo);
+    const char* message = climvae_bmi_last_error(&bmi);
+    if (status != BMI_FAILURE || strstr(message, "is a FIFO, not a regular file") == NULL) {
+      fprintf(stderr, "FAIL BMI FIFO config: status %d, message '%s'\n", status, message);
+      ++check_failures;
+    } else {
+      printf("ok   BMI FIFO config                %s\n", message);
+    }
+    remove(fifo);
   }
 
   /* Model files with a valid checksum but values no model has. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check.h"
 #include "climvae.h"
@@ -53,6 +54,15 @@ int main(int argc, char** argv) {
   fclose(f);
   expect("not a model", climvae_open(bad, CLIMVAE_ABI_VERSION, &h), CLIMVAE_ERR_MODEL_FILE, NULL,
          "is not a climvae model");
+  /* Files that are no regular file: refused by kind; a FIFO does not block the open for ever. */
+  expect("directory as model", climvae_open(argv[2], CLIMVAE_ABI_VERSION, &h), CLIMVAE_ERR_MODEL_FILE, NULL,
+         "is a directory, not a regular file");
+  snprintf(bad, sizeof bad, "%s/fifo.model", argv[2]);
+  remove(bad);
+  CHECK(mkfifo(bad, 0600) == 0);
+  expect("FIFO as model", climvae_open(bad, CLIMVAE_ABI_VERSION, &h), CLIMVAE_ERR_MODEL_FILE, NULL,
+         "is a FIFO, not a regular file");
+  remove(bad);
   CHECK(h == NULL);
 
   /* A NULL handle everywhere. */
@@ -126,9 +136,15 @@ int main(int argc, char** argv) {
   r.reserved = 1;
   expect("reserved nonzero", climvae_generate(h, &r, buffer, 96), CLIMVAE_ERR_BAD_ARGUMENT, h, "reserved");
   r.reserved = 0;
+  for (int i = 0; i < 10; ++i) buffer[i] = NAN;
   buffer[3] = INFINITY;
   expect("infinite known", climvae_condition(h, &r, buffer, 10, buffer, 96), CLIMVAE_ERR_BAD_ARGUMENT, h,
          "known[3] is infinite");
+  /* Known hours in the wrong units are named as such, not blamed on the generated output. */
+  buffer[3] = NAN;
+  buffer[2] = 300; /* 300 degC: kelvin given as Celsius */
+  expect("implausible known", climvae_condition(h, &r, buffer, 10, buffer, 96), CLIMVAE_ERR_BAD_ARGUMENT, h,
+         "known[2] = 300 is 573.15 K, outside 150..350 K");
   int64_t hour = 0;
   expect("bad date", climvae_parse_time("2022-02-30", &hour), CLIMVAE_ERR_BAD_ARGUMENT, NULL, "2022-02-30");
   char value[8];
@@ -144,6 +160,13 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 96; ++i) CHECK(isfinite(buffer[i]) && buffer[i] > -40 && buffer[i] < 50);
   expect("close", climvae_close(h), CLIMVAE_OK, NULL, "");
   expect("close twice", climvae_close(h), CLIMVAE_ERR_BAD_ARGUMENT, NULL, "not open");
+  /* A closed handle is refused by every call, never dereferenced (ASan: no use after free). */
+  expect("generate after close", climvae_generate(h, &r, buffer, 96), CLIMVAE_ERR_BAD_ARGUMENT, h, "not open");
+  expect("info after close", climvae_model_info_get(h, &info), CLIMVAE_ERR_BAD_ARGUMENT, h, "not open");
+  expect("condition after close", climvae_condition(h, &r, buffer, 10, buffer, 96), CLIMVAE_ERR_BAD_ARGUMENT, h,
+         "not open");
+  expect("table after close", climvae_set_warming_table(h, NULL, NULL, 0, 0), CLIMVAE_ERR_BAD_ARGUMENT, NULL,
+         "not open");
   printf("%s: %d failure(s)\n", argv[0], check_failures);
   return check_failures == 0 ? 0 : 1;
 }

@@ -65,6 +65,13 @@ int main(int argc, char** argv) {
   printf("rank %d of %d: cell %d, %d values equal to a plain open; failed shared open: %s (%s)\n", rank, ranks, cell,
          kHours * kMembers - differ, climvae_status_name(s), climvae_last_error(NULL));
 
+  /* A handle that is no communicator fails on each rank alone, not MPI_ERRORS_ARE_FATAL's abort. */
+  expect("no communicator", climvae_open_shared(argv[1], CLIMVAE_ABI_VERSION, 12345, &h), CLIMVAE_ERR_MPI, NULL,
+         "comm 12345 is not a communicator");
+  expect("MPI_COMM_NULL", climvae_open_shared(argv[1], CLIMVAE_ABI_VERSION, (int32_t)MPI_Comm_c2f(MPI_COMM_NULL), &h),
+         CLIMVAE_ERR_MPI, NULL, "is not a communicator");
+  CHECK(h == NULL);
+
   int failures = check_failures, total = 0;
   MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
   MPI_Finalize();

@@ -144,6 +144,14 @@ void require_regular_or_absent(const std::string& path, const std::string& what)
               "(give the path of a file)");
 }
 
+void require_regular_input(const std::string& path, const std::string& what) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0 || S_ISREG(info.st_mode)) return;
+  const char* kind = S_ISDIR(info.st_mode) ? "a directory" : S_ISFIFO(info.st_mode) ? "a FIFO"
+                   : S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode) ? "a device" : "a special file";
+  throw Error(what + " '" + path + "' is " + kind + ", not a regular file");
+}
+
 void commit_file(const std::string& temporary, const std::string& path, bool replace) {
   try {
     require_regular_or_absent(path, "output");

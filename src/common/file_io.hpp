@@ -38,6 +38,11 @@ void require_output_location(const std::string& path, const std::string& what);
 // it in the message (e.g. "--output").
 void require_regular_or_absent(const std::string& path, const std::string& what);
 
+// Throws Error when an input `path` exists but is not a regular file (a directory, a FIFO, whose
+// open would wait for a writer forever, or a device): `what` names it (e.g. "model file"). A missing
+// path is left to the open, which names it.
+void require_regular_input(const std::string& path, const std::string& what);
+
 // Moves the finished `temporary` to `path`. A `path` that is not a regular file is refused
 // (require_regular_or_absent). Unless `replace`, an existing `path` is refused at
 // the moment of the move (renameat2 RENAME_NOREPLACE; link + unlink where the file system lacks

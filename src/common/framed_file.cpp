@@ -21,6 +21,12 @@ std::string crc_text(uint32_t crc) {
   return text;
 }
 
+// `path`, once require_regular_input has passed it: a FIFO would block the open for ever.
+const std::string& regular_input(const std::string& path, const std::string& what) {
+  require_regular_input(path, what);
+  return path;
+}
+
 }  // namespace
 
 void write_framed_file(const FramedFormat& format, const std::string& path, bool replace, const std::string& header,
@@ -36,7 +42,7 @@ void write_framed_file(const FramedFormat& format, const std::string& path, bool
 }
 
 FramedReader::FramedReader(const FramedFormat& format, const std::string& path)
-    : in_(path, std::ios::binary), where_(format.what + " '" + path + "'") {
+    : in_(regular_input(path, format.what), std::ios::binary), where_(format.what + " '" + path + "'") {
   require(in_.good(), "cannot open " + format.what + " '" + path + "'");
   std::string line;
   require(static_cast<bool>(std::getline(in_, line)),

@@ -8,6 +8,7 @@
 
 #include "common/calendar.hpp"
 #include "common/error.hpp"
+#include "common/file_io.hpp"
 
 namespace climvae {
 
@@ -118,6 +119,7 @@ void apply_scenario(const Scenario& s, const ModelFile& model, int cell, int64_t
 }
 
 std::map<int, double> read_warming_table(const std::string& path) {
+  require_regular_input(path, "warming table");
   std::ifstream in(path);
   require(bool(in), "cannot open warming table " + path);
   std::map<int, double> table;
@@ -135,10 +137,16 @@ std::map<int, double> read_warming_table(const std::string& path) {
     char* end_offset = nullptr;
     const long year = std::strtol(year_text.c_str(), &end_year, 10);
     const double offset = std::strtod(offset_text.c_str(), &end_offset);
-    const bool numeric = !year_text.empty() && *end_year == '\0' && !offset_text.empty() &&
-                         (*end_offset == '\0' || *end_offset == ' ') && std::isfinite(offset);
-    if (!numeric && table.empty() && line_no == 1) continue;  // header line
+    const bool offset_read = end_offset != offset_text.c_str();
+    while (*end_offset == ' ' || *end_offset == '\t') ++end_offset;  // trailing blanks, nothing else ("1 degF")
+    const bool numeric = !year_text.empty() && *end_year == '\0' && offset_read && *end_offset == '\0' &&
+                         std::isfinite(offset);
+    // A header names its columns; a first line that starts with a number is a row, typo or not.
+    if (!numeric && line_no == 1 && end_year == year_text.c_str()) continue;
     require(numeric, path + ":" + std::to_string(line_no) + ": expected 'year,offset_k', got '" + line + "'");
+    require(year >= kFirstScenarioYear && year <= kLastScenarioYear,
+            path + ":" + std::to_string(line_no) + ": year " + year_text + " is outside " +
+                std::to_string(kFirstScenarioYear) + ".." + std::to_string(kLastScenarioYear));
     require(table.empty() || year > last_year,
             path + ":" + std::to_string(line_no) + ": years must increase (" + std::to_string(year) + " after " +
                 std::to_string(last_year) + ")");
