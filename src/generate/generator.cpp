@@ -168,7 +168,8 @@ void draw_innovations(const TraceRequest& r, int member0, const DecodeWindow& w,
 // of the last few (member, stream) pairs, in windows of kSpan hours drawn as they are first read.
 // The values are standard_normal's own: the cache changes how often they are drawn, not a bit.
 // (With 16 factors, 17 normals an hour per stream and cell were three quarters of a four-cell
-// generation, measured.) At most kSharedNormalsCacheBytes a thread (generator.hpp).
+// generation, measured.) The host's threads share kSharedNormalsCacheBytes (generator.hpp): each
+// calibrates its own members (generate_trace_chunk), so each holds its share.
 class SharedNormals {
  public:
   static constexpr int64_t kSpan = 4096;
@@ -205,7 +206,8 @@ class SharedNormals {
       if (!oldest || w->used < oldest->used) oldest = w.get();
     }
     const size_t window_bytes = size_t(kSpan) * factors * sizeof(float);
-    const size_t capacity = std::max<size_t>(1, kSharedNormalsCacheBytes / window_bytes);
+    const size_t threads = static_cast<size_t>(std::max(1, Kokkos::DefaultHostExecutionSpace().concurrency()));
+    const size_t capacity = std::max<size_t>(1, kSharedNormalsCacheBytes / threads / window_bytes);
     if (windows_.size() < capacity) {
       windows_.push_back(std::make_unique<Window>());
       oldest = windows_.back().get();

@@ -36,9 +36,10 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
 constexpr int kChunkMarginSteps = 2;
 
 // The shared weather's normals (a model with spatial factors) are the same for every cell of a
-// member; each thread keeps the last few members' in a cache of this size. A caller that
-// generates many cells does best taking them for this many members at a time (INT_MAX: no
-// shared weather, any order).
+// member; the host's threads keep the last few members' in caches of this size together (a
+// thread that is not one of Kokkos' host threads, e.g. a plugin host's, keeps its own share). A
+// caller that generates many cells does best taking them for this many members at a time
+// (INT_MAX: no shared weather, any order).
 constexpr size_t kSharedNormalsCacheBytes = size_t(48) << 20;
 int shared_weather_members_at_once(const ModelFile& model, bool spatial, int64_t chunk_hours);
 
