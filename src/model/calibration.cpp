@@ -18,7 +18,7 @@ struct MonthBlend {
 };
 
 // civil_from_hours once per day per thread: month_blend runs for every hour of every member, and
-// the calendar's divisions cost as much as the rest of the calibration's arithmetic (measured).
+// the calendar's divisions were a tenth of a calibrated generation's time (measured).
 CivilDate civil_date_of(int64_t local_hour) {
   thread_local int64_t cached_midnight = std::numeric_limits<int64_t>::min();
   thread_local CivilDate cached{};
@@ -48,9 +48,9 @@ double mapped_in_month(const Calibration& c, int month, double v) {
   // The knot below v: the count of knots <= v, as std::upper_bound finds it in ascending knots (the
   // model file refuses others), without its unpredictable branches (a tenth of generation, measured).
   const float vf = static_cast<float>(v);
-  int above = 0;
-  for (int q = 0; q < kQuantiles; ++q) above += g[q] <= vf;
-  const int i = above - 1;
+  int at_or_below = 0;
+  for (int q = 0; q < kQuantiles; ++q) at_or_below += g[q] <= vf;
+  const int i = at_or_below - 1;
   const double span = g[i + 1] - g[i];
   const double w = span > 0 ? (v - g[i]) / span : 0.5;
   return o[i] + w * (o[i + 1] - o[i]);
