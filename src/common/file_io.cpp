@@ -134,22 +134,27 @@ void require_output_location(const std::string& path, const std::string& what) {
   require_regular_or_absent(path, what);
 }
 
+namespace {
+
+// What a path that is not a regular file is, for messages.
+const char* kind_of(mode_t mode) {
+  return S_ISDIR(mode) ? "a directory" : S_ISLNK(mode) ? "a symbolic link" : S_ISFIFO(mode) ? "a FIFO"
+         : S_ISCHR(mode) || S_ISBLK(mode) ? "a device" : "a special file";
+}
+
+}  // namespace
+
 void require_regular_or_absent(const std::string& path, const std::string& what) {
   struct stat info {};
   if (::lstat(path.c_str(), &info) != 0 || S_ISREG(info.st_mode)) return;
-  const char* kind = S_ISDIR(info.st_mode) ? "a directory" : S_ISLNK(info.st_mode) ? "a symbolic link"
-                   : S_ISFIFO(info.st_mode) ? "a FIFO" : S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode) ? "a device"
-                   : "not a regular file";
-  throw Error(what + " '" + path + "' is " + kind + ", not a regular file: climvae replaces only regular files " +
-              "(give the path of a file)");
+  throw Error(what + " '" + path + "' is " + kind_of(info.st_mode) +
+              ", not a regular file: climvae replaces only regular files (give the path of a file)");
 }
 
 void require_regular_input(const std::string& path, const std::string& what) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0 || S_ISREG(info.st_mode)) return;
-  const char* kind = S_ISDIR(info.st_mode) ? "a directory" : S_ISFIFO(info.st_mode) ? "a FIFO"
-                   : S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode) ? "a device" : "a special file";
-  throw Error(what + " '" + path + "' is " + kind + ", not a regular file");
+  throw Error(what + " '" + path + "' is " + kind_of(info.st_mode) + ", not a regular file");
 }
 
 void commit_file(const std::string& temporary, const std::string& path, bool replace) {
