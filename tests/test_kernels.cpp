@@ -19,7 +19,8 @@ struct Case {
   int long_len, kernel, stride, cl, cs;
 };
 
-// The decoder's and encoder's layer shapes (specialised kernels), the one-channel output layer,
+// The decoder's and encoder's layer shapes (specialised kernels), the one-channel output layer
+// (with 2 to 8 taps and stride 1: the tap counts of its AVX2 kernel),
 // generic pairs, and 40 x 40 with more taps (a kernel of 9 runs the generic path in the AVX2
 // copy), at lengths from below the kernel to a few latent steps.
 std::vector<Case> cases() {
@@ -27,7 +28,7 @@ std::vector<Case> cases() {
   for (int n : {1, 2, 3, 4, 5, 7, 11, 96, 97, 290})
     for (const Case& c : {Case{0, 5, 3, 1, 40}, Case{0, 3, 2, 40, 40}, Case{0, 3, 2, 40, 10}, Case{0, 5, 3, 1, 7},
                           Case{0, 3, 2, 3, 5}, Case{0, 5, 3, 2, 40}, Case{0, 9, 2, 1, 6}, Case{0, 7, 2, 40, 40},
-                          Case{0, 9, 3, 40, 40}})
+                          Case{0, 9, 3, 40, 40}, Case{0, 8, 3, 1, 40}, Case{0, 2, 3, 1, 40}, Case{0, 3, 1, 1, 40}})
       out.push_back({n, c.kernel, c.stride, c.cl, c.cs});
   return out;
 }

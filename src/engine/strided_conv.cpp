@@ -53,6 +53,7 @@ namespace isa_baseline {
 namespace isa_avx2 {
 #include "engine/strided_conv_kernels.inc"
 #include "engine/strided_conv_avx2.inc"
+#include "engine/strided_conv_one_channel.inc"
 }  // namespace isa_avx2
 #pragma GCC pop_options
 #pragma GCC push_options
@@ -64,6 +65,7 @@ namespace isa_avx512 {
 constexpr int kTile = 8;
 #include "engine/strided_conv_kernels.inc"
 #include "engine/strided_conv_avx512.inc"
+#include "engine/strided_conv_one_channel.inc"
 }  // namespace isa_avx512
 #pragma GCC pop_options
 #endif
@@ -147,10 +149,8 @@ void strided_down(const StridedGeometry& g, int batch, int cl, int cs, const Rea
   dispatch(cl, cs, [&](auto k) { k.down(g, batch, cl, cs, long_in, w, bias, short_out, relu, gate); });
 }
 
-void strided_up(const StridedGeometry& g, int batch, int cl, int cs, const Real* short_in, const Real* w,
-                const Real* bias, Real* long_out, bool relu, View1& w_transposed, const Real* gate) {
-  const bool one_channel = one_channel_layout(cl, g.kernel);
-  const int kernel = g.kernel;
+void transpose_for_up(int kernel, int cl, int cs, const Real* w, View1& w_transposed) {
+  const bool one_channel = one_channel_layout(cl, kernel);
   const size_t n = one_channel ? static_cast<size_t>(cs) * kTapLanes : static_cast<size_t>(kernel) * cl * cs;
   if (w_transposed.extent(0) < n) w_transposed = View1("climvae::strided_conv::w_transposed", n);
   Real* wt = w_transposed.data();
@@ -167,7 +167,17 @@ void strided_up(const StridedGeometry& g, int batch, int cl, int cs, const Real*
           wt[(static_cast<size_t>(t) * cs + s) * cl + l] = w[i];
         });
   }
-  dispatch(cl, cs, [&](auto k) { k.up(g, batch, cl, cs, short_in, wt, bias, long_out, relu, gate); });
+}
+
+void strided_up_transposed(const StridedGeometry& g, int batch, int cl, int cs, const Real* short_in,
+                           const Real* w_transposed, const Real* bias, Real* long_out, bool relu, const Real* gate) {
+  dispatch(cl, cs, [&](auto k) { k.up(g, batch, cl, cs, short_in, w_transposed, bias, long_out, relu, gate); });
+}
+
+void strided_up(const StridedGeometry& g, int batch, int cl, int cs, const Real* short_in, const Real* w,
+                const Real* bias, Real* long_out, bool relu, View1& w_transposed, const Real* gate) {
+  transpose_for_up(g.kernel, cl, cs, w, w_transposed);
+  strided_up_transposed(g, batch, cl, cs, short_in, w_transposed.data(), bias, long_out, relu, gate);
 }
 
 void strided_weight_grad(const StridedGeometry& g, int batch, int cl, int cs, const Real* long_side,

@@ -38,6 +38,13 @@ void strided_down(const StridedGeometry& g, int batch, int cl, int cs, const Rea
 // strided_down.
 void strided_up(const StridedGeometry& g, int batch, int cl, int cs, const Real* short_in, const Real* w,
                 const Real* bias, Real* long_out, bool relu, View1& w_transposed, const Real* gate = nullptr);
+// strided_up in two parts, for a caller that runs one kernel over several batches: the kernel w
+// laid out for the transposed convolution (w_transposed resized if needed), then the convolution
+// with that layout.
+void transpose_for_up(int kernel, int cl, int cs, const Real* w, View1& w_transposed);
+void strided_up_transposed(const StridedGeometry& g, int batch, int cl, int cs, const Real* short_in,
+                           const Real* w_transposed, const Real* bias, Real* long_out, bool relu,
+                           const Real* gate = nullptr);
 
 // long: (B, N, CL), short: (B, M, CS) -> dw: (K, CL, CS), overwritten
 // dw[t,cl,cs] = sum_{b,m} long[b, m*S+t-pad, cl] * short[b,m,cs]

@@ -114,7 +114,9 @@ class Vae {
   int check_window(const View2& x, const View3& eps) const;  // -> latent steps
   void allocate_workspace(int batch, int steps);
   void encoder_forward(const View2& x);
-  void decoder_forward(const View3& z, const CellIndices& cells, const View3& out);
+  void decoder_forward(const View3& z, const CellIndices& cells, const View3& out);  // the two below
+  void transpose_decoder_kernels();  // the decoder's kernels laid out for strided_up_transposed
+  void decoder_layers(const View3& z, const CellIndices& cells, const View3& out);
   int decode_group(int batch, int steps) const;  // members that decode() takes through the layers at once
   LossParts loss(const View2& x);
   double noise_log_var() const;
@@ -135,6 +137,7 @@ class Vae {
   View3 z_, dec_in_, prior_, ar_pre_, cond_;  // dec_in_: [z, e_cell]; cond_ aliases prior_ (seasonal)
   View3 grad_a_, grad_b_, grad_latent_, grad_cond_, grad_prior_, grad_ar_pre_, grad_z_;
   View1 scratch_transpose_, scratch_partials_;
+  std::vector<View1> decoder_up_kernels_;  // of the current parameters, by transpose_decoder_kernels
   double squared_error_ = 0;  // of the last loss(), for decoder_backward
 };
 
