@@ -4,6 +4,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <sstream>
 
@@ -17,6 +18,22 @@
 
 namespace climvae::cli {
 namespace {
+
+volatile std::sig_atomic_t stop_signal = 0;
+extern "C" void on_generate_stop_signal(int signal) { stop_signal = signal; }
+
+// SIGTERM (scancel, Slurm's time limit, mpirun passing on a kill) and SIGINT stop the run at the
+// next time chunk, which removes its files: no ensemble is left with members missing. A second
+// signal kills at once (the handler resets itself).
+std::function<std::string()> stop_on_signals() {
+  struct sigaction action = {};
+  action.sa_handler = on_generate_stop_signal;
+  action.sa_flags = SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  return [] { return std::string(stop_signal == SIGTERM ? "SIGTERM" : stop_signal == SIGINT ? "SIGINT" : ""); };
+}
 
 // The comma-separated numbers of an option's text; Error naming the option for any other field.
 std::vector<double> numbers_of(const std::string& text, const std::string& option) {
@@ -189,6 +206,7 @@ int run(int argc, char** argv) {
     return 0;
   // A file size limit (ulimit -f) must fail the write with an error, not kill the process.
   std::signal(SIGXFSZ, SIG_IGN);
+  job.stop_requested = stop_on_signals();
   sc.transient = vm["transient"].as<bool>();
   job.add_noise = vm["add-noise"].as<bool>();
   const std::string spatial = vm["spatial"].as<std::string>();

@@ -4,7 +4,7 @@
 # changes at block starts against the same local hour inside blocks), +2 K minus base = 2 K per
 # member, scenario attributes, CDO, and bad requests (unknown cell, bad --cells/--bbox, negative
 # length, start outside the calendar, existing output, a file size limit) refused with nothing
-# left looking complete.
+# left looking complete, and a run stopped by SIGTERM leaving no member files.
 # Usage: generate_cli.sh CLIMVAE_BINARY SOURCE_DIR
 set -uo pipefail
 climvae="$1"
@@ -107,5 +107,19 @@ check not-grid nonzero "table" -- gen --start 2022-01-01 --hours 10 --output bad
 check size-limit nonzero "bytes reached the disk" -- $mpirun -np 1 bash -c "ulimit -f 200; exec '$climvae' generate \
   --model paris.model --seed 7 --start 2022-01-01 --hours 8760 --members 20 --output full.nc"
 check nothing-left 0 "" -- bash -c "! ls bad.nc full.nc* 2>/dev/null | grep ."
+
+# SIGTERM (scancel, a time limit) to mpirun once the first member files are complete: the ranks
+# agree to stop at the next time chunk and remove every file of the run, so that no ensemble is
+# left with members missing.
+$mpirun -np 2 "$climvae" generate --model paris.model --seed 7 --start 2022-01-01 --hours 876000 --members 200 \
+  --layout members --chunk-hours 8760 --output stop.nc > stop.log 2>&1 &
+launcher=$!
+for _ in $(seq 600); do ls stop_r*.nc > /dev/null 2>&1 && break; sleep 0.1; done
+members_before=$(ls stop_r*.nc 2> /dev/null | wc -l)
+kill -TERM $launcher
+wait $launcher
+echo "  (SIGTERM with $members_before member files complete: status $?)"
+check stopped-message 0 "stopped by SIGTERM before the ensemble was complete" -- cat stop.log
+check stopped-nothing-left 0 "" -- bash -c "! ls stop_r* stop*.tmp-* 2>/dev/null | grep ."
 
 finish

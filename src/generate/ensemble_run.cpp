@@ -265,6 +265,13 @@ void post_runs(const EnsembleRun& e, MemberGroup& g, int64_t t0, int64_t nt) {
   }
 }
 
+// Why the run stops now, or "" to go on.
+std::string stop_message(const EnsembleJob& job) {
+  const std::string signal = job.stop_requested ? job.stop_requested() : "";
+  return signal.empty() ? "" : "stopped by " + signal + " before the ensemble was complete; the files it had written "
+                               "were removed (an ensemble is written whole or not at all)";
+}
+
 // Members [g0, g0 + gm): their files created, written chunk by chunk, and committed.
 void write_group(EnsembleRun& e, const EnsembleMeta& meta, const std::vector<std::string>& files, size_t& committed,
                  int g0, int gm) {
@@ -272,6 +279,7 @@ void write_group(EnsembleRun& e, const EnsembleMeta& meta, const std::vector<std
   MemberGroup g = open_group(e, meta, files, committed, g0, gm);
   e.write_seconds += seconds_since(t);
   for (int64_t t0 = 0; t0 < e.job.hours; t0 += e.chunk) {
+    throw_if_any_rank_failed(e.comm, stop_message(e.job));  // between chunks: no write in flight
     const int64_t nt = std::min(e.chunk, e.job.hours - t0);
     t = std::chrono::steady_clock::now();
     const std::string failed = error_message_of([&] {

@@ -7,6 +7,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -35,6 +36,9 @@ struct EnsembleJob {
   std::map<std::string, std::string> attributes;  // further global attributes (scenario options)
   size_t memory_budget_bytes = size_t(512) << 20;  // values in flight per rank and time chunk
   int64_t chunk_hours = 0;        // 0: as long as the budget allows (at least 128 days)
+  // Asked between time chunks (the ranks agree): a non-empty answer, such as "SIGTERM", stops the
+  // run with an error naming it, removing what the run wrote (the command's SIGTERM and SIGINT).
+  std::function<std::string()> stop_requested;
 };
 
 struct EnsembleTiming {
