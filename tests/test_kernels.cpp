@@ -57,9 +57,10 @@ std::vector<Real> host(const View1& d) {
   return std::vector<Real>(h.data(), h.data() + h.extent(0));
 }
 
-// One case's three kernels: down (with bias and ReLU), up (with bias, ReLU), weight gradient.
+// One case's three kernels: down (with bias and ReLU), up (with bias, with and without ReLU: the
+// decoder's output layer is linear), weight gradient.
 struct Outputs {
-  std::vector<Real> down, up, dw;
+  std::vector<Real> down, up, up_linear, dw;
 };
 
 constexpr int kBatch = 3;
@@ -70,11 +71,13 @@ Outputs run(const Case& c) {
   const View1 x_long = device(values(nl, 1)), x_short = device(values(ns, 2));
   const View1 w = device(values(size_t(c.kernel) * c.cl * c.cs, 3));
   const View1 bias_long = device(values(c.cl, 4)), bias_short = device(values(c.cs, 5));
-  View1 down("down", ns), up("up", nl), dw("dw", size_t(c.kernel) * c.cl * c.cs), scratch, partials;
+  View1 down("down", ns), up("up", nl), up_linear("up_linear", nl), dw("dw", size_t(c.kernel) * c.cl * c.cs);
+  View1 scratch, partials;
   strided_down(g, kBatch, c.cl, c.cs, x_long.data(), w.data(), bias_short.data(), down.data(), true);
   strided_up(g, kBatch, c.cl, c.cs, x_short.data(), w.data(), bias_long.data(), up.data(), true, scratch);
+  strided_up(g, kBatch, c.cl, c.cs, x_short.data(), w.data(), bias_long.data(), up_linear.data(), false, scratch);
   strided_weight_grad(g, kBatch, c.cl, c.cs, x_long.data(), x_short.data(), dw.data(), partials);
-  return {host(down), host(up), host(dw)};
+  return {host(down), host(up), host(up_linear), host(dw)};
 }
 
 // The same in double precision, straight from the definitions in strided_conv.hpp.
@@ -110,9 +113,10 @@ Outputs naive(const Case& c) {
           }
       }
   }
+  const std::vector<double> up_linear = up;
   for (double& v : up) v = std::max(v, 0.0);
   auto to_real = [](const std::vector<double>& v) { return std::vector<Real>(v.begin(), v.end()); };
-  return {to_real(down), to_real(up), to_real(dw)};
+  return {to_real(down), to_real(up), to_real(up_linear), to_real(dw)};
 }
 
 void expect_near(const std::vector<Real>& got, const std::vector<Real>& want, const std::string& what) {
@@ -138,6 +142,7 @@ TEST(StridedKernels, MatchAPlainConvolutionAtEveryEdge) {
     const Outputs got = run(c), want = naive(c);
     expect_near(got.down, want.down, "down " + name_of(c));
     expect_near(got.up, want.up, "up " + name_of(c));
+    expect_near(got.up_linear, want.up_linear, "linear up " + name_of(c));
     expect_near(got.dw, want.dw, "weight gradient " + name_of(c));
   }
 }
@@ -162,6 +167,7 @@ TEST(StridedKernels, EveryInstructionSetCopyGivesTheSameBits) {
       const Outputs got = run(all[i]);
       EXPECT_EQ(got.down, reference[i].down) << isa << " down " << name_of(all[i]);
       EXPECT_EQ(got.up, reference[i].up) << isa << " up " << name_of(all[i]);
+      EXPECT_EQ(got.up_linear, reference[i].up_linear) << isa << " linear up " << name_of(all[i]);
       EXPECT_EQ(got.dw, reference[i].dw) << isa << " weight gradient " << name_of(all[i]);
     }
   }
