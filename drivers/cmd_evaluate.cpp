@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "common/collective.hpp"
 #include "common/error.hpp"
 #include "common/file_io.hpp"
 #include "data/store.hpp"
@@ -61,12 +62,12 @@ struct GeneratedCells {
   std::vector<std::vector<climvae::eval::CelsiusSeries>> members;  // [cell][member], utc_offset_hours 0
 };
 
-GeneratedCells read_generated(const std::vector<std::string>& paths) {
+GeneratedCells read_generated(const std::vector<std::string>& paths, MPI_Comm comm) {
   GeneratedCells out;
   std::vector<std::map<int, std::pair<climvae::eval::CelsiusSeries, std::string>>> by_member;  // [cell] member -> series, file
   std::map<std::pair<double, double>, size_t> index_of;  // (lat, lon) -> cell
   for (const std::string& path : paths) {
-    const climvae::EnsembleCells file = climvae::read_ensemble_cells(path);
+    const climvae::EnsembleCells file = climvae::read_ensemble_cells(path, comm);
     const auto& meta = file.meta;
     if (out.lats.empty()) out.meta = meta;
     climvae::require(meta.start_hour == out.meta.start_hour && meta.num_hours == out.meta.num_hours,
@@ -255,7 +256,8 @@ SkillRun skill_run(const climvae::eval::CelsiusSeries& observed, const climvae::
 // The series the classical generator is fitted on with --classical-store: that store's cell at the
 // place of the evaluated one, its trend moved to `year` like the observed series.
 climvae::eval::CelsiusSeries classical_fit_series(const std::string& path, const climvae::CellSeries& evaluated, int year) {
-  const climvae::Store store = climvae::read_store(path);
+  // Read by rank 0 alone (the others have finished): a collective read would wait for them.
+  const climvae::Store store = climvae::read_store(path, MPI_COMM_SELF);
   const int c = store_cell_at(store, evaluated.latitude, evaluated.longitude);
   climvae::require(c >= 0, "--classical-store '" + path + "' has no cell at " + std::to_string(evaluated.latitude) +
                                " N " + std::to_string(evaluated.longitude) + " E, the evaluated cell's place");
@@ -528,25 +530,33 @@ int run(int argc, char** argv) {
   std::string generated_text;
   for (const std::string& path : generated_paths) generated_text += (generated_text.empty() ? "" : " ") + path;
   const bool overwrite = vm["overwrite"].as<bool>();
-  // Outputs checked before the work: their directories exist, none is a device or the input.
-  std::vector<std::pair<std::string, std::string>> outputs;
-  for (const char* option : {"csv", "json", "skill-csv", "spatial-csv", "spatial-json"}) {
-    if (!vm.count(option)) continue;
-    const std::string path = vm[option].as<std::string>();
-    climvae::cli::require_output(path, std::string("--") + option, overwrite);
-    outputs.emplace_back(std::string("--") + option, path);
-  }
-  for (const std::string& input : generated_paths) {
-    auto paths = outputs;
-    paths.emplace_back("--generated", input);
-    climvae::cli::require_distinct(paths);
-  }
-  outputs.emplace_back("--store", store_path);
-  climvae::cli::require_distinct(outputs);
-  refuse_temporaries(generated_paths);
-  const climvae::Store store = climvae::read_store(store_path);
-  GeneratedCells generated = read_generated(generated_paths);
-  require_some_value(generated, generated_text);
+  // Each rank checks and reads the files of its own arguments alone (MPI_COMM_SELF: an MPMD
+  // launch may give ranks different files, and a collective open of different files, or a
+  // collective one rank skips after a failure, hangs), then the ranks agree on the outcome:
+  // a bad input on any rank fails every rank with that rank's message.
+  climvae::Store store;
+  GeneratedCells generated;
+  climvae::run_on_all_ranks(MPI_COMM_WORLD, [&] {
+    // Outputs checked before the work: their directories exist, none is a device or the input.
+    std::vector<std::pair<std::string, std::string>> outputs;
+    for (const char* option : {"csv", "json", "skill-csv", "spatial-csv", "spatial-json"}) {
+      if (!vm.count(option)) continue;
+      const std::string path = vm[option].as<std::string>();
+      climvae::cli::require_output(path, std::string("--") + option, overwrite);
+      outputs.emplace_back(std::string("--") + option, path);
+    }
+    for (const std::string& input : generated_paths) {
+      auto paths = outputs;
+      paths.emplace_back("--generated", input);
+      climvae::cli::require_distinct(paths);
+    }
+    outputs.emplace_back("--store", store_path);
+    climvae::cli::require_distinct(outputs);
+    refuse_temporaries(generated_paths);
+    store = climvae::read_store(store_path, MPI_COMM_SELF);
+    generated = read_generated(generated_paths, MPI_COMM_SELF);
+    require_some_value(generated, generated_text);
+  });
   if (!climvae::cli::is_root()) return 0;  // the statistics are cheap: rank 0 does them alone
   climvae::require(generated.meta.members > 0, "--generated '" + generated_text + "' holds no members");
   const bool several = generated.lats.size() > 1;

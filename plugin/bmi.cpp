@@ -19,6 +19,7 @@
 
 #include "climvae_bmi.h"
 #include "common/file_io.hpp"
+#include "request_memory.hpp"
 
 namespace {
 
@@ -135,7 +136,7 @@ Config read_checked_config(const std::string& path) {
   const Config kv = read_config(path);
   const std::string known[] = {"model", "start", "hours", "cells", "locations", "seed", "units", "scenario",
                                "target_year", "warming_rate_k_per_year", "warming_offset_k", "add_noise",
-                               "members", "member", "warming_table", "pattern_rate_k_per_year"};
+                               "members", "member", "warming_table", "pattern_rate_k_per_year", "memory_mib"};
   for (const auto& p : kv)
     need(std::find(std::begin(known), std::end(known), p.first) != std::end(known),
          path + ": unknown key '" + p.first + "'");
@@ -217,12 +218,35 @@ std::vector<int32_t> configured_cells(const Config& kv, const std::string& path,
   return cells;
 }
 
+// The whole run is decoded at initialize and held: its memory (the grid's values for every hour,
+// one cell's traces, and what each climvae_generate takes) is checked against `memory_mib` before
+// anything is allocated, and the handle gets the same limit.
+void require_memory(const Config& kv, const std::string& path, climvae_model* model, const climvae_request& r,
+                    size_t cells, int32_t served) {
+  constexpr int64_t kMaxMiB = int64_t(1) << 30;  // as climvae_set_memory_limit
+  const int64_t limit_mib = number<int64_t>(kv, "memory_mib", CLIMVAE_DEFAULT_MEMORY_MIB, path);
+  need(limit_mib >= 1 && limit_mib <= kMaxMiB,
+       path + ": 'memory_mib' must be 1.." + std::to_string(kMaxMiB) + ", got " + std::to_string(limit_mib));
+  const double grid = double(cells) * served * (double(r.hours) * sizeof(float) + 2 * sizeof(double));  // + lat, lon
+  const double traces = double(r.hours) * r.members * sizeof(float);
+  const double bytes = grid + traces + double(climvae_plugin::generation_bytes(model, r.hours, r.members));
+  const int64_t need_mib = static_cast<int64_t>(std::ceil(bytes / (1 << 20)));
+  need(need_mib <= limit_mib,
+       path + ": " + std::to_string(r.hours) + " hours x " + std::to_string(cells) + " cells x " +
+           std::to_string(r.members) + " members need about " + std::to_string(need_mib) + " MiB (" +
+           std::to_string(static_cast<int64_t>(std::ceil(grid / (1 << 20)))) +
+           " MiB of grid values, the rest traces and network workspace), more than memory_mib = " +
+           std::to_string(limit_mib) + ": configure fewer hours, cells or members, or raise 'memory_mib'");
+  check(climvae_set_memory_limit(model, limit_mib), model);
+}
+
 // Decodes every served (member, cell) point's trace for the whole run into st.values.
-void decode_all(State& st, climvae_request r, const std::vector<int32_t>& cells, int32_t served,
+void decode_all(State& st, const Config& kv, climvae_request r, const std::vector<int32_t>& cells, int32_t served,
                 const std::string& path) {
   need(r.hours >= 1 && r.hours <= CLIMVAE_MAX_HOURS, path + ": 'hours' must be 1.." + std::to_string(CLIMVAE_MAX_HOURS));
   need(double(r.hours) * cells.size() * r.members <= double(CLIMVAE_MAX_VALUES),
        path + ": hours x cells x members is too large for one run");
+  require_memory(kv, path, st.model, r, cells.size(), served);
   st.hours = r.hours;
   const size_t n = cells.size(), points = n * size_t(served);
   st.values.assign(size_t(r.hours) * points, 0.0f);
@@ -251,7 +275,7 @@ void initialize(State& st, const std::string& path) {
   climvae_request r = request_of(kv, path, st);
   const int32_t served = configure_members(kv, path, r);
   const std::vector<int32_t> cells = configured_cells(kv, path, st.model, r.max_distance_km);
-  decode_all(st, r, cells, served, path);
+  decode_all(st, kv, r, cells, served, path);
 }
 
 // --- The function table.

@@ -36,7 +36,8 @@ typedef enum climvae_status {
   CLIMVAE_ERR_MODEL_FILE = 6,       /* cannot open, not a model, corrupt or truncated */
   CLIMVAE_ERR_ABI_VERSION = 7,      /* the caller was built against another CLIMVAE_ABI_VERSION */
   CLIMVAE_ERR_BAD_LENGTH = 8,       /* zero or negative hours, members or lengths */
-  CLIMVAE_ERR_TOO_LARGE = 9,        /* members or hours beyond the limits below */
+  CLIMVAE_ERR_TOO_LARGE = 9,        /* members or hours beyond the limits below, or more memory than
+                                       the handle's limit (climvae_set_memory_limit) */
   CLIMVAE_ERR_BAD_ARGUMENT = 10,    /* any other invalid value (units, scenario, date, ...) */
   CLIMVAE_ERR_OUT_OF_MEMORY = 11,
   CLIMVAE_ERR_MPI = 12,             /* climvae_open_shared: MPI not initialised or a rank failed */
@@ -47,6 +48,8 @@ typedef enum climvae_status {
 #define CLIMVAE_MAX_MEMBERS 100000
 #define CLIMVAE_MAX_HOURS (24LL * 366 * 1000)
 #define CLIMVAE_MAX_VALUES (1LL << 31) /* hours * members of one request */
+/* The working memory one request may take unless climvae_set_memory_limit says otherwise, MiB. */
+#define CLIMVAE_DEFAULT_MEMORY_MIB 4096
 
 enum { CLIMVAE_UNITS_KELVIN = 0, CLIMVAE_UNITS_CELSIUS = 1, CLIMVAE_UNITS_FAHRENHEIT = 2 };
 enum { CLIMVAE_TIME_UTC = 0, CLIMVAE_TIME_LOCAL = 1 }; /* local = the cell's local solar time */
@@ -120,6 +123,13 @@ CLIMVAE_API const char* climvae_status_name(climvae_status status);
 
 /* 0: silent (default); 1: one line per request on stdout. */
 CLIMVAE_API climvae_status climvae_set_verbosity(climvae_model* model, int level);
+
+/* The most working memory one request on this handle may take, MiB (1 .. 1073741824; default
+ * CLIMVAE_DEFAULT_MEMORY_MIB): the library's own copy of the traces, the network's workspace and
+ * the calibration noise, the caller's buffer not counted. A request that would need more is
+ * refused with CLIMVAE_ERR_TOO_LARGE, naming both figures, before anything is allocated (the
+ * limits on hours and members alone allow requests of tens of GB). */
+CLIMVAE_API climvae_status climvae_set_memory_limit(climvae_model* model, int64_t mib);
 
 CLIMVAE_API void climvae_request_defaults(climvae_request* request);
 

@@ -56,6 +56,8 @@ class Model {
     check(climvae_find_cell(h_, latitude, longitude, max_distance_km, &c, nullptr));
     return c;
   }
+  // The most working memory one request may take, MiB (climvae_set_memory_limit).
+  void set_memory_limit(int64_t mib) const { check(climvae_set_memory_limit(h_, mib)); }
   // The warming table of CLIMVAE_SCENARIO_TABLE requests (K at each year; see climvae.h).
   void set_warming_table(const std::vector<int32_t>& years, const std::vector<double>& offsets_k,
                          double pattern_rate_k_per_year = 0) const {

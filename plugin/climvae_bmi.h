@@ -15,7 +15,10 @@
  *   cells = 0, 1               (cell indices) or  locations = 48.8 2.3; 52.5 13.4
  *   seed = 1   units = degC (K|degC|degF)   scenario = none|trend|rate   target_year = 2050
  *   warming_rate_k_per_year = 0.03   warming_offset_k = 0   add_noise = 0
- * Traces are member 0 of each cell for that seed, decoded in one piece at initialize. */
+ *   memory_mib = 4096          (MiB the run may hold; default CLIMVAE_DEFAULT_MEMORY_MIB)
+ * Traces are member 0 of each cell for that seed, decoded in one piece at initialize and held for
+ * the whole run: a run that would need more than memory_mib is refused at initialize, naming the
+ * figure, before anything is allocated. */
 #ifndef CLIMVAE_BMI_REGISTER_H
 #define CLIMVAE_BMI_REGISTER_H
 

@@ -8,6 +8,7 @@
 
 #include <Kokkos_Core.hpp>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
@@ -29,11 +30,13 @@
 #include "generate/generator.hpp"
 #include "generate/scenario.hpp"
 #include "model/model_file.hpp"
+#include "request_memory.hpp"
 
 struct climvae_model {
   climvae::ModelFile model;
   std::string path;
   int verbosity = 0;
+  std::atomic<int64_t> memory_limit_mib{CLIMVAE_DEFAULT_MEMORY_MIB};  // per request (climvae_set_memory_limit)
   std::map<int, double> warming_table_k;  // CLIMVAE_SCENARIO_TABLE (climvae_set_warming_table)
   double warming_pattern_rate_k_per_year = 0;
   mutable std::mutex mutex;  // guards everything below
@@ -219,9 +222,26 @@ climvae::TemperatureUnit unit_of(int32_t units) {
   fail(CLIMVAE_ERR_BAD_ARGUMENT, "units " + std::to_string(units) + " is not CLIMVAE_UNITS_KELVIN, _CELSIUS or _FAHRENHEIT");
 }
 
+constexpr int64_t kMaxMemoryLimitMiB = int64_t(1) << 30;  // 1 PiB, as `climvae generate --memory-mib`
+
+// The memory a request needs against the handle's limit, before anything is allocated.
+void require_memory(const climvae_model& h, const climvae_request& q, bool conditioning) {
+  const size_t bytes = conditioning ? climvae::conditioning_bytes(h.model.config, q.hours, q.members)
+                                    : climvae::generation_bytes(h.model.config, q.hours, q.members);
+  const int64_t need_mib = static_cast<int64_t>(std::ceil(double(bytes) / (1 << 20)));
+  const int64_t limit_mib = h.memory_limit_mib.load();
+  if (need_mib > limit_mib)
+    fail(CLIMVAE_ERR_TOO_LARGE, std::to_string(q.hours) + " hours x " + std::to_string(q.members) + " members need about " +
+                                    std::to_string(need_mib) + " MiB (traces and network workspace), more than the " +
+                                    "handle's memory limit of " + std::to_string(limit_mib) + " MiB: split the request " +
+                                    "(fewer members or hours) or raise the limit with climvae_set_memory_limit");
+}
+
 // Checks a request in the order of climvae.h's statuses and turns it into the core's request.
-// Nothing is allocated before the sizes are known to fit the caller's buffer.
-climvae::TraceRequest checked_request(const climvae_model& h, const climvae_request& q, int64_t capacity) {
+// Nothing is allocated before the sizes are known to fit the caller's buffer and the handle's
+// memory limit.
+climvae::TraceRequest checked_request(const climvae_model& h, const climvae_request& q, int64_t capacity,
+                                      bool conditioning) {
   if (q.hours <= 0) fail(CLIMVAE_ERR_BAD_LENGTH, "hours must be at least 1, got " + std::to_string(q.hours));
   if (q.members <= 0) fail(CLIMVAE_ERR_BAD_LENGTH, "members must be at least 1, got " + std::to_string(q.members));
   if (capacity < 0) fail(CLIMVAE_ERR_BAD_LENGTH, "buffer capacity is negative: " + std::to_string(capacity));
@@ -236,6 +256,7 @@ climvae::TraceRequest checked_request(const climvae_model& h, const climvae_requ
     fail(CLIMVAE_ERR_TOO_LARGE, std::to_string(q.hours) + " hours x " + std::to_string(q.members) + " members = " +
                                     std::to_string(values) + " values is more than one request may return (" +
                                     std::to_string(CLIMVAE_MAX_VALUES) + "); split the request");
+  require_memory(h, q, conditioning);
   if (capacity < values)
     fail(CLIMVAE_ERR_BUFFER_TOO_SMALL, "the output buffer holds " + std::to_string(capacity) + " values; " +
                                            std::to_string(q.hours) + " hours x " + std::to_string(q.members) +
@@ -343,6 +364,10 @@ climvae_model* open_model(const char* path, int abi_version) {
 
 }  // namespace
 
+size_t climvae_plugin::generation_bytes(const climvae_model* h, int64_t hours, int members) {
+  return climvae::generation_bytes(h->model.config, hours, members);
+}
+
 extern "C" {
 
 int climvae_abi_version(void) { return CLIMVAE_ABI_VERSION; }
@@ -428,6 +453,16 @@ climvae_status climvae_set_verbosity(climvae_model* h, int level) {
     require_handle(h);
     if (level < 0 || level > 1) fail(CLIMVAE_ERR_BAD_ARGUMENT, "verbosity must be 0 or 1, got " + std::to_string(level));
     h->verbosity = level;
+  });
+}
+
+climvae_status climvae_set_memory_limit(climvae_model* h, int64_t mib) {
+  return guarded(h, "climvae_set_memory_limit", CLIMVAE_ERR_BAD_ARGUMENT, [&] {
+    require_handle(h);
+    if (mib < 1 || mib > kMaxMemoryLimitMiB)
+      fail(CLIMVAE_ERR_BAD_ARGUMENT, "the memory limit must be 1.." + std::to_string(kMaxMemoryLimitMiB) +
+                                         " MiB, got " + std::to_string(mib));
+    h->memory_limit_mib = mib;
   });
 }
 
@@ -552,7 +587,7 @@ climvae_status climvae_generate(climvae_model* h, const climvae_request* request
     require_handle(h);
     require_pointer(request, "request");
     require_pointer(out, "out");
-    const climvae::TraceRequest r = checked_request(*h, *request, capacity);
+    const climvae::TraceRequest r = checked_request(*h, *request, capacity, false);
     const UnitMap units(request->units);
     log_request(*h, "generate", r);
     Lease lease(*h);
@@ -569,7 +604,7 @@ climvae_status climvae_condition(climvae_model* h, const climvae_request* reques
     require_pointer(request, "request");
     require_pointer(known, "known");
     require_pointer(out, "out");
-    const climvae::TraceRequest r = checked_request(*h, *request, capacity);
+    const climvae::TraceRequest r = checked_request(*h, *request, capacity, true);
     if (known_hours <= 0 || known_hours > r.hours)
       fail(CLIMVAE_ERR_BAD_LENGTH, "known_hours must be 1.." + std::to_string(r.hours) + " (the request's hours), got " +
                                        std::to_string(known_hours));

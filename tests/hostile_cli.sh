@@ -6,7 +6,8 @@
 # or partial file, an existing export, outputs that are devices, FIFOs, links or an input,
 # flags in config files, a corrupt header, implausible generated values, bad site lists, inputs
 # that are FIFOs, malformed warming tables, more members than the memory budget, an export onto
-# its own model.
+# its own model, evaluate on MPI ranks given different files of which one is bad, an empty or
+# FIFO --generated.
 # Usage: hostile_cli.sh CLIMVAE_BINARY SOURCE_DIR
 set -uo pipefail
 climvae="$(realpath "$1")"
@@ -147,6 +148,30 @@ cp ok.nc hot.nc
 import netCDF4
 f = netCDF4.Dataset('hot.nc', 'r+'); f['tas'][5, 0, 0, 0] = 1e30; f.close()"
 check evaluate-implausible nonzero "outside the plausible 150..350 K" -- "$climvae" evaluate --store paris.nc --generated hot.nc
+
+# A --generated FIFO is refused, not waited on for ever; an empty file is named as no NetCDF.
+check evaluate-generated-fifo nonzero "NetCDF file 'fifo.nc' is a FIFO, not a regular file" -- \
+  timeout 20 "$climvae" evaluate --store paris.nc --generated fifo.nc
+: > empty.nc
+check evaluate-generated-empty nonzero "NetCDF file 'empty.nc' is not a NetCDF file" -- \
+  "$climvae" evaluate --store paris.nc --generated empty.nc
+
+# MPI ranks given different files (an MPMD launch), one of them bad: every rank fails with that
+# file's message, whichever rank has it, rather than waiting in a collective read of the others'.
+mpmd() {  # mpmd STORE0 GENERATED0 STORE1 GENERATED1: evaluate on two ranks with their own files
+  timeout 60 mpirun --oversubscribe -np 1 "$climvae" evaluate --store "$1" --generated "$2" : \
+    -np 1 "$climvae" evaluate --store "$3" --generated "$4"
+}
+echo "not NetCDF" > junk.nc
+check mpmd-generated-junk nonzero "NetCDF file 'junk.nc' is not a NetCDF file" -- mpmd paris.nc ok.nc paris.nc junk.nc
+check mpmd-generated-missing nonzero "NetCDF file 'missing.nc': cannot open" -- mpmd paris.nc ok.nc paris.nc missing.nc
+check mpmd-store-junk nonzero "junk.nc: not a NetCDF file (no CDF magic number at its start) (rank 1 of 2)" -- \
+  mpmd paris.nc ok.nc junk.nc ok.nc
+check mpmd-generated-rank0 nonzero "outside the plausible 150..350 K of an air temperature (rank 0 of 2)" -- \
+  mpmd paris.nc hot.nc paris.nc ok.nc
+# --classical-store is read by rank 0 alone, after the other ranks are done (it waited for them).
+check np2-classical-store 0 "closer on" -- timeout 60 mpirun --oversubscribe -np 2 "$climvae" evaluate \
+  --store paris.nc --generated ok.nc --skill-csv skill.csv --classical-store paris.nc
 
 # prepare: a reference year outside 1..9999; site-list numbers that are not numbers.
 check reference-year nonzero "--reference-year must be a year between 1 and 9999" -- \

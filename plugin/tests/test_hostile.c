@@ -151,6 +151,36 @@ int main(int argc, char** argv) {
     bmi.finalize(&bmi);
   }
 
+  /* Memory: the whole run is held from initialize, so it is checked against memory_mib (default
+   * CLIMVAE_DEFAULT_MEMORY_MIB) first. 2^31 values of one cell are within the limits on hours and
+   * values, yet need about 26 GB (grid, traces and the library's copy): refused, nothing allocated. */
+  const char* memory_cases[][2] = {
+      {"hours = 21474\ncells = 0\nmembers = 100000", "more than memory_mib = 4096: configure fewer hours"},
+      {"hours = 24\ncells = 0, 1\nmembers = 100000\nmemory_mib = 1", "24 hours x 2 cells x 100000 members need about"},
+      {"hours = 24\ncells = 0\nmemory_mib = 0", "'memory_mib' must be 1..1073741824, got 0"},
+      {"hours = 24\ncells = 0\nmemory_mib = lots", "'memory_mib' is not a number: 'lots'"}};
+  for (size_t i = 0; i < sizeof memory_cases / sizeof memory_cases[0]; ++i) {
+    char ini[4096];
+    snprintf(ini, sizeof ini, "%s/memory_bmi_%zu.ini", argv[2], i);
+    FILE* f = fopen(ini, "w");
+    CHECK(f != NULL);
+    if (!f) return 1;
+    fprintf(f, "model = %s\nstart = 2022-01-01T00\n%s\n", path, memory_cases[i][0]);
+    fclose(f);
+    Bmi bmi;
+    memset(&bmi, 0, sizeof bmi);
+    register_bmi_climvae(&bmi);
+    const int status = bmi.initialize(&bmi, ini);
+    const char* message = climvae_bmi_last_error(&bmi);
+    if (status != BMI_FAILURE || strstr(message, memory_cases[i][1]) == NULL) {
+      fprintf(stderr, "FAIL BMI memory case %zu: status %d, message '%s'\n", i, status, message);
+      ++check_failures;
+    } else {
+      printf("ok   BMI memory case %zu             %s\n", i, message);
+    }
+    bmi.finalize(&bmi);
+  }
+
   /* A config file that is a FIFO is refused, not waited on for ever. */
   {
     char fifo[4096];

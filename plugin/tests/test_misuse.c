@@ -104,6 +104,28 @@ int main(int argc, char** argv) {
   r.members = 1;
   r.hours = 24LL * 366 * 100000;
   expect("absurd hours", climvae_generate(h, &r, buffer, 96), CLIMVAE_ERR_TOO_LARGE, h, "1000 years");
+  /* Within those limits (2^31 values) yet about 9 GB of working memory: more than the handle's
+   * default limit, refused before anything is allocated; the limit can be lowered and raised. */
+  r.members = 100000;
+  r.hours = 21474;
+  expect("memory over default limit", climvae_generate(h, &r, buffer, 96), CLIMVAE_ERR_TOO_LARGE, h,
+         "more than the handle's memory limit of 4096 MiB");
+  expect("condition over default limit", climvae_condition(h, &r, buffer, 1, buffer, 96), CLIMVAE_ERR_TOO_LARGE, h,
+         "raise the limit with climvae_set_memory_limit");
+  expect("memory limit 0", climvae_set_memory_limit(h, 0), CLIMVAE_ERR_BAD_ARGUMENT, h,
+         "the memory limit must be 1..1073741824 MiB, got 0");
+  expect("memory limit 2^40", climvae_set_memory_limit(h, 1LL << 40), CLIMVAE_ERR_BAD_ARGUMENT, h, "got 1099511627776");
+  expect("memory limit null handle", climvae_set_memory_limit(NULL, 1), CLIMVAE_ERR_NULL_HANDLE, NULL, "NULL");
+  expect("memory limit 1 MiB", climvae_set_memory_limit(h, 1), CLIMVAE_OK, h, "");
+  r.members = 100;
+  r.hours = 8760;
+  float* year = malloc(sizeof(float) * 8760 * 100);
+  CHECK(year != NULL);
+  expect("memory over 1 MiB", climvae_generate(h, &r, year, 8760 * 100), CLIMVAE_ERR_TOO_LARGE, h,
+         "8760 hours x 100 members need about");
+  expect("memory limit default", climvae_set_memory_limit(h, CLIMVAE_DEFAULT_MEMORY_MIB), CLIMVAE_OK, h, "");
+  expect("memory within default", climvae_generate(h, &r, year, 8760 * 100), CLIMVAE_OK, h, "");
+  free(year);
   r.hours = 48;
   r.members = 2;
 

@@ -137,6 +137,17 @@ void write_member(const Conditioning& c, const BatchViews& v, int b, int member,
 
 }  // namespace
 
+size_t conditioning_bytes(const VaeConfig& config, int64_t hours, int members) {
+  const int64_t window = (hours + 23 + Vae::kHoursPerStep - 1) / Vae::kHoursPerStep * Vae::kHoursPerStep;
+  const int batch = std::min(members, generation_batch_size(config, static_cast<int>(window / Vae::kHoursPerStep)));
+  // Round 0's generation, the traces, per window hour the known value and two nearest-known
+  // indices, and per batch member x, decoded (device and host) and eps.
+  const double bytes = double(generation_bytes(config, window, members)) + sizeof(float) * double(hours) * members +
+                       double(window) * (sizeof(float) + 2 * sizeof(int64_t)) +
+                       double(batch) * window * sizeof(Real) * 5;
+  return static_cast<size_t>(bytes);
+}
+
 std::vector<float> condition_traces(Vae& vae, const ModelFile& model, const TraceRequest& r,
                                     const std::vector<float>& known_k, int iterations) {
   require(static_cast<int64_t>(known_k.size()) <= r.hours, "more known hours than requested hours");

@@ -21,4 +21,8 @@ namespace climvae {
 std::vector<float> condition_traces(Vae& vae, const ModelFile& model, const TraceRequest& r,
                                     const std::vector<float>& known_k, int iterations);
 
+// About the most memory condition_traces takes, in bytes (see generation_bytes): a generation of
+// the decode window (its round 0), the traces, and one batch's inputs, draws and decodes.
+size_t conditioning_bytes(const VaeConfig& config, int64_t hours, int members);
+
 }  // namespace climvae

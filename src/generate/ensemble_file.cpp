@@ -319,12 +319,15 @@ namespace {
 // turned on") does not say what to do.
 std::string open_failure(int status, const std::string& path) {
   if (status == NC_NOERR) return "";
-  bool hdf5 = false;
+  NcFormat format = NcFormat::classic;
   try {
-    hdf5 = nc_format_of(path) == NcFormat::netcdf4;
+    format = nc_format_of(path);
   } catch (const Error&) {  // unreadable: PnetCDF's message says so
   }
-  if (!hdf5) return nc_message(status, path, "cannot open as a classic/CDF-5 NetCDF file");
+  // An empty or foreign file gets PnetCDF's "Unknown error in file operation" otherwise.
+  if (format == NcFormat::not_netcdf)
+    return "NetCDF file '" + path + "' is not a NetCDF file (no CDF magic number at its start; empty, or of another format)";
+  if (format != NcFormat::netcdf4) return nc_message(status, path, "cannot open as a classic/CDF-5 NetCDF file");
   return "NetCDF file '" + path + "' is netCDF-4/HDF5; climvae reads generated ensembles as classic or CDF-5 NetCDF "
          "(convert it with: nccopy -k cdf5 IN OUT)";
 }
@@ -332,7 +335,10 @@ std::string open_failure(int status, const std::string& path) {
 class OpenFile {
  public:
   OpenFile(const std::string& path, MPI_Comm comm) : path_(path), comm_(comm) {
-    run_on_root(comm, [&] { check_cdf_header(path); });
+    run_on_root(comm, [&] {
+      require_regular_input(path, "NetCDF file");  // a FIFO would block the open for ever
+      check_cdf_header(path);
+    });
     int ncid = -1;
     const int status = ncmpi_open(comm, path.c_str(), NC_NOWRITE, MPI_INFO_NULL, &ncid);
     if (status == NC_NOERR) ncid_ = ncid;

@@ -312,6 +312,21 @@ int generation_batch_size(const VaeConfig& config, int steps, size_t budget_byte
   return static_cast<int>(std::clamp<size_t>(budget_bytes / std::max<size_t>(per_member, 1), 1, 32));
 }
 
+size_t generation_bytes(const VaeConfig& config, int64_t hours, int members) {
+  // The decode window: whole latent steps from the local midnight at or before the first hour.
+  const int64_t steps = (hours + 23 + Vae::kHoursPerStep - 1) / Vae::kHoursPerStep;
+  const double s = double(steps), decoded_hours = s * Vae::kHoursPerStep, f = config.filters, z = config.latent;
+  // One member of a batch: the network's encoder and decoder activations (each about 62 x steps x
+  // filters values) and two gradient buffers (32 x steps x filters each, allocated for decoding
+  // too), its 96-hour output, and this file's views: decoded hours, seasonal features, eps and z.
+  const double per_member = sizeof(Real) * (188 * s * f + 2 * decoded_hours + s * (kSeasonalFeatures + 3 * z));
+  const int batch = std::min(members, generation_batch_size(config, static_cast<int>(steps)));
+  const int threads = std::min(batch, std::max(1, Kokkos::DefaultHostExecutionSpace().concurrency()));
+  // The traces (time, member), the batch, and three calibration noise streams per host thread.
+  const double bytes = sizeof(float) * (double(hours) * members + 3.0 * double(hours) * threads) + batch * per_member;
+  return static_cast<size_t>(bytes);
+}
+
 void validate_request(const ModelFile& model, const TraceRequest& r) {
   require(r.hours >= 1, "number of hours must be at least 1, got " + std::to_string(r.hours));
   require(r.members >= 1, "number of members must be at least 1, got " + std::to_string(r.members));

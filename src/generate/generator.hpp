@@ -46,6 +46,12 @@ int shared_weather_members_at_once(const ModelFile& model, bool spatial, int64_t
 // Checks a request without generating anything; throws Error naming the problem.
 void validate_request(const ModelFile& model, const TraceRequest& request);
 
+// About the most memory generate_traces takes for `members` traces of `hours` hours of one cell,
+// in bytes: the traces, the network's workspace and views for one batch of members, and the host
+// threads' calibration noise. A caller that must bound its memory checks this before asking (an
+// upper bound: a CPU decodes a batch a few members at a time).
+size_t generation_bytes(const VaeConfig& config, int64_t hours, int members);
+
 // Largest decode batch that keeps the decoder workspace under `budget_bytes`.
 int generation_batch_size(const VaeConfig& config, int steps, size_t budget_bytes = size_t(512) << 20);
 
