@@ -110,7 +110,9 @@ CLIMVAE_API const char* climvae_version_string(void);
  * Kokkos on first use if the host has not (finalised at process exit). *model is NULL on failure. */
 CLIMVAE_API climvae_status climvae_open(const char* path, int abi_version, climvae_model** model);
 /* The same for an MPI host: collective over the Fortran communicator `comm` (MPI_Comm_c2f), so
- * either every rank gets a handle or every rank gets an error. Requests stay independent. */
+ * either every rank gets a handle or every rank gets an error. Requests stay independent. A rank
+ * waits at most CLIMVAE_MPI_TIMEOUT seconds (environment, default 300) for the others, then gets
+ * CLIMVAE_ERR_MPI: a rank that passed another communicator cannot hang the rest. */
 CLIMVAE_API climvae_status climvae_open_shared(const char* path, int abi_version, int32_t comm, climvae_model** model);
 /* Frees the handle; no request may be running on it. NULL gives CLIMVAE_ERR_NULL_HANDLE. */
 CLIMVAE_API climvae_status climvae_close(climvae_model* model);

@@ -9,9 +9,11 @@
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -362,6 +364,50 @@ climvae_model* open_model(const char* path, int abi_version) {
   return h.release();
 }
 
+// Seconds a rank waits in climvae_open_shared for the others: CLIMVAE_MPI_TIMEOUT, default 300.
+double shared_open_timeout() {
+  const char* text = std::getenv("CLIMVAE_MPI_TIMEOUT");
+  if (text == nullptr || *text == '\0') return 300;
+  char* end = nullptr;
+  const double seconds = std::strtod(text, &end);
+  if (*end != '\0' || !(seconds > 0))
+    fail(CLIMVAE_ERR_BAD_ARGUMENT, std::string("CLIMVAE_MPI_TIMEOUT must be a positive number of seconds, got '") + text + "'");
+  return seconds;
+}
+
+// The minimum of `mine` over the ranks of c into `all`, or why not. A rank that never joins (it
+// passed another communicator, or failed before the call) would leave the others blocked in a plain
+// allreduce for ever: the reduction is non-blocking and abandoned after `timeout` seconds. MPI
+// cannot cancel a collective, so the abandoned one keeps its buffers (a few bytes, never freed) and
+// the communicator is unusable afterwards.
+std::string every_rank_agrees(int mine, MPI_Comm c, double timeout, int& all) {
+  struct Reduction {
+    int mine = 0, all = 0;
+    MPI_Request request = MPI_REQUEST_NULL;
+  };
+  auto r = std::make_unique<Reduction>();
+  r->mine = mine;
+  if (MPI_Iallreduce(&r->mine, &r->all, 1, MPI_INT, MPI_MIN, c, &r->request) != MPI_SUCCESS)
+    return "MPI_Iallreduce failed on the given communicator";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
+  for (int done = 0;;) {
+    if (MPI_Test(&r->request, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return "MPI_Test failed on the given communicator";
+    if (done) {
+      all = r->all;
+      return "";
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      r.release();  // MPI may still write into it
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%g", timeout);
+      return std::string("not every rank of the communicator reached climvae_open_shared within ") + seconds +
+             " s (CLIMVAE_MPI_TIMEOUT): a rank passed another communicator or failed before the call; the "
+             "communicator is unusable now, end the job";
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 }  // namespace
 
 size_t climvae_plugin::generation_bytes(const climvae_model* h, int64_t hours, int members) {
@@ -415,6 +461,7 @@ climvae_status climvae_open_shared(const char* path, int abi_version, int32_t co
     int initialised = 0;
     MPI_Initialized(&initialised);
     if (!initialised) fail(CLIMVAE_ERR_MPI, "MPI is not initialised (use climvae_open in a non-MPI host)");
+    const double timeout = shared_open_timeout();
     MPI_Comm c = MPI_Comm_f2c(comm);
     // Any MPI call on a handle that is no communicator would abort the host's whole job.
     if (c == MPI_COMM_NULL || c == MPI_Comm{})
@@ -425,9 +472,13 @@ climvae_status climvae_open_shared(const char* path, int abi_version, int32_t co
         guarded(nullptr, "", CLIMVAE_ERR_MODEL_FILE, [&] { mine = open_model(path, abi_version); });
     const std::string why = orphan_error;
     // Every rank learns whether every rank opened the model, so none goes on alone.
-    int ok = status == CLIMVAE_OK ? 1 : 0, all_ok = 0;
-    if (MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, c) != MPI_SUCCESS)
-      fail(CLIMVAE_ERR_MPI, "MPI_Allreduce failed on the given communicator");
+    const int ok = status == CLIMVAE_OK ? 1 : 0;
+    int all_ok = 0;
+    const std::string stuck = every_rank_agrees(ok, c, timeout, all_ok);
+    if (!stuck.empty()) {
+      if (mine) climvae_close(mine);
+      fail(CLIMVAE_ERR_MPI, stuck);
+    }
     if (!ok) fail(status, why);
     if (!all_ok) {
       climvae_close(mine);

@@ -1,6 +1,7 @@
 /* An MPI host: every rank opens the model with climvae_open_shared and asks for its own cell on
  * its own; the traces equal those of a plain climvae_open (no collective call inside a request).
- * A rank that cannot open the model makes every rank's open fail instead of leaving one behind.
+ * A rank that cannot open the model makes every rank's open fail instead of leaving one behind,
+ * and a rank that passes no communicator makes the others fail after CLIMVAE_MPI_TIMEOUT.
  * Usage: mpiexec -n 2 test_mpi_ranks MODEL */
 #include <math.h>
 #include <mpi.h>
@@ -71,6 +72,36 @@ int main(int argc, char** argv) {
   expect("MPI_COMM_NULL", climvae_open_shared(argv[1], CLIMVAE_ABI_VERSION, (int32_t)MPI_Comm_c2f(MPI_COMM_NULL), &h),
          CLIMVAE_ERR_MPI, NULL, "is not a communicator");
   CHECK(h == NULL);
+
+  /* One rank passes a handle that is no communicator while the others pass a real one: they wait
+   * CLIMVAE_MPI_TIMEOUT seconds, not for ever, and fail with CLIMVAE_ERR_MPI. Then the late rank
+   * joins the reduction they abandoned (on a communicator of their own), so that MPI finalizes. */
+  if (ranks > 1) {
+    MPI_Comm dup;
+    MPI_Comm_dup(MPI_COMM_WORLD, &dup);
+    setenv("CLIMVAE_MPI_TIMEOUT", "2", 1);
+    const int late = rank == ranks - 1;
+    const double started = MPI_Wtime();
+    s = climvae_open_shared(argv[1], CLIMVAE_ABI_VERSION, late ? 12345 : (int32_t)MPI_Comm_c2f(dup), &h);
+    const double waited = MPI_Wtime() - started;
+    if (late) {
+      expect("late rank: no communicator", s, CLIMVAE_ERR_MPI, NULL, "comm 12345 is not a communicator");
+    } else {
+      expect("others: bounded wait", s, CLIMVAE_ERR_MPI, NULL, "reached climvae_open_shared within 2 s");
+      CHECK(waited >= 2 && waited < 60);
+    }
+    CHECK(h == NULL);
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (late) {  /* as the library does: Open MPI matches a non-blocking collective only with another */
+      int one = 1, all = 0;
+      MPI_Request joined;
+      MPI_Iallreduce(&one, &all, 1, MPI_INT, MPI_MIN, dup, &joined);
+      MPI_Wait(&joined, MPI_STATUS_IGNORE);
+    }
+    setenv("CLIMVAE_MPI_TIMEOUT", "soon", 1);
+    expect("a timeout that is no number", climvae_open_shared(argv[1], CLIMVAE_ABI_VERSION, world, &h),
+           CLIMVAE_ERR_BAD_ARGUMENT, NULL, "CLIMVAE_MPI_TIMEOUT must be a positive number of seconds, got 'soon'");
+  }
 
   int failures = check_failures, total = 0;
   MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
