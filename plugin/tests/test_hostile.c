@@ -79,6 +79,31 @@ static void refused(const char* what, climvae_model* h, const climvae_request* r
   for (int i = 0; i < 48; ++i) CHECK(buffer[i] == -12345.0f);
 }
 
+/* A BMI configuration (model, start, then `body`) written into dir and refused at initialize with
+ * a message containing `want`. */
+static void bmi_refused(const char* model, const char* dir, const char* name, const char* body, const char* want) {
+  static int written = 0;
+  char ini[4096];
+  snprintf(ini, sizeof ini, "%s/hostile_bmi_%d.ini", dir, written++);
+  FILE* f = fopen(ini, "w");
+  CHECK(f != NULL);
+  if (!f) return;
+  fprintf(f, "model = %s\nstart = 2022-01-01T00\n%s\n", model, body);
+  fclose(f);
+  Bmi bmi;
+  memset(&bmi, 0, sizeof bmi);
+  register_bmi_climvae(&bmi);
+  const int status = bmi.initialize(&bmi, ini);
+  const char* message = climvae_bmi_last_error(&bmi);
+  if (status != BMI_FAILURE || strstr(message, want) == NULL) {
+    fprintf(stderr, "FAIL BMI '%s': status %d, message '%s'\n", name, status, message);
+    ++check_failures;
+  } else {
+    printf("ok   BMI %-30s %s\n", name, message);
+  }
+  bmi.finalize(&bmi);
+}
+
 int main(int argc, char** argv) {
   if (argc != 3) return 2;
   const char* path = argv[1];
@@ -130,25 +155,9 @@ int main(int argc, char** argv) {
                                 {"seed = 1\nseed = 2", "line 6: 'seed' is given twice"},
                                 {"hours = 48", "line 5: 'hours' is given twice"}};
   for (size_t i = 0; i < sizeof bmi_cases / sizeof bmi_cases[0]; ++i) {
-    char ini[4096];
-    snprintf(ini, sizeof ini, "%s/hostile_bmi_%zu.ini", argv[2], i);
-    FILE* f = fopen(ini, "w");
-    CHECK(f != NULL);
-    if (!f) return 1;
-    fprintf(f, "model = %s\nstart = 2022-01-01T00\nhours = 24\ncells = 0\n%s\n", path, bmi_cases[i][0]);
-    fclose(f);
-    Bmi bmi;
-    memset(&bmi, 0, sizeof bmi);
-    register_bmi_climvae(&bmi);
-    const int status = bmi.initialize(&bmi, ini);
-    const char* message = climvae_bmi_last_error(&bmi);
-    if (status != BMI_FAILURE || strstr(message, bmi_cases[i][1]) == NULL) {
-      fprintf(stderr, "FAIL BMI '%s': status %d, message '%s'\n", bmi_cases[i][0], status, message);
-      ++check_failures;
-    } else {
-      printf("ok   BMI %-30s %s\n", bmi_cases[i][0], message);
-    }
-    bmi.finalize(&bmi);
+    char body[1024];
+    snprintf(body, sizeof body, "hours = 24\ncells = 0\n%s", bmi_cases[i][0]);
+    bmi_refused(path, argv[2], bmi_cases[i][0], body, bmi_cases[i][1]);
   }
 
   /* Memory: the whole run is held from initialize, so it is checked against memory_mib (default
@@ -159,27 +168,8 @@ int main(int argc, char** argv) {
       {"hours = 24\ncells = 0, 1\nmembers = 100000\nmemory_mib = 1", "24 hours x 2 cells x 100000 members need about"},
       {"hours = 24\ncells = 0\nmemory_mib = 0", "'memory_mib' must be 1..1073741824, got 0"},
       {"hours = 24\ncells = 0\nmemory_mib = lots", "'memory_mib' is not a number: 'lots'"}};
-  for (size_t i = 0; i < sizeof memory_cases / sizeof memory_cases[0]; ++i) {
-    char ini[4096];
-    snprintf(ini, sizeof ini, "%s/memory_bmi_%zu.ini", argv[2], i);
-    FILE* f = fopen(ini, "w");
-    CHECK(f != NULL);
-    if (!f) return 1;
-    fprintf(f, "model = %s\nstart = 2022-01-01T00\n%s\n", path, memory_cases[i][0]);
-    fclose(f);
-    Bmi bmi;
-    memset(&bmi, 0, sizeof bmi);
-    register_bmi_climvae(&bmi);
-    const int status = bmi.initialize(&bmi, ini);
-    const char* message = climvae_bmi_last_error(&bmi);
-    if (status != BMI_FAILURE || strstr(message, memory_cases[i][1]) == NULL) {
-      fprintf(stderr, "FAIL BMI memory case %zu: status %d, message '%s'\n", i, status, message);
-      ++check_failures;
-    } else {
-      printf("ok   BMI memory case %zu             %s\n", i, message);
-    }
-    bmi.finalize(&bmi);
-  }
+  for (size_t i = 0; i < sizeof memory_cases / sizeof memory_cases[0]; ++i)
+    bmi_refused(path, argv[2], memory_cases[i][0], memory_cases[i][0], memory_cases[i][1]);
 
   /* A config file that is a FIFO is refused, not waited on for ever. */
   {
