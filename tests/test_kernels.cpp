@@ -3,7 +3,10 @@
 // channel counts), and every instruction-set copy this CPU runs against the others, bit for bit.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -232,6 +235,47 @@ TEST(StridedKernels, AGateEqualsReluBackwardAfterTheKernel) {
       EXPECT_EQ(host(up_gated), host(up)) << isa << " up " << name_of(c);
     }
     if (isa == best) break;
+  }
+}
+
+// ReLU is v < 0 ? 0 : v in every copy: a NaN output stays NaN and a -0 stays -0 (a vector max
+// with its operands the wrong way round returns 0 for both). Sample 0 gives -0 everywhere (zero
+// inputs times negative weights added to a -0 bias), sample 1 NaN where its NaN input reaches.
+TEST(StridedKernels, ReluKeepsNanAndNegativeZeroInEveryCopy) {
+  auto bits = [](const std::vector<Real>& v) {
+    std::vector<uint32_t> out(v.size());
+    std::memcpy(out.data(), v.data(), v.size() * sizeof(Real));
+    return out;
+  };
+  for (const Case& c : {Case{40, 3, 2, 40, 40}, Case{96, 5, 3, 1, 40}}) {
+    const StridedGeometry g = same_padding(c.long_len, c.kernel, c.stride);
+    const size_t nl = size_t(2) * c.long_len * c.cl, ns = size_t(2) * g.short_len * c.cs;
+    std::vector<Real> x_long(nl, Real(0)), x_short(ns, Real(0));
+    x_long[nl / 2 + c.cl * 7] = x_short[ns / 2 + c.cs * 3] = std::nan("");  // in sample 1
+    const View1 w = device(std::vector<Real>(size_t(c.kernel) * c.cl * c.cs, Real(-1)));
+    const View1 bias = device(std::vector<Real>(std::max(c.cl, c.cs), -Real(0)));
+    const View1 xl = device(x_long), xs = device(x_short);
+    std::vector<uint32_t> first_down, first_up;
+    for (const std::string isa : {"baseline", "avx2", "avx512"}) {
+      const KernelCopy copy(isa);
+      View1 down("down", ns), up("up", nl), scratch;
+      strided_down(g, 2, c.cl, c.cs, xl.data(), w.data(), bias.data(), down.data(), true);
+      strided_up(g, 2, c.cl, c.cs, xs.data(), w.data(), bias.data(), up.data(), true, scratch);
+      const std::vector<Real> d = host(down), u = host(up);
+      auto negative_zeros = [](const Real* v, size_t n) {
+        return std::count_if(v, v + n, [](Real e) { return e == 0 && std::signbit(e); });
+      };
+      auto nans = [](const Real* v, size_t n) { return std::count_if(v, v + n, [](Real e) { return std::isnan(e); }); };
+      EXPECT_EQ(negative_zeros(d.data(), ns / 2), long(ns / 2)) << isa << " down " << name_of(c);
+      // (The one-channel kernel adds the bias to tap sums that start from +0: +0 there.)
+      if (c.cl > 1) EXPECT_EQ(negative_zeros(u.data(), nl / 2), long(nl / 2)) << isa << " up " << name_of(c);
+      EXPECT_GT(nans(d.data() + ns / 2, ns / 2), 0) << isa << " down " << name_of(c);
+      EXPECT_GT(nans(u.data() + nl / 2, nl / 2), 0) << isa << " up " << name_of(c);
+      if (first_down.empty()) first_down = bits(d), first_up = bits(u);
+      EXPECT_EQ(bits(d), first_down) << isa << " down " << name_of(c);
+      EXPECT_EQ(bits(u), first_up) << isa << " up " << name_of(c);
+      if (isa == KernelCopy::best()) break;
+    }
   }
 }
 
