@@ -292,7 +292,7 @@ void Vae::decode(const View3& z, const CellIndices& cells, const View3& out) {
     const Kokkos::pair<int, int> range(b0, std::min(batch, b0 + group));
     const CellIndices cells_of = cells.extent(0) ? CellIndices(Kokkos::subview(cells, range)) : cells;
     decoder_layers(Kokkos::subview(z, range, Kokkos::ALL, Kokkos::ALL), cells_of,
-                    Kokkos::subview(out, range, Kokkos::ALL, Kokkos::ALL));
+                   Kokkos::subview(out, range, Kokkos::ALL, Kokkos::ALL));
   }
 }
 
