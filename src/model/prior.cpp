@@ -40,18 +40,23 @@ void prior_forward(const VaeConfig& config, const PriorSlices& slices, const Vie
   const int* cell = cells.data();
   const bool per_cell = cells.extent(0) > 0;
   Real* o = seasonal.data();
+  // One work item per row, its outputs side by side (contiguous loads and stores, vectorised over
+  // c); each output's sums in the order of the formula above.
   Kokkos::parallel_for(
-      "climvae::prior::seasonal", RangePolicy(0, rows * nc), KOKKOS_LAMBDA(const int i) {
-        const int r = i / nc, c = i % nc;
+      "climvae::prior::seasonal", RangePolicy(0, rows), KOKKOS_LAMBDA(const int r) {
         const Real* e = emb + (per_cell ? cell[r / steps] : 0) * ne;
-        Real acc = 0;
+        Real acc[kMaxChannels], wf[kMaxChannels];
+        for (int c = 0; c < nc; ++c) acc[c] = 0;
         for (int f = 0; f < nf; ++f) {
-          Real wf = w[f * nc + c];
-          for (int j = 0; j < ne; ++j) wf += e[j] * w[(nf + f * ne + j) * nc + c];
-          acc += s[r * nf + f] * wf;
+          for (int c = 0; c < nc; ++c) wf[c] = w[f * nc + c];
+          for (int j = 0; j < ne; ++j)
+            for (int c = 0; c < nc; ++c) wf[c] += e[j] * w[(nf + f * ne + j) * nc + c];
+          const Real sf = s[r * nf + f];
+          for (int c = 0; c < nc; ++c) acc[c] += sf * wf[c];
         }
-        for (int j = 0; j < nb; ++j) acc += e[j] * w[(bias_row + j) * nc + c];
-        o[i] = acc;
+        for (int j = 0; j < nb; ++j)
+          for (int c = 0; c < nc; ++c) acc[c] += e[j] * w[(bias_row + j) * nc + c];
+        for (int c = 0; c < nc; ++c) o[r * nc + c] = acc[c];
       });
   if (config.prior != PriorKind::temporal) return;
   require(ar_pre.extent(0) == season.extent(0) && static_cast<int>(ar_pre.extent(1)) == steps &&
@@ -60,13 +65,15 @@ void prior_forward(const VaeConfig& config, const PriorSlices& slices, const Vie
   const Real* a = params.data() + slices.ar_kernel.offset;
   Real* pre = ar_pre.data();
   Kokkos::parallel_for(
-      "climvae::prior::autoregression", RangePolicy(0, rows * nz), KOKKOS_LAMBDA(const int i) {
-        const int r = i / nz, c = i % nz;
+      "climvae::prior::autoregression", RangePolicy(0, rows), KOKKOS_LAMBDA(const int r) {
         const Real* e = emb + (per_cell ? cell[r / steps] : 0) * ne;
-        Real acc = a[c];
-        for (int f = 0; f < nf; ++f) acc += s[r * nf + f] * a[(1 + f) * nz + c];
-        for (int j = 0; j < ne; ++j) acc += e[j] * a[(1 + nf + j) * nz + c];
-        pre[i] = acc;
+        Real acc[kMaxChannels];
+        for (int c = 0; c < nz; ++c) acc[c] = a[c];
+        for (int f = 0; f < nf; ++f)
+          for (int c = 0; c < nz; ++c) acc[c] += s[r * nf + f] * a[(1 + f) * nz + c];
+        for (int j = 0; j < ne; ++j)
+          for (int c = 0; c < nz; ++c) acc[c] += e[j] * a[(1 + nf + j) * nz + c];
+        for (int c = 0; c < nz; ++c) pre[r * nz + c] = acc[c];
       });
 }
 
