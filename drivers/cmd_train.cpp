@@ -142,18 +142,28 @@ void check_outputs_and_period(const po::variables_map& vm, TrainOptions& t) {
   if (!tc.checkpoint_path.empty()) {
     // The checkpoint of the run being continued may be replaced; any other existing file only with --overwrite.
     const bool continues = tc.checkpoint_path == tc.resume_from;
-    require_regular_or_absent(tc.checkpoint_path, "--checkpoint");
+    require_output_location(tc.checkpoint_path, "--checkpoint");
     require(overwrite || continues || !file_exists(tc.checkpoint_path),
             "--checkpoint '" + tc.checkpoint_path + "' exists (use --overwrite to replace it, or --resume it)");
     if (overwrite || continues) allow_checkpoint_replacement(tc.checkpoint_path);
   }
   if (!t.log_path.empty()) {  // a resumed run appends to its log
-    require_regular_or_absent(t.log_path, "--log");
+    require_output_location(t.log_path, "--log");
     require(overwrite || resumed || !file_exists(t.log_path),
             "--log '" + t.log_path + "' exists (use --overwrite to replace it, or --resume to append to it)");
   }
   if (!t.from.empty()) tc.windows.first_hour = parse_iso_hour(t.from);
   if (!t.until.empty()) tc.windows.last_hour = parse_iso_hour(t.until) + 23;
+}
+
+// Values the trainer would take and only later turn into a 'diverged' error or a default.
+void check_numbers(const po::variables_map& vm, const TrainOptions& t) {
+  const double rate = t.tc.adam.learning_rate, max_loss = t.tc.max_loss;
+  require(rate > 0 && rate <= 1, "--learning-rate must be above 0 and at most 1, got " + shortest_text(rate));
+  require(max_loss > 0, "--max-loss must be a positive number (inf: no limit), got " + shortest_text(max_loss));
+  // -1 is the unset default; any negative given would silently mean it.
+  require(!vm.count("embedding") || (t.embedding >= 0 && t.embedding <= 64),
+          "--embedding must be 0..64, got " + std::to_string(t.embedding));
 }
 
 VaeConfig network_of(const TrainOptions& t, int cells) {
@@ -229,6 +239,7 @@ int run(int argc, char** argv) {
   if (!parse("train", "Train the VAE on a cell store (64-day windows, Adam) and save a model file.", o, argc, argv, vm))
     return 0;
   check_outputs_and_period(vm, t);
+  check_numbers(vm, t);
   std::signal(SIGUSR1, on_stop_signal);
   t.tc.stop_requested = [] { return stop_signal != 0; };
 

@@ -33,7 +33,7 @@ module climvae
 
   public :: climvae_open, climvae_open_shared, climvae_close, climvae_request_defaults, &
             climvae_generate, climvae_condition, climvae_parse_time, climvae_model_info_get, &
-            climvae_last_error, climvae_set_warming_table
+            climvae_last_error, climvae_set_warming_table, climvae_set_memory_limit
 
   interface
     function c_open(path, abi, model) bind(c, name="climvae_open") result(status)
@@ -87,6 +87,12 @@ module climvae
       real(c_double), intent(in) :: offsets(*)
       integer(c_int64_t), value :: count
       real(c_double), value :: pattern_rate
+      integer(c_int) :: status
+    end function
+    function c_set_memory_limit(model, mib) bind(c, name="climvae_set_memory_limit") result(status)
+      import :: c_ptr, c_int, c_int64_t
+      type(c_ptr), value :: model
+      integer(c_int64_t), value :: mib
       integer(c_int) :: status
     end function
     function c_parse_time(iso, hour) bind(c, name="climvae_parse_time") result(status)
@@ -152,6 +158,13 @@ contains
       return
     end if
     status = c_set_warming_table(model%handle, years, offsets_k, int(size(years), c_int64_t), pattern_rate)
+  end function
+
+  ! The most working memory one request on this model may take, MiB (1 .. 1073741824).
+  integer function climvae_set_memory_limit(model, mib) result(status)
+    type(climvae_model), intent(in) :: model
+    integer(c_int64_t), intent(in) :: mib
+    status = c_set_memory_limit(model%handle, mib)
   end function
 
   ! out(hours, members); its size is checked by the library.

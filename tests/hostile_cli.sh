@@ -7,7 +7,8 @@
 # flags in config files, a corrupt header, implausible generated values, bad site lists, inputs
 # that are FIFOs, malformed warming tables, more members than the memory budget, an export onto
 # its own model, evaluate on MPI ranks given different files of which one is bad, an empty or
-# FIFO --generated.
+# FIFO --generated, NetCDF inputs with nonsense headers or attributes, damaged stores, nonsense
+# training numbers, --resume on another store, unwritable output directories.
 # Usage: hostile_cli.sh CLIMVAE_BINARY SOURCE_DIR
 set -uo pipefail
 climvae="$(realpath "$1")"
@@ -217,6 +218,97 @@ check members-memory nonzero "need 1172 MiB per rank, more than --memory-mib 512
 check memory-mib-overflow nonzero "--memory-mib must be 1..1073741824" -- \
   gen --hours 24 --output f.nc --memory-mib 17592186044416
 absent nothing-generated f.nc
+
+# prepare: NetCDF inputs whose header or attributes are nonsense. Each is named, none crashes,
+# allocates what the header claims, or writes a store of year 230060. ERA5-like 2 x 2 grids.
+/usr/bin/python3 - <<'PY'
+import netCDF4, numpy as np
+def grid(path, nt=2000, ny=2, nx=2, fmt='NETCDF3_64BIT_OFFSET', times=None, dims=('time', 'latitude', 'longitude'),
+         lon=True, attrs={}, unlimited=False):
+    f = netCDF4.Dataset(path, 'w', format=fmt)
+    f.createDimension('time', None if unlimited else nt); f.createDimension('latitude', ny)
+    if lon: f.createDimension('longitude', nx); f.createVariable('longitude', 'f4', ('longitude',))[:] = 13 + np.arange(nx)
+    f.createVariable('latitude', 'f4', ('latitude',))[:] = 52 - np.arange(ny)
+    t = f.createVariable('time', 'f8', ('time',)); t.units = 'hours since 1900-01-01 00:00:00.0'
+    v = f.createVariable('t2m', 'f4', dims); v.units = 'K'; v.set_auto_maskandscale(False)
+    for k, a in attrs.items(): v.setncattr(k, a)
+    if unlimited: t[0:3] = [1e6, 1e6 + 1, 1e6 + 2]; t[nt - 1] = 1e6 + nt; f.close(); return
+    t[:] = 1025400 + np.arange(nt) if times is None else times
+    if ny and nx: v[:] = 280 + np.zeros([{'time': nt, 'latitude': ny, 'longitude': nx}[d] for d in dims])
+    f.close()
+grid('year230058.nc', times=2e9 + np.arange(2000))
+grid('time-1e300.nc', times=np.full(2000, 1e300))
+grid('scale-zero.nc', attrs={'scale_factor': np.float32(0)})
+grid('offset-nan.nc', attrs={'add_offset': np.float32(np.nan)})
+grid('no-longitude.nc', dims=('time', 'latitude'), lon=False)
+grid('two-latitudes.nc', ny=2, dims=('time', 'latitude', 'latitude'), lon=False)
+try:
+    grid('no-rows.nc', ny=0, fmt='NETCDF4')
+    grid('4e9-hours.nc', nt=4000000001, fmt='NETCDF4', unlimited=True)  # 4e9 steps in 20 kB
+except Exception as e:
+    print('(no netCDF-4 files:', e, ')')
+PY
+prep() { timeout 120 "$climvae" prepare --no-trend --output bad.nc --input "$@"; }
+check nc-year-230058 nonzero "year230058.nc: variable 'time' has the time 2000000000 hours since 1900-01-01 00:00:00.0, outside the years 1..9999" -- prep year230058.nc
+check nc-time-1e300 nonzero "has the time 1.0000000000000001e+300 hours" -- prep time-1e300.nc
+check nc-scale-zero nonzero "attribute 't2m:scale_factor' is 0.000000; climvae cannot unpack 't2m'" -- prep scale-zero.nc
+check nc-offset-nan nonzero "attribute 't2m:add_offset' is nan" -- prep offset-nan.nc
+check nc-no-longitude nonzero "variable 't2m' has latitudes but no longitude" -- prep no-longitude.nc
+check nc-two-latitudes nonzero "variable 't2m' has two latitude dimensions ('latitude' and 'latitude')" -- prep two-latitudes.nc
+if [ -f no-rows.nc ] && ! prep no-rows.nc 2>&1 | grep -qF "built without netCDF-C"; then
+  check nc4-no-rows nonzero "dimension 'latitude' has length 0 (1..36000 expected" -- prep no-rows.nc
+  check nc4-4e9-hours nonzero "dimension 'time' has length 4000000001 (1..87831216 expected" -- prep 4e9-hours.nc
+fi
+absent nc-nothing-prepared bad.nc
+
+# train: a store damaged after prepare (a value no air temperature has, constants out of range)
+# is refused when read, not trained on into a model that cannot be loaded; nonsense numbers are
+# named as options, not found later as a 'diverged' run or silently taken as the default.
+/usr/bin/python3 -c "
+import netCDF4, shutil
+for name, var, index, value in (('hot-store.nc', 'tas', (0, 5), 1e30), ('lat-store.nc', 'lat', 0, 1000.0),
+                                ('scale-store.nc', 'scale', 0, 0.0)):
+    shutil.copy('paris.nc', name); f = netCDF4.Dataset(name, 'r+'); f[var][index] = value; f.close()
+shutil.copy('paris.nc', 'year-store.nc'); f = netCDF4.Dataset('year-store.nc', 'r+'); f.reference_year = -5; f.close()"
+tr() { "$climvae" train --output t.model --epochs 1 "$@"; }
+check store-tas-1e30 nonzero "hot-store.nc: cell 0: tas at 2019-01-01T05:00 is 1e+30 K, outside 170..340 K" -- tr --store hot-store.nc
+check store-lat-1000 nonzero "lat-store.nc: cell 0: lat 1000 is outside -90..90" -- tr --store lat-store.nc
+check store-scale-0 nonzero "scale-store.nc: cell 0: scale 0 is outside 0.01..50" -- tr --store scale-store.nc
+check store-year-minus5 nonzero "year-store.nc: reference_year -5 is outside 1..9999" -- tr --store year-store.nc
+check store-np2-one-rank nonzero "cell 0: lat 1000" -- timeout 60 mpirun --oversubscribe -np 2 "$climvae" train --store lat-store.nc --output t.model --epochs 1
+check learning-rate-inf nonzero "--learning-rate must be above 0 and at most 1, got inf" -- tr --store paris.nc --learning-rate inf
+check max-loss-nan nonzero "--max-loss must be a positive number (inf: no limit), got nan" -- tr --store paris.nc --max-loss nan
+check embedding-negative nonzero "--embedding must be 0..64, got -5" -- tr --store paris.nc --embedding=-5
+check checkpoint-no-directory nonzero "--checkpoint 'none/c.ckpt': its directory 'none/' does not exist" -- \
+  tr --store paris.nc --checkpoint none/c.ckpt
+absent nothing-trained-on-damage t.model
+# --resume on another site's store of the same shape would continue on other data silently.
+"$climvae" prepare --input "$src/tests/data/openmeteo/open-meteo-52.55N13.41E38m_Berlin.csv" --output berlin.nc \
+  --from 2019-01-01 --until 2021-12-31 --no-trend > /dev/null
+tr --store paris.nc --checkpoint p.ckpt > /dev/null
+check resume-other-store nonzero "was written by a run with store = 1-cells-from-2019-01-01T00:00-for-26304h-first-at-48.8200" -- \
+  "$climvae" train --store berlin.nc --output t.model --resume p.ckpt --epochs 2 --overwrite
+check resume-same-store 0 "wrote t.model" -- "$climvae" train --store paris.nc --output t.model --resume p.ckpt --epochs 2 --overwrite
+
+# An output directory the user cannot write is named before any work (train: not after hours of
+# it). Root writes anywhere, so this runs as nobody where it can.
+if [ "$(id -u)" = 0 ] && command -v runuser > /dev/null && runuser -u nobody -- true 2> /dev/null; then
+  as_user() { runuser -u nobody -- "$@"; }
+else
+  as_user() { "$@"; }
+fi
+mkdir -m 755 locked && chmod 755 "$work" && chmod 644 paris.nc paris.model && chmod 555 locked
+if ! as_user test -w locked; then
+  check train-unwritable-dir nonzero "--output 'locked/t.model': its directory 'locked/' is not writable (Permission denied)" -- \
+    as_user "$climvae" train --store paris.nc --output locked/t.model --epochs 1
+  check generate-unwritable-dir nonzero "its directory 'locked/' is not writable" -- \
+    as_user "$climvae" generate --model paris.model --start 2022-01-01 --hours 24 --output locked/g.nc
+  if [ -x "$(dirname "$climvae")/climvae-export" ]; then
+    check export-unwritable-dir nonzero "--output 'locked/p.pt': its directory 'locked/' is not writable" -- \
+      as_user "$climvae" export --model paris.model --output locked/p.pt
+  fi
+  absent unwritable-nothing-written locked/t.model locked/g.nc locked/p.pt
+fi
 
 if [ -x "$(dirname "$climvae")/climvae-export" ]; then
   check export 0 "wrote paris.pt" -- "$climvae" export --model paris.model --output paris.pt

@@ -367,6 +367,7 @@ TEST(Era5Store, OldStoresWithoutLandFlagStillRead) {
   store.cells.resize(1);
   store.cells[0].tas_k = {280, 281};
   store.cells[0].offset_k = 280.5;  // statistics a climate can have (write_store refuses others)
+  store.reference_year = 1970;
   write_store(store, path, true, MPI_COMM_WORLD);
   if (world_rank() == 0)  // a store as written before the land flag existed
     ASSERT_EQ(std::system(("ncdump " + path + " | grep -v land | ncgen -k cdf5 -o " + path + ".old && mv " + path +

@@ -22,6 +22,7 @@ lib.climvae_request_defaults.argtypes = [C.POINTER(Request)]
 lib.climvae_parse_time.argtypes = [C.c_char_p, C.POINTER(C.c_int64)]
 lib.climvae_generate.argtypes = [C.c_void_p, C.POINTER(Request), C.POINTER(C.c_float), C.c_int64]
 lib.climvae_close.argtypes = [C.c_void_p]
+lib.climvae_set_memory_limit.argtypes = [C.c_void_p, C.c_int64]
 
 
 def check(status, handle=None):
@@ -32,6 +33,7 @@ def check(status, handle=None):
 assert lib.climvae_abi_version() == ABI_VERSION
 model = C.c_void_p()
 check(lib.climvae_open(sys.argv[2].encode(), ABI_VERSION, C.byref(model)))
+check(lib.climvae_set_memory_limit(model, 256), model)  # MiB per request; 3 x 48 hours need far less
 r = Request()
 lib.climvae_request_defaults(C.byref(r))
 start = C.c_int64()

@@ -18,6 +18,11 @@ program impact_gdd
     print '(a)', 'impact_gdd: ' // climvae_last_error(model)
     stop 1
   end if
+  ! 50 members of half a year need far less than the default 4096 MiB: a tighter cap.
+  if (climvae_set_memory_limit(model, 1024_c_int64_t) /= CLIMVAE_OK) then
+    print '(a)', 'impact_gdd: ' // climvae_last_error(model)
+    stop 1
+  end if
   call climvae_request_defaults(request)
   request%cell = 0
   if (climvae_parse_time('2040-04-01T00', request%start_hour) /= CLIMVAE_OK) stop 1

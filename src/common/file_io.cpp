@@ -131,6 +131,9 @@ void require_output_location(const std::string& path, const std::string& what) {
   struct stat info {};
   require(::stat(dir.c_str(), &info) == 0 && S_ISDIR(info.st_mode),
           what + " '" + path + "': its directory '" + dir + "' does not exist");
+  // Found now rather than when the result of hours of training is to be written.
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw Error(what + " '" + path + "': its directory '" + dir + "' is not writable (" + std::strerror(errno) + ")");
   require_regular_or_absent(path, what);
 }
 

@@ -30,7 +30,7 @@ bool is_temporary_path(const std::string& path);
 std::vector<std::string> remove_stale_temporaries(const std::string& path);
 
 // Throws Error when an output `path` cannot be written where it is meant to go: its directory does
-// not exist, or it is not a regular file (require_regular_or_absent). Checked before any work.
+// not exist or is not writable, or it is not a regular file (require_regular_or_absent). Checked before any work.
 void require_output_location(const std::string& path, const std::string& what);
 
 // Throws Error when `path` exists and is not a regular file (a device such as /dev/null, a FIFO,

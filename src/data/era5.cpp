@@ -76,6 +76,10 @@ std::string element_index(size_t i, const std::vector<int64_t>& start, const std
   return text;
 }
 
+// Longest time axis of hourly steps in the years 1..9999, and longest latitude or longitude axis.
+constexpr int64_t kMaxTimeSteps = int64_t{9999} * 366 * 24;
+constexpr int64_t kMaxGridLength = 36000;
+
 bool is_time_name(const std::string& name) { return name == "time" || name == "valid_time" || name == "t"; }
 bool is_lat_name(const std::string& name) { return name == "latitude" || name == "lat"; }
 bool is_lon_name(const std::string& name) { return name == "longitude" || name == "lon"; }
@@ -148,12 +152,24 @@ Era5File describe_era5_file(const NcInput& file, const std::string& variable) {
     const std::string& dim = info.dimensions[d];
     const std::optional<NcVariableInfo> coordinate = file.find(dim);
     const std::string coordinate_units = coordinate ? file.text(dim, "units").value_or("") : "";
-    if (is_time_name(dim) || coordinate_units.find(" since ") != std::string::npos) layout.time_dim = d;
-    else if (is_lat_name(dim) || coordinate_units == "degrees_north") layout.lat_dim = d;
-    else if (is_lon_name(dim) || coordinate_units == "degrees_east") layout.lon_dim = d;
+    int* axis = nullptr;
+    if (is_time_name(dim) || coordinate_units.find(" since ") != std::string::npos) axis = &layout.time_dim;
+    else if (is_lat_name(dim) || coordinate_units == "degrees_north") axis = &layout.lat_dim;
+    else if (is_lon_name(dim) || coordinate_units == "degrees_east") axis = &layout.lon_dim;
     else
       require(info.shape[d] == 1, where + " has dimension '" + dim + "' of length " + std::to_string(info.shape[d]) +
                                       "; climvae reads one member/level (select one, e.g. with cdo sellevidx)");
+    if (!axis) continue;
+    // A second time/latitude/longitude dimension would be read at its first index only.
+    require(*axis < 0, where + " has two " + (axis == &layout.time_dim ? "time" : axis == &layout.lat_dim ? "latitude" : "longitude") +
+                           " dimensions ('" + info.dimensions[std::max(*axis, 0)] + "' and '" + dim + "')");
+    *axis = d;
+    // Lengths beyond any real file (a damaged or hostile header) would be allocated before the
+    // read fails: hourly steps of the years 1..9999, cells of a 0.01-degree global grid.
+    const int64_t most = axis == &layout.time_dim ? kMaxTimeSteps : kMaxGridLength;
+    require(info.shape[d] >= 1 && info.shape[d] <= most,
+            where + ": dimension '" + dim + "' has length " + std::to_string(info.shape[d]) + " (1.." +
+                std::to_string(most) + " expected; a damaged file?)");
   }
   require(layout.time_dim >= 0, where + " has no time dimension");
   int previous = -1;  // read_era5_block hands out (time, row, col) as stored
@@ -170,17 +186,36 @@ Era5File describe_era5_file(const NcInput& file, const std::string& variable) {
           file.path() + ": variable '" + time_name + "' has calendar '" + calendar +
               "'; climvae reads standard/gregorian/proleptic_gregorian time axes");
   const auto [hours_per_unit, epoch] = time_units_of(file.path(), time_name, time_units);
+  // Times outside the years 1..9999 (nothing else in climvae takes them) would overflow the
+  // conversion to whole hours or give a store of year 230060.
+  const double first_hour = static_cast<double>(days_from_civil(1, 1, 1) * 24);
+  const double end_hour = static_cast<double>(days_from_civil(10000, 1, 1) * 24);
   for (double t : axis_values(file, time_name)) {
-    const double hours = t * hours_per_unit;
+    const double hours = t * hours_per_unit + static_cast<double>(epoch);
+    if (!(hours >= first_hour && hours < end_hour)) {
+      char text[64];
+      std::snprintf(text, sizeof text, "%.17g", t);
+      throw Error(file.path() + ": variable '" + time_name + "' has the time " + text + " " + time_units +
+                  ", outside the years 1..9999 (a wrong unit or reference date?)");
+    }
     require(std::abs(hours - std::round(hours)) < 1e-6,
             file.path() + ": variable '" + time_name + "' has a time that is not on a whole hour");
-    layout.hours.push_back(epoch + static_cast<int64_t>(std::llround(hours)));
+    layout.hours.push_back(static_cast<int64_t>(std::llround(hours)));
   }
+  require(static_cast<int64_t>(layout.hours.size()) == info.shape[layout.time_dim],
+          file.path() + ": coordinate variable '" + time_name + "' has " + std::to_string(layout.hours.size()) +
+              " values for a dimension of length " + std::to_string(info.shape[layout.time_dim]));
 
   auto coordinate = [&](int dim, bool (*is_name)(const std::string&)) -> std::vector<double> {
     if (dim >= 0) {
       const std::string& name = info.dimensions[dim];
-      if (file.find(name)) return axis_values(file, name);
+      if (file.find(name)) {
+        std::vector<double> values = axis_values(file, name);
+        require(static_cast<int64_t>(values.size()) == info.shape[dim],
+                file.path() + ": coordinate variable '" + name + "' has " + std::to_string(values.size()) +
+                    " values for a dimension of length " + std::to_string(info.shape[dim]));
+        return values;
+      }
       return std::vector<double>(static_cast<size_t>(info.shape[dim]), std::nan(""));
     }
     if (const auto scalar = scalar_coordinate(file, is_name)) return axis_values(file, *scalar);
@@ -192,6 +227,10 @@ Era5File describe_era5_file(const NcInput& file, const std::string& variable) {
     if (lon > 180) lon -= 360;
   for (double lat : layout.latitudes)
     require(!(std::abs(lat) > 90), file.path() + ": latitude " + std::to_string(lat) + " is outside -90..90");
+  // A grid with latitudes but no longitudes (or the reverse) has no place for its cells.
+  require(std::isnan(layout.latitudes[0]) == std::isnan(layout.longitudes[0]),
+          where + std::string(" has ") + (std::isnan(layout.latitudes[0]) ? "longitudes but no latitude" : "latitudes but no longitude") +
+              " (no such dimension or scalar coordinate variable)");
 
   // A packing attribute stored as text would be silently ignored: packed integers read as kelvin.
   for (const char* name : {"scale_factor", "add_offset", "_FillValue", "missing_value"})
@@ -200,6 +239,11 @@ Era5File describe_era5_file(const NcInput& file, const std::string& variable) {
                 layout.variable + "' with it");
   layout.scale = file.number(layout.variable, "scale_factor").value_or(1.0);
   layout.offset = file.number(layout.variable, "add_offset").value_or(0.0);
+  // NaN, infinite or zero packing turns every value into the same nonsense: name the attribute.
+  for (const auto& [name, value] : {std::pair<const char*, double>{"scale_factor", layout.scale}, {"add_offset", layout.offset}})
+    require(std::isfinite(value) && (value != 0 || name[0] == 'a'),
+            file.path() + ": attribute '" + layout.variable + ":" + name + "' is " + std::to_string(value) +
+                "; climvae cannot unpack '" + layout.variable + "' with it");
   for (const char* name : {"_FillValue", "missing_value"})
     if (const auto fill = file.number(layout.variable, name)) layout.fills.push_back(*fill);
   return layout;

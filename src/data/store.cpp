@@ -46,6 +46,8 @@ struct OpenFile {
 void validate_for_writing(const Store& header, const std::vector<CellSeries>& cells, int first) {
   require(header.total_cells > 0, "the store has no cells");
   require(header.num_hours > 0, "the store has no hours");
+  require(header.reference_year >= 1 && header.reference_year <= 9999,
+          "reference year " + std::to_string(header.reference_year) + " is outside 1..9999");  // read_store refuses it
   for (size_t c = 0; c < cells.size(); ++c) {
     const CellSeries& cell = cells[c];
     const std::string name = "cell " + std::to_string(first + static_cast<int>(c));
@@ -290,6 +292,43 @@ StoreLayout check_layout(const StoreReader& reader, long long file_size, Store& 
   return layout;
 }
 
+// What prepare never writes, found in a damaged or hand-edited store (training on it would save a
+// model that cannot be loaded, or learn from values no air temperature has); "" if none. Bounds
+// as in validate_for_writing and the model file's checks.
+std::string content_error(const std::string& path, const Store& store, int64_t start_hour, int64_t hours, int first) {
+  const auto g = [](double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    return std::string(text);
+  };
+  const int64_t first_hour = days_from_civil(1, 1, 1) * 24, end_hour = days_from_civil(10000, 1, 1) * 24;
+  if (store.reference_year < 1 || store.reference_year > 9999)
+    return path + ": reference_year " + std::to_string(store.reference_year) + " is outside 1..9999 (a damaged store?)";
+  if (start_hour < first_hour || start_hour > end_hour - hours)
+    return path + ": variable 'time' starts at hour " + std::to_string(start_hour) +
+           " since 1970, outside the years 1..9999 (a damaged store?)";
+  for (size_t c = 0; c < store.cells.size(); ++c) {
+    const CellSeries& cell = store.cells[c];
+    const std::string name = path + ": cell " + std::to_string(first + static_cast<int>(c)) + ": ";
+    const auto outside = [&](double value, double low, double high, const char* what) {
+      if (value >= low && value <= high) return std::string();  // false for NaN
+      return name + what + " " + g(value) + " is outside " + g(low) + ".." + g(high) + " (a damaged store?)";
+    };
+    for (const std::string& problem :
+         {outside(cell.latitude, -90, 90, "lat"), outside(cell.longitude, -360, 360, "lon"),
+          outside(cell.utc_offset_hours, -14, 14, "utc_offset_hours"), outside(cell.trend_k_per_year, -10, 10, "trend"),
+          outside(cell.offset_k, kMinAirTemperatureK, kMaxAirTemperatureK, "offset"), outside(cell.scale_k, 0.01, 50, "scale")})
+      if (!problem.empty()) return problem;
+    for (size_t i = 0; i < cell.tas_k.size(); ++i) {
+      const float v = cell.tas_k[i];
+      if (std::isnan(v) || (v >= kMinAirTemperatureK && v <= kMaxAirTemperatureK)) continue;
+      return name + "tas at " + format_iso_hour(start_hour + static_cast<int64_t>(i)) + " is " + g(v) + " K, outside " +
+             g(kMinAirTemperatureK) + ".." + g(kMaxAirTemperatureK) + " K (a damaged store?)";
+    }
+  }
+  return "";
+}
+
 // Collective: writes `cells` (this rank's, from global index `first`) with the header of rank
 // 0's `store` (time axis, year, texts) and rank 0's `total_cells`.
 void write_cells(const Store& store, const std::vector<CellSeries>& cells, int first, int total_cells,
@@ -421,6 +460,7 @@ Store read_store(const std::string& path, MPI_Comm comm, StoreCells which) {
                 format_iso_hour(time[i]) + ")";
         break;
       }
+  if (error.empty()) error = content_error(path, store, time[0], hours, mine.first);
   throw_if_any_rank_failed(comm, error);
 
   store.start_hour = time[0];

@@ -207,8 +207,24 @@ void to_device(const std::vector<float>& values, const View1& v) {
 
 // The options a resumed run must share with the run that wrote the checkpoint (named as on the
 // command line), and the sizes that follow from the store.
+// The store, as far as rank 0 sees it without a collective: its size and its first cell (another
+// site or period of the same shape would otherwise be resumed on silently).
+std::string store_fingerprint(const Store& store) {
+  char text[200];
+  std::snprintf(text, sizeof text, "%d-cells-from-%s-for-%lldh", store.total_cells,
+                format_iso_hour(store.start_hour).c_str(), static_cast<long long>(store.num_hours));
+  std::string result = text;
+  if (!store.cells.empty()) {
+    const CellSeries& c = store.cells[0];
+    std::snprintf(text, sizeof text, "-first-at-%.4f,%.4f-offset-%.3f-scale-%.3f", c.latitude, c.longitude, c.offset_k,
+                  c.scale_k);
+    result += text;
+  }
+  return result;
+}
+
 std::vector<std::pair<std::string, std::string>> run_settings(const Vae& vae, const RankWindows& rw,
-                                                              const TrainConfig& c) {
+                                                              const TrainConfig& c, const Store& store) {
   auto text = [](auto v) {
     std::ostringstream s;
     s.precision(17);
@@ -234,7 +250,8 @@ std::vector<std::pair<std::string, std::string>> run_settings(const Vae& vae, co
           {"parameters", text(vae.params().layout.total())},
           {"train-windows", text(rw.train_total)},
           {"validation-windows", text(rw.validation_total)},
-          {"balance-ranks", c.balance_ranks ? "on" : "off"}};
+          {"balance-ranks", c.balance_ranks ? "on" : "off"},
+          {"store", store_fingerprint(store)}};
 }
 
 // Settings added after checkpoints were first written, with the value an older checkpoint had.
@@ -272,6 +289,7 @@ void resume(const std::string& path, const std::vector<std::pair<std::string, st
       const std::string& name = setting.first;
       const std::string& value = setting.second;
       const auto found = std::find_if(c.settings.begin(), c.settings.end(), [&](const auto& s) { return s.first == name; });
+      if (found == c.settings.end() && name == "store") continue;  // written before it was recorded
       const char* older = setting_of_older_checkpoint(name);
       const std::string had = found != c.settings.end() ? found->second : older ? older : "(none)";
       require(had == value, "checkpoint '", path, "' was written by a run with ", name, " = ", had, ", this run has ",
@@ -319,7 +337,7 @@ struct TrainingRun {
         trainee{v, adam, View1("climvae::train::best_params", v.params().values.extent(0)), state} {
     MPI_Comm_size(comm, &ranks);
     if (config.epochs == 0) config.epochs = default_epoch_ceiling(rw.train_total, config.batch_size);
-    settings = run_settings(vae, rw, config);
+    settings = run_settings(vae, rw, config, store);
     if (config.resume_from.empty()) {
       // Every rank starts from rank 0's parameters.
       kx::fence("climvae::train::before_broadcast");
