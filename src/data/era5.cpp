@@ -241,7 +241,7 @@ Era5File describe_era5_file(const NcInput& file, const std::string& variable) {
   layout.offset = file.number(layout.variable, "add_offset").value_or(0.0);
   // NaN, infinite or zero packing turns every value into the same nonsense: name the attribute.
   for (const auto& [name, value] : {std::pair<const char*, double>{"scale_factor", layout.scale}, {"add_offset", layout.offset}})
-    require(std::isfinite(value) && (value != 0 || name[0] == 'a'),
+    require(std::isfinite(value) && (value != 0 || std::string(name) == "add_offset"),
             file.path() + ": attribute '" + layout.variable + ":" + name + "' is " + std::to_string(value) +
                 "; climvae cannot unpack '" + layout.variable + "' with it");
   for (const char* name : {"_FillValue", "missing_value"})
