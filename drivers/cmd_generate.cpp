@@ -13,6 +13,7 @@
 #include "common/error.hpp"
 #include "data/units.hpp"
 #include "generate/ensemble_run.hpp"
+#include "generate/generator.hpp"
 #include "generate/scenario.hpp"
 #include "model/model_file.hpp"
 
@@ -217,7 +218,8 @@ int run(int argc, char** argv) {
   require(job.hours >= 1, "--hours must be at least 1, got " + std::to_string(job.hours));
   require(job.members >= 1 && job.members <= 100000, "--members must be between 1 and 100000");
   require(job.chunk_hours >= 0, "--chunk-hours must not be negative");
-  require(budget_mib >= 1 && budget_mib <= (size_t(1) << 30), "--memory-mib must be 1..1073741824 (1 PiB)");
+  require(budget_mib >= 1 && budget_mib <= size_t(kMaxMemoryMiB),
+          "--memory-mib must be 1.." + std::to_string(kMaxMemoryMiB) + " (1 PiB)");
   require(cell.empty() || cells.empty(), "give --cell or --cells, not both");
   job.memory_budget_bytes = budget_mib << 20;
   job.layout = layout_of(layout);

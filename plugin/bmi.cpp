@@ -19,6 +19,7 @@
 
 #include "climvae_bmi.h"
 #include "common/file_io.hpp"
+#include "generate/generator.hpp"
 #include "request_memory.hpp"
 
 namespace {
@@ -223,7 +224,7 @@ std::vector<int32_t> configured_cells(const Config& kv, const std::string& path,
 // anything is allocated, and the handle gets the same limit.
 void require_memory(const Config& kv, const std::string& path, climvae_model* model, const climvae_request& r,
                     size_t cells, int32_t served) {
-  constexpr int64_t kMaxMiB = int64_t(1) << 30;  // as climvae_set_memory_limit
+  constexpr int64_t kMaxMiB = climvae::kMaxMemoryMiB;
   const int64_t limit_mib = number<int64_t>(kv, "memory_mib", CLIMVAE_DEFAULT_MEMORY_MIB, path);
   need(limit_mib >= 1 && limit_mib <= kMaxMiB,
        path + ": 'memory_mib' must be 1.." + std::to_string(kMaxMiB) + ", got " + std::to_string(limit_mib));

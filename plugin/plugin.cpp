@@ -224,8 +224,6 @@ climvae::TemperatureUnit unit_of(int32_t units) {
   fail(CLIMVAE_ERR_BAD_ARGUMENT, "units " + std::to_string(units) + " is not CLIMVAE_UNITS_KELVIN, _CELSIUS or _FAHRENHEIT");
 }
 
-constexpr int64_t kMaxMemoryLimitMiB = int64_t(1) << 30;  // 1 PiB, as `climvae generate --memory-mib`
-
 // The memory a request needs against the handle's limit, before anything is allocated.
 void require_memory(const climvae_model& h, const climvae_request& q, bool conditioning) {
   const size_t bytes = conditioning ? climvae::conditioning_bytes(h.model.config, q.hours, q.members)
@@ -510,8 +508,8 @@ climvae_status climvae_set_verbosity(climvae_model* h, int level) {
 climvae_status climvae_set_memory_limit(climvae_model* h, int64_t mib) {
   return guarded(h, "climvae_set_memory_limit", CLIMVAE_ERR_BAD_ARGUMENT, [&] {
     require_handle(h);
-    if (mib < 1 || mib > kMaxMemoryLimitMiB)
-      fail(CLIMVAE_ERR_BAD_ARGUMENT, "the memory limit must be 1.." + std::to_string(kMaxMemoryLimitMiB) +
+    if (mib < 1 || mib > climvae::kMaxMemoryMiB)
+      fail(CLIMVAE_ERR_BAD_ARGUMENT, "the memory limit must be 1.." + std::to_string(climvae::kMaxMemoryMiB) +
                                          " MiB, got " + std::to_string(mib));
     h->memory_limit_mib = mib;
   });

@@ -43,6 +43,8 @@ int hour_of_day(int64_t hours) { return static_cast<int>(((hours % 24) + 24) % 2
 int64_t floor_to_day(int64_t hours) { return hours - hour_of_day(hours); }
 
 int64_t hours_from_civil(const CivilDate& d) { return days_from_civil(d.year, d.month, d.day) * 24 + d.hour; }
+int64_t calendar_first_hour() { return days_from_civil(1, 1, 1) * 24; }
+int64_t calendar_end_hour() { return days_from_civil(10000, 1, 1) * 24; }
 
 bool is_leap_year(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 int days_in_year(int year) { return is_leap_year(year) ? 366 : 365; }

@@ -16,6 +16,9 @@ struct CivilDate {
 int64_t days_from_civil(int year, int month, int day);
 CivilDate civil_from_hours(int64_t hours_since_epoch);
 int64_t hours_from_civil(const CivilDate& date);
+// The hours the calendar covers, the years 1..9999: [calendar_first_hour(), calendar_end_hour()).
+int64_t calendar_first_hour();
+int64_t calendar_end_hour();
 
 bool is_leap_year(int year);
 int days_in_year(int year);

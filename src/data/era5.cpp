@@ -188,8 +188,8 @@ Era5File describe_era5_file(const NcInput& file, const std::string& variable) {
   const auto [hours_per_unit, epoch] = time_units_of(file.path(), time_name, time_units);
   // Times outside the years 1..9999 (nothing else in climvae takes them) would overflow the
   // conversion to whole hours or give a store of year 230060.
-  const double first_hour = static_cast<double>(days_from_civil(1, 1, 1) * 24);
-  const double end_hour = static_cast<double>(days_from_civil(10000, 1, 1) * 24);
+  const double first_hour = static_cast<double>(calendar_first_hour());
+  const double end_hour = static_cast<double>(calendar_end_hour());
   for (double t : axis_values(file, time_name)) {
     const double hours = t * hours_per_unit + static_cast<double>(epoch);
     if (!(hours >= first_hour && hours < end_hour)) {

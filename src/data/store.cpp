@@ -42,6 +42,11 @@ struct OpenFile {
   }
 };
 
+// A cell's statistics that no climate has (a typo or wrong unit that slipped through, or a damaged
+// store): never written, refused when read.
+constexpr double kMinScaleK = 0.01, kMaxScaleK = 50;
+constexpr double kMaxTrendKPerYear = 10;  // short records fit a few K/year
+
 // `header` gives the store's size; `cells` are this rank's, from global index `first`.
 void validate_for_writing(const Store& header, const std::vector<CellSeries>& cells, int first) {
   require(header.total_cells > 0, "the store has no cells");
@@ -60,8 +65,8 @@ void validate_for_writing(const Store& header, const std::vector<CellSeries>& ce
                                                  " (are the input values in the unit they claim?)");
     };
     plausible(cell.offset_k, kMinAirTemperatureK, kMaxAirTemperatureK, "mean temperature (offset, K)");
-    plausible(cell.scale_k, 0.01, 50, "standard deviation (scale, K)");
-    plausible(cell.trend_k_per_year, -10, 10, "trend (K/year)");  // short records fit a few K/year
+    plausible(cell.scale_k, kMinScaleK, kMaxScaleK, "standard deviation (scale, K)");
+    plausible(cell.trend_k_per_year, -kMaxTrendKPerYear, kMaxTrendKPerYear, "trend (K/year)");
   }
 }
 
@@ -301,10 +306,9 @@ std::string content_error(const std::string& path, const Store& store, int64_t s
     std::snprintf(text, sizeof text, "%g", value);
     return std::string(text);
   };
-  const int64_t first_hour = days_from_civil(1, 1, 1) * 24, end_hour = days_from_civil(10000, 1, 1) * 24;
   if (store.reference_year < 1 || store.reference_year > 9999)
     return path + ": reference_year " + std::to_string(store.reference_year) + " is outside 1..9999 (a damaged store?)";
-  if (start_hour < first_hour || start_hour > end_hour - hours)
+  if (start_hour < calendar_first_hour() || start_hour > calendar_end_hour() - hours)
     return path + ": variable 'time' starts at hour " + std::to_string(start_hour) +
            " since 1970, outside the years 1..9999 (a damaged store?)";
   for (size_t c = 0; c < store.cells.size(); ++c) {
@@ -316,8 +320,8 @@ std::string content_error(const std::string& path, const Store& store, int64_t s
     };
     for (const std::string& problem :
          {outside(cell.latitude, -90, 90, "lat"), outside(cell.longitude, -360, 360, "lon"),
-          outside(cell.utc_offset_hours, -14, 14, "utc_offset_hours"), outside(cell.trend_k_per_year, -10, 10, "trend"),
-          outside(cell.offset_k, kMinAirTemperatureK, kMaxAirTemperatureK, "offset"), outside(cell.scale_k, 0.01, 50, "scale")})
+          outside(cell.utc_offset_hours, -14, 14, "utc_offset_hours"), outside(cell.trend_k_per_year, -kMaxTrendKPerYear, kMaxTrendKPerYear, "trend"),
+          outside(cell.offset_k, kMinAirTemperatureK, kMaxAirTemperatureK, "offset"), outside(cell.scale_k, kMinScaleK, kMaxScaleK, "scale")})
       if (!problem.empty()) return problem;
     for (size_t i = 0; i < cell.tas_k.size(); ++i) {
       const float v = cell.tas_k[i];

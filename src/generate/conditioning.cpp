@@ -138,7 +138,7 @@ void write_member(const Conditioning& c, const BatchViews& v, int b, int member,
 }  // namespace
 
 size_t conditioning_bytes(const VaeConfig& config, int64_t hours, int members) {
-  const int64_t window = (hours + 23 + Vae::kHoursPerStep - 1) / Vae::kHoursPerStep * Vae::kHoursPerStep;
+  const int64_t window = most_decode_steps(hours) * Vae::kHoursPerStep;
   const int batch = std::min(members, generation_batch_size(config, static_cast<int>(window / Vae::kHoursPerStep)));
   // Round 0's generation, the traces, per window hour the known value and two nearest-known
   // indices, and per batch member x, decoded (device and host) and eps.

@@ -313,8 +313,7 @@ int generation_batch_size(const VaeConfig& config, int steps, size_t budget_byte
 }
 
 size_t generation_bytes(const VaeConfig& config, int64_t hours, int members) {
-  // The decode window: whole latent steps from the local midnight at or before the first hour.
-  const int64_t steps = (hours + 23 + Vae::kHoursPerStep - 1) / Vae::kHoursPerStep;
+  const int64_t steps = most_decode_steps(hours);
   const double s = double(steps), decoded_hours = s * Vae::kHoursPerStep, f = config.filters, z = config.latent;
   // One member of a batch: the network's encoder and decoder activations (each about 62 x steps x
   // filters values) and two gradient buffers (32 x steps x filters each, allocated for decoding
@@ -335,8 +334,7 @@ void validate_request(const ModelFile& model, const TraceRequest& r) {
           "cell " + std::to_string(r.cell) + " is not in the model (it has " + std::to_string(model.cells.size()) + ")");
   require(r.hours <= 24LL * 366 * 1000, "number of hours is absurdly large: " + std::to_string(r.hours));
   // The calendar (and the time axis of our files) covers years 1..9999.
-  const int64_t first = hours_from_civil({1, 1, 1, 0}), last = hours_from_civil({9999, 12, 31, 23});
-  require(r.start_hour >= first && r.start_hour + r.hours - 1 <= last,
+  require(r.start_hour >= calendar_first_hour() && r.start_hour + r.hours <= calendar_end_hour(),
           "the traces (" + std::to_string(r.hours) + " hours from hour " + std::to_string(r.start_hour) +
               " since 1970) leave the calendar's years 1-9999");
   // A scenario path that does not cover the traces' years fails here rather than mid-run.

@@ -52,6 +52,10 @@ void validate_request(const ModelFile& model, const TraceRequest& request);
 // upper bound: a CPU decodes a batch a few members at a time).
 size_t generation_bytes(const VaeConfig& config, int64_t hours, int members);
 
+// The largest memory budget any caller takes (--memory-mib, climvae_set_memory_limit, BMI
+// memory_mib), MiB: 1 PiB, beyond which a byte count would overflow.
+constexpr int64_t kMaxMemoryMiB = int64_t(1) << 30;
+
 // Largest decode batch that keeps the decoder workspace under `budget_bytes`.
 int generation_batch_size(const VaeConfig& config, int steps, size_t budget_bytes = size_t(512) << 20);
 

@@ -20,6 +20,9 @@ struct DecodeWindow {
   int64_t hours() const { return steps * Vae::kHoursPerStep; }
 };
 DecodeWindow decode_window(const ModelCell& cell, int64_t start_hour, int64_t hours);
+// The most latent steps decode_window gives `hours` hours, whatever the start (up to 23 hours
+// before the first hour decoded too): for sizing memory before the cell and start are known.
+inline int64_t most_decode_steps(int64_t hours) { return (23 + hours + Vae::kHoursPerStep - 1) / Vae::kHoursPerStep; }
 
 // Random streams. Member m of a trace owns the stream keyed by (seed, cell, start hour, m), so
 // its values depend on nothing else (not on how many members are asked for or how they are
