@@ -29,5 +29,5 @@ echo "== generate: 100 members x 8760 hours from 2022-01-01"
   --output paris_2022_ensemble.nc --overwrite
 echo "== evaluate"
 "$climvae" evaluate --store paris_2014-2023.nc --generated paris_2022_ensemble.nc \
-  --csv fidelity.csv --json fidelity.json --report report
+  --csv fidelity.csv --json fidelity.json --report report --overwrite
 echo "outputs in $out"
