@@ -61,8 +61,6 @@ ModelFile grid_model(PriorKind prior = PriorKind::seasonal) {
     k.noise_sd.assign(12, 0.3f);
     if (&c - &m.cells[0] == 2)  // the skew by local hour, chunked too (cell 0: none)
       for (int h = 0; h < 24; ++h) k.smooth_skew.push_back(static_cast<float>(0.3 * std::cos(h * 0.2618)));
-    if (&c - &m.cells[0] >= 2)  // the short share by local hour, chunked too
-      for (int h = 0; h < 24; ++h) k.short_share_by_hour.push_back(static_cast<float>(0.3 + 0.2 * std::sin(h * 0.2618)));
   }
   return m;
 }
@@ -216,40 +214,6 @@ TEST(Calibration, SkewMakesTheWarmTailTheLastingOne) {
   k.smooth_skew.assign(24, -0.4f);  // and the other way round
   EXPECT_LT(tails(skewness), -0.1);
   EXPECT_LT(skewness, -0.3);
-}
-
-// The short share by local hour sets each hour's persistence from one day to the next: little
-// short noise at noon, much at midnight, and noon's anomaly lasts into the next day far more than
-// midnight's; with one share for every hour, both alike.
-TEST(Calibration, ShortShareByHourSetsEachHoursDayToDayPersistence) {
-  ModelFile m = grid_model(PriorKind::temporal);
-  Vae vae(m.config);
-  load_parameters(vae, m.parameters);
-  Calibration& k = m.cells[1].calibration;  // local time = UTC
-  k.noise_sd.assign(12, 5.0f);  // the noise dominates the decoded weather
-  k.noise_short_share = 0.3, k.noise_diurnal_share = 0, k.diurnal_shape.clear();
-  const auto next_day = [&](int hour) {  // correlation of the hour's anomaly with the next day's
-    TraceRequest r = request(1, 24 * 240, 32);
-    r.start_hour = hours_from_civil({2030, 3, 1, 0});
-    r.calibrated = true;
-    const std::vector<float> v = generate_traces(vae, m, r);
-    double xy = 0, xx = 0, yy = 0;
-    const auto anomaly = [&](int64_t t, int b) {
-      double mean = 0;
-      for (int j = 0; j < r.members; ++j) mean += v[t * r.members + j] / r.members;
-      return v[t * r.members + b] - mean;
-    };
-    for (int b = 0; b < r.members; ++b)
-      for (int64_t t = hour; t + 24 < r.hours; t += 24) {
-        const double x = anomaly(t, b), y = anomaly(t + 24, b);
-        xy += x * y, xx += x * x, yy += y * y;
-      }
-    return xy / std::sqrt(xx * yy);
-  };
-  EXPECT_NEAR(next_day(12), next_day(0), 0.05) << "one share for every hour";
-  k.short_share_by_hour.assign(24, 0.6f);
-  for (int h = 9; h <= 15; ++h) k.short_share_by_hour[h] = 0.05f;
-  EXPECT_GT(next_day(12) - next_day(0), 0.3);
 }
 
 TEST(Continuity, NoSeamAtChunkBoundariesInTheFile) {

@@ -17,7 +17,6 @@
 #include "model/model_file.hpp"
 #include "model/seasonal.hpp"
 #include "model/vae.hpp"
-#include "train/calibration_fit.hpp"
 
 using namespace climvae;
 
@@ -217,22 +216,6 @@ TEST(ModelFile, RoundTripsPriorLoadingsAndCalibration) {
   save_model(m, path, true);
   EXPECT_THROW(load_model(path), Error);
   k.smooth_skew.clear();
-  // Version 10: the short share by hour round-trips (packed for the ranks too); one above
-  // 1 - diurnal share, or without a short share to vary, is refused.
-  k.noise_diurnal_share = 0.3, k.noise_diurnal_phi = 0.9;
-  for (int h = 0; h < 24; ++h) k.diurnal_shape.push_back(0.1f * h - 1.15f);
-  for (int h = 0; h < 24; ++h) k.short_share_by_hour.push_back(0.01f * h + 0.1f);
-  save_model(m, path, true);
-  EXPECT_EQ(load_model(path).cells[1].calibration.short_share_by_hour, k.short_share_by_hour);
-  EXPECT_EQ(unpacked(packed(k).data()).short_share_by_hour, k.short_share_by_hour);
-  EXPECT_TRUE(unpacked(packed(w).data()).short_share_by_hour.empty());
-  k.short_share_by_hour[7] = 0.75f;
-  save_model(m, path, true);
-  EXPECT_THROW(load_model(path), Error);
-  k.short_share_by_hour[7] = 0.1f, k.noise_short_share = 0;
-  save_model(m, path, true);
-  EXPECT_THROW(load_model(path), Error);
-  k.noise_short_share = 0.25, k.short_share_by_hour.clear(), k.noise_diurnal_share = 0, k.diurnal_shape.clear();
   // The skewed noise has mean 0 and variance 1 (sums on a fine grid of s, weighted by the normal density).
   for (double g : {-0.5, 0.1, 0.3}) {
     double mean = 0, square = 0, weights = 0;

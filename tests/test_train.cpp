@@ -15,7 +15,6 @@
 #include "test_support.hpp"
 #include "engine/random.hpp"
 #include "model/model_file.hpp"
-#include "train/calibration_fit.hpp"
 #include "train/checkpoint.hpp"
 #include "train/trainer.hpp"
 #include "train/windows.hpp"
@@ -349,37 +348,4 @@ TEST(Trainer, DefaultEpochCeilingFollowsTheNumberOfSteps) {
   EXPECT_EQ(r.epoch_ceiling, default_epoch_ceiling(r.train_windows, tc.batch_size));
   EXPECT_EQ(reported_ceiling, r.epoch_ceiling);
   EXPECT_EQ(r.stop_reason, StopReason::no_improvement);
-}
-
-// The short share by hour follows the observed persistence by hour: a series whose afternoons
-// carry weather that lasts days and whose nights carry weather of hours gets less short noise at
-// 15 h than at 3 h, and the mirror image more (an untrained network: the noise does the work).
-TEST(Calibration, ShortShareByHourFollowsTheObservedPersistenceByHour) {
-  const auto fitted = [](double afternoon) {  // afternoon > 0: lasting afternoons
-    Store s = synthetic_store(2 * 365);  // its diurnal cycle is warmest at 15 h
-    CellSeries& c = s.cells[0];
-    double slow = 0, fast = 0;
-    for (int64_t i = 0; i < s.num_hours; ++i) {
-      slow = 0.995 * slow + std::sqrt(1 - 0.995 * 0.995) * standard_normal(21, i);
-      fast = 0.8 * fast + 0.6 * standard_normal(22, i);
-      const double lasting = 0.6 + afternoon * std::cos(2 * M_PI * (i % 24 - 15) / 24.0);
-      const double day = -4 * std::cos(2 * M_PI * (i % 24 - 3) / 24.0);
-      c.tas_k[i] = static_cast<float>(285 + day + 3 * (std::sqrt(lasting) * slow + std::sqrt(1 - lasting) * fast));
-    }
-    VaeConfig config;
-    config.prior = PriorKind::temporal;
-    Vae vae(config);
-    vae.initialize(5);
-    ModelFile m;
-    m.config = vae.config();
-    m.parameters = parameters_of(vae);
-    m.reference_year = s.reference_year;
-    m.cells.push_back({c.latitude, c.longitude, c.utc_offset_hours, 0.0, c.offset_k, c.scale_k});
-    return fit_calibration(vae, m, s, 16)[0].short_share_by_hour;
-  };
-  const std::vector<float> lasting_afternoons = fitted(0.3), lasting_nights = fitted(-0.3);
-  ASSERT_EQ(lasting_afternoons.size(), 24u);
-  ASSERT_EQ(lasting_nights.size(), 24u);
-  EXPECT_LT(lasting_afternoons[15] + 0.1, lasting_afternoons[3]);
-  EXPECT_GT(lasting_nights[15], lasting_nights[3] + 0.1);
 }

@@ -260,22 +260,13 @@ void calibration_noise_of(const ModelFile& model, const TraceRequest& r, int mem
     for (size_t t = 0; t < out.size(); ++t) out[t] = static_cast<float>(skew[(first_local_hour + t) % 24](out[t]));
   }
   if (cal.noise_short_share <= 0 && cal.noise_diurnal_share <= 0) return;
-  const int first_local_hour = hour_of_day(local_start + first_hour);
+  const float smooth_weight = static_cast<float>(std::sqrt(1 - cal.noise_short_share - cal.noise_diurnal_share));
   if (cal.noise_short_share > 0) {
-    float smooth_weight[24], short_weight[24];  // by local hour, once for every hour of the chunk
-    for (int h = 0; h < 24; ++h) {
-      const double w = cal.short_share_by_hour.empty() ? cal.noise_short_share : cal.short_share_by_hour[h];
-      smooth_weight[h] = static_cast<float>(std::sqrt(std::max(0.0, 1 - w - cal.noise_diurnal_share)));
-      short_weight[h] = static_cast<float>(std::sqrt(w));
-    }
     std::vector<float> rough(out.size());
     calibration_noise(cal.noise_short_phi, first_hour, count, normals(kCalibrationShortStream), rough.data());
-    for (size_t t = 0; t < out.size(); ++t) {
-      const int h = (first_local_hour + t) % 24;
-      out[t] = smooth_weight[h] * out[t] + short_weight[h] * rough[t];
-    }
+    const float short_weight = static_cast<float>(std::sqrt(cal.noise_short_share));
+    for (size_t t = 0; t < out.size(); ++t) out[t] = smooth_weight * out[t] + short_weight * rough[t];
   } else {
-    const float smooth_weight = static_cast<float>(std::sqrt(1 - cal.noise_diurnal_share));
     for (float& v : out) v *= smooth_weight;
   }
   if (cal.noise_diurnal_share <= 0) return;
@@ -283,6 +274,7 @@ void calibration_noise_of(const ModelFile& model, const TraceRequest& r, int mem
   staged_noise(cal.noise_diurnal_phi, 2, first_hour, count, normals(kCalibrationDiurnalStream), amplitude.data());
   float weighted_shape[24];  // sqrt(share) x shape, once for every hour of the chunk
   for (int h = 0; h < 24; ++h) weighted_shape[h] = static_cast<float>(std::sqrt(cal.noise_diurnal_share) * cal.diurnal_shape[h]);
+  const int first_local_hour = hour_of_day(local_start + first_hour);
   for (size_t t = 0; t < out.size(); ++t) out[t] += weighted_shape[(first_local_hour + t) % 24] * amplitude[t];
 }
 

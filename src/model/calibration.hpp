@@ -52,15 +52,6 @@ struct Calibration {
   // lasting part are the large ones, so the warmest days are made of it and persist, the coldest
   // are more of the short noise. The monthly quantile map fitted after it restores the marginal.
   std::vector<float> smooth_skew;  // g, 24 local hours, |g| <= 0.5
-  // The short share by local hour (version 10 on; empty: noise_short_share at every hour). How
-  // much of one day's anomaly is still there the next day depends on the hour: Paris' afternoons
-  // keep 0.74 of it, its nights 0.61 (an air mass lasts, a clear or cloudy night does not), and
-  // Sydney's the other way round (0.35 in the afternoon: sea breezes and southerly changes, 0.50
-  // at night). Noise of one time structure at every hour gives the same 0.67-0.70 at every hour,
-  // and so daily maxima and minima of the wrong persistence. At local hour h the noise is
-  //   sqrt(1 - w(h) - w_d) s + sqrt(w(h)) r + sqrt(w_d) d(h) A,  w(h) = `short_share_by_hour`[h]
-  // (unit variance at every hour, as before).
-  std::vector<float> short_share_by_hour;  // w(h), 24 local hours, each in [0, 1 - w_d]
   // Quantile mapping of the result, per month: the generated (with the noise) and the observed
   // values at kQuantileProbabilities, (12, kQuantiles) each; empty: none. It gives the traces the
   // observed skewness and tails, which Gaussian noise cannot (Paris: hot summer tails).

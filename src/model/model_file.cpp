@@ -65,11 +65,6 @@ std::string header_of(const ModelFile& m, const ParamLayout& layout) {
       for (float v : k.smooth_skew) h << " " << exact(v);
       h << "\n";
     }
-    if (!k.short_share_by_hour.empty()) {
-      h << "short_by_hour " << c;
-      for (float v : k.short_share_by_hour) h << " " << exact(v);
-      h << "\n";
-    }
     if (k.quantiles_generated.empty()) continue;
     h << "quantiles " << c;
     for (float v : k.quantiles_generated) h << " " << exact(v);
@@ -206,19 +201,6 @@ bool read_skew(std::istream& f, ModelFile& m) {
   return ok;
 }
 
-// `short_by_hour c w(24)` (version 10): the short share of the noise by local hour, each in
-// [0, 1 - diurnal share], after a `weather` line with a short share.
-bool read_short_by_hour(std::istream& f, ModelFile& m) {
-  size_t c = 0;
-  if (!(f >> c) || c >= m.cells.size() || m.cells[c].calibration.empty()) return false;
-  Calibration& k = m.cells[c].calibration;
-  std::vector<float> share(24);
-  bool ok = k.noise_short_share > 0;
-  for (float& v : share) ok = ok && static_cast<bool>(f >> v) && v >= 0 && v <= 1 - k.noise_diurnal_share + 1e-6;  // float rounding
-  if (ok) k.short_share_by_hour = share;
-  return ok;
-}
-
 bool read_quantiles(std::istream& f, ModelFile& m) {
   size_t c = 0;
   std::vector<float> g(12 * kQuantiles), o(12 * kQuantiles);
@@ -243,7 +225,6 @@ bool read_header_line(const std::string& line, int version, ModelFile& m, Announ
   if (key == "weather") return read_weather(f, m);
   if (key == "diurnal") return read_diurnal(f, m);
   if (key == "skew") return read_skew(f, m);
-  if (key == "short_by_hour") return read_short_by_hour(f, m);
   return read_setting(key, f, line, m, a);
 }
 

@@ -25,9 +25,8 @@ namespace climvae {
 // Version 6 added the optional `weather` line of a calibration (older files: the decoded anomaly
 // unscaled, one AR(1) noise). Version 7 added the optional `diurnal` line (older files: no
 // diurnal mode), version 8 `spatial_mixing whitened|diagonal` (older files: diagonal), version 9
-// the optional `skew` line (older files: no skew), version 10 the optional `short_by_hour` line
-// (older files: one short share at every hour).
-constexpr int kModelFormatVersion = 10;
+// the optional `skew` line (older files: no skew).
+constexpr int kModelFormatVersion = 9;
 
 // What generation needs to turn standardised, detrended output back into temperatures.
 struct ModelCell {

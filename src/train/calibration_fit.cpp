@@ -54,35 +54,6 @@ Persistence persistence(const std::vector<double>& anomalies) {
   return p;
 }
 
-// Per local hour: the anomaly variance and the covariances with the next hour and with the same
-// hour a day later (NaN skipped), for the short share by hour.
-struct HourlyPersistence {
-  double variance[24] = {}, next_hour[24] = {}, next_day[24] = {};
-  void add(const HourlyPersistence& p, double weight) {
-    for (int h = 0; h < 24; ++h)
-      variance[h] += weight * p.variance[h], next_hour[h] += weight * p.next_hour[h], next_day[h] += weight * p.next_day[h];
-  }
-};
-
-HourlyPersistence hourly_persistence(const std::vector<double>& anomalies, const std::vector<int>& hour) {
-  HourlyPersistence p;
-  double n[24] = {}, hour_pairs[24] = {}, day_pairs[24] = {};
-  for (size_t i = 0; i < anomalies.size(); ++i) {
-    const double x = anomalies[i];
-    if (!std::isfinite(x)) continue;
-    const int h = hour[i];
-    p.variance[h] += x * x, n[h] += 1;
-    if (i + 1 < anomalies.size() && std::isfinite(anomalies[i + 1])) p.next_hour[h] += x * anomalies[i + 1], hour_pairs[h] += 1;
-    if (i + 24 < anomalies.size() && std::isfinite(anomalies[i + 24])) p.next_day[h] += x * anomalies[i + 24], day_pairs[h] += 1;
-  }
-  for (int h = 0; h < 24; ++h) {
-    p.variance[h] /= std::max(n[h], 1.0);
-    p.next_hour[h] /= std::max(hour_pairs[h], 1.0);
-    p.next_day[h] /= std::max(day_pairs[h], 1.0);
-  }
-  return p;
-}
-
 // The weather partition (model/calibration.hpp): the scale a of the generated anomalies and the
 // noise (two AR(1) stages of phi, a share w of one-stage AR(1) of phi_short, a share w_d of the
 // diurnal mode of amplitude persistence phi_d) that fill the observed anomaly variance, chosen so
@@ -147,76 +118,6 @@ void fit_weather_partition(const Persistence& obs, const Persistence& gen, const
     }
   }
   if (cal.noise_diurnal_share > 0) cal.diurnal_shape = shape;
-}
-
-// The short share by local hour (model/calibration.hpp): w(h) = w + t x(h) within [0, 1 - w_d],
-// x the observed mean diurnal cycle scaled to [-1, 1], the tilt t (-0.3 to 0.3 by 0.02) chosen
-// so that the modelled autocorrelations by hour, from one hour to the next and from one day to
-// the next, come closest to the observed (least squares, the next hour weighing 25 times as in
-// the partition). Closed form as in the partition: a^2 times the generated covariances plus the
-// noise's, the noise's variance (observed minus a^2 generated, averaged over the day) spread over
-// the hours as the diurnal mode spreads it. None (empty) when t = 0 does best or w = 0.
-void fit_short_share_by_hour(const Persistence& obs_all, const Persistence& gen_all, const HourlyPersistence& obs,
-                             const HourlyPersistence& gen, const std::vector<double>& profile, Calibration& cal) {
-  const double w = cal.noise_short_share, wd = cal.noise_diurnal_share, a2 = cal.anomaly_scale * cal.anomaly_scale;
-  if (!(w > 0) || profile.empty()) return;
-  const double noise = obs_all.variance - a2 * gen_all.variance;
-  const auto shape = [&](int h) { return wd > 0 ? double(cal.diurnal_shape[h]) : 0.0; };
-  double rho_s[2], rho_r[2], rho_d[2];  // lag 1 and lag 24 of the smooth, short and diurnal parts
-  for (int i = 0; i < 2; ++i) {
-    const int lag = i == 0 ? 1 : 24;
-    rho_s[i] = staged_noise_autocorrelation(cal.noise_phi, cal.noise_stages, lag);
-    rho_r[i] = staged_noise_autocorrelation(cal.noise_short_phi, 1, lag);
-    rho_d[i] = wd > 0 ? staged_noise_autocorrelation(cal.noise_diurnal_phi, 2, lag) : 0;
-  }
-  double variance[24], noise_variance[24], target_hour[24], target_day[24];
-  for (int h = 0; h < 24; ++h) {
-    noise_variance[h] = noise * (1 - wd + wd * shape(h) * shape(h));
-    variance[h] = a2 * gen.variance[h] + noise_variance[h];
-  }
-  for (int h = 0; h < 24; ++h) {
-    const int next = (h + 1) % 24;
-    target_hour[h] = obs.next_hour[h] / std::sqrt(std::max(obs.variance[h] * obs.variance[next], 1e-24));
-    target_day[h] = obs.next_day[h] / std::max(obs.variance[h], 1e-12);
-  }
-  double best = INFINITY;
-  std::vector<float> chosen;
-  for (int it = -15; it <= 15; ++it) {
-    double share[24];
-    for (int h = 0; h < 24; ++h) share[h] = std::clamp(w + 0.02 * it * profile[h], 0.0, 1 - wd);
-    double error = 0;
-    for (int h = 0; h < 24; ++h) {
-      const int next = (h + 1) % 24;
-      const double smooth = 1 - wd - share[h], smooth_next = 1 - wd - share[next];
-      const double hour_noise = std::sqrt(smooth * smooth_next) * rho_s[0] + std::sqrt(share[h] * share[next]) * rho_r[0] +
-                                wd * shape(h) * shape(next) * rho_d[0];
-      const double day_noise = smooth * rho_s[1] + share[h] * rho_r[1] + wd * shape(h) * shape(h) * rho_d[1];
-      const double r_hour = (a2 * gen.next_hour[h] + noise * hour_noise) / std::sqrt(variance[h] * variance[next]);
-      const double r_day = (a2 * gen.next_day[h] + noise * day_noise) / variance[h];
-      error += kLagWeights[0] * std::pow(r_hour - target_hour[h], 2) + std::pow(r_day - target_day[h], 2);
-    }
-    if (error < best) {
-      best = error;
-      chosen.clear();
-      if (it != 0)
-        for (double v : share) chosen.push_back(static_cast<float>(v));
-    }
-  }
-  cal.short_share_by_hour = chosen;
-}
-
-// The observed mean diurnal cycle scaled to [-1, 1] (1 at the warmest hour), by local hour;
-// empty for a flat cycle.
-std::vector<double> observed_diurnal_profile(const std::vector<double>& observed, const std::vector<int>& hour) {
-  double cycle[24] = {}, count[24] = {}, mean = 0, largest = 0;
-  for (size_t i = 0; i < observed.size(); ++i)
-    if (std::isfinite(observed[i])) cycle[hour[i]] += observed[i], count[hour[i]] += 1;
-  for (int h = 0; h < 24; ++h) mean += (cycle[h] /= std::max(count[h], 1.0)) / 24;
-  for (int h = 0; h < 24; ++h) largest = std::max(largest, std::fabs(cycle[h] - mean));
-  if (!(largest > 1e-6)) return {};
-  std::vector<double> profile(24);
-  for (int h = 0; h < 24; ++h) profile[h] = (cycle[h] - mean) / largest;
-  return profile;
 }
 
 // The leading pattern of the observed anomalies within a local day (each day's mean removed; days
@@ -337,11 +238,17 @@ struct TailPersistence {
 // order of values, and so the tails' persistence).
 void fit_smooth_skew(Vae& vae, ModelFile& model, const Store& store, int c, const TraceRequest& request,
                      const std::vector<double>& observed, const std::vector<int>& hour, const std::vector<int>& month,
-                     const std::vector<double>& profile, Calibration& cal) {
+                     Calibration& cal) {
   const int64_t n = static_cast<int64_t>(observed.size());
   TailPersistence obs;
   obs.add(n, 1, hour, month, [&](int64_t i, int) { return observed[i]; });
-  if (!obs.enough() || profile.empty()) return;
+  if (!obs.enough()) return;
+  double cycle[24] = {}, count[24] = {}, mean = 0, largest = 0;
+  for (int64_t i = 0; i < n; ++i)
+    if (std::isfinite(observed[i])) cycle[hour[i]] += observed[i], count[hour[i]] += 1;
+  for (int h = 0; h < 24; ++h) mean += (cycle[h] /= std::max(count[h], 1.0)) / 24;
+  for (int h = 0; h < 24; ++h) largest = std::max(largest, std::fabs(cycle[h] - mean));
+  if (!(largest > 1e-6)) return;
   const int global = store.first_cell + c;
   const ModelCell& cell = model.cells[global];
   TraceRequest r = request;
@@ -356,7 +263,7 @@ void fit_smooth_skew(Vae& vae, ModelFile& model, const Store& store, int c, cons
       Calibration k = cal;
       k.smooth_skew.clear();
       if (g0 != 0 || g1 != 0)
-        for (int h = 0; h < 24; ++h) k.smooth_skew.push_back(static_cast<float>(g0 + g1 * profile[h]));
+        for (int h = 0; h < 24; ++h) k.smooth_skew.push_back(static_cast<float>(g0 + g1 * (cycle[h] - mean) / largest));
       model.cells[global].calibration = k;
       const std::vector<float> generated = generate_traces(vae, model, r);
       TailPersistence gen;
@@ -435,20 +342,13 @@ Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int 
   std::vector<double> anomalies(n);
   for (int64_t i = 0; i < n; ++i) anomalies[i] = observed[i] - obs_slot[slot[i]].mean();
   const Persistence obs = persistence(anomalies);
-  const HourlyPersistence obs_by_hour = hourly_persistence(anomalies, hour);
   const std::vector<float> shape = observed_diurnal_shape(anomalies, hour);
   Persistence generated_persistence;
-  HourlyPersistence generated_by_hour;
   for (int m = 0; m < members; ++m) {
     for (int64_t i = 0; i < n; ++i) anomalies[i] = std::isfinite(observed[i]) ? gen(i, m) - gen_slot[slot[i]].mean() : NAN;
     generated_persistence.add(persistence(anomalies), 1.0 / members);
-    generated_by_hour.add(hourly_persistence(anomalies, hour), 1.0 / members);
   }
-  const std::vector<double> profile = observed_diurnal_profile(observed, hour);
-  if (obs.variance > 1e-12 && generated_persistence.variance > 1e-12) {
-    fit_weather_partition(obs, generated_persistence, shape, cal);
-    fit_short_share_by_hour(obs, generated_persistence, obs_by_hour, generated_by_hour, profile, cal);
-  }
+  if (obs.variance > 1e-12 && generated_persistence.variance > 1e-12) fit_weather_partition(obs, generated_persistence, shape, cal);
   if (cal.anomaly_scale != 1)
     for (int s = 0; s < 288; ++s) cal.generated_climatology.push_back(static_cast<float>(gen_slot[s].mean()));
   // Per month: what the scaled generated values lack in mean and variance.
@@ -465,7 +365,7 @@ Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int 
     const double lacking = seen ? std::max(0.0, obs_month[m].variance() - gen_month[m].variance()) : 0.0;
     cal.noise_sd.push_back(static_cast<float>(std::sqrt(lacking)));
   }
-  fit_smooth_skew(vae, model, store, c, r, observed, hour, month, profile, cal);
+  fit_smooth_skew(vae, model, store, c, r, observed, hour, month, cal);
   fit_quantile_map(vae, model, store, c, r, month, observed, cal);
   return cal;
 }
@@ -474,10 +374,8 @@ Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int 
 
 // Layout: phi, a, stages, short share, short phi, climatology present (0/1), 12 mean corrections,
 // 12 noise sds, the quantiles (generated, observed), the climatology (12 x 24), the diurnal share
-// and phi, its shape (24; zeros: none), the skew present (0/1) and its 24 values, the short share
-// by hour present (0/1) and its 24 values.
-constexpr int kPackedShortByHour = kPackedCalibration - 1 - 24;
-constexpr int kPackedSkew = kPackedShortByHour - 1 - 24;
+// and phi, its shape (24; zeros: none), the skew present (0/1) and its 24 values.
+constexpr int kPackedSkew = kPackedCalibration - 1 - 24;
 constexpr int kPackedDiurnal = kPackedSkew - 2 - 24;
 std::vector<float> packed(const Calibration& k) {
   std::vector<float> out{static_cast<float>(k.noise_phi),         static_cast<float>(k.anomaly_scale),
@@ -494,9 +392,6 @@ std::vector<float> packed(const Calibration& k) {
   out.resize(kPackedSkew, 0.0f);
   out.push_back(k.smooth_skew.empty() ? 0.0f : 1.0f);
   out.insert(out.end(), k.smooth_skew.begin(), k.smooth_skew.end());
-  out.resize(kPackedShortByHour, 0.0f);
-  out.push_back(k.short_share_by_hour.empty() ? 0.0f : 1.0f);
-  out.insert(out.end(), k.short_share_by_hour.begin(), k.short_share_by_hour.end());
   out.resize(kPackedCalibration, 0.0f);
   return out;
 }
@@ -516,8 +411,6 @@ Calibration unpacked(const float* v) {
   if (k.noise_diurnal_share > 0) k.diurnal_shape.assign(d + 2, d + 26);
   const float* skew = v + kPackedSkew;
   if (skew[0] != 0) k.smooth_skew.assign(skew + 1, skew + 25);
-  const float* by_hour = v + kPackedShortByHour;
-  if (by_hour[0] != 0) k.short_share_by_hour.assign(by_hour + 1, by_hour + 25);
   return k;
 }
 

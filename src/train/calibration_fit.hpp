@@ -23,7 +23,7 @@ namespace climvae {
 std::vector<Calibration> fit_calibration(Vae& vae, ModelFile& model, const Store& store, int members = 48);
 
 // A calibration as a fixed number of floats (to gather them over ranks), and back.
-constexpr int kPackedCalibration = 30 + 2 * 12 * kQuantiles + 12 * 24 + 2 + 24 + 1 + 24 + 1 + 24;
+constexpr int kPackedCalibration = 30 + 2 * 12 * kQuantiles + 12 * 24 + 2 + 24 + 1 + 24;
 std::vector<float> packed(const Calibration& calibration);
 Calibration unpacked(const float* values);
 
