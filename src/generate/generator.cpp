@@ -279,17 +279,19 @@ void calibration_noise_of(const ModelFile& model, const TraceRequest& r, int mem
 }
 
 // Member `member`'s hours [first_hour, first_hour + out hours) from its decoded mean `decoded`:
-// the calibration, the observation noise, then back to kelvin. out: every `stride`-th value.
+// the calibration (`hours`: each hour's member-independent part; empty: none), the observation
+// noise, then back to kelvin. out: every `stride`-th value.
 void finish_member(const ModelFile& model, const TraceRequest& r, const DecodeWindow& w, int member, Real noise_sd,
-                   int64_t first_hour, int64_t chunk_hours, const Real* decoded, float* out, int stride) {
+                   int64_t first_hour, int64_t chunk_hours, const std::vector<CalibratedHour>& hours,
+                   const Real* decoded, float* out, int stride) {
   const ModelCell& cell = model.cells[r.cell];
-  const bool calibrated = r.calibrated && !cell.calibration.empty();
+  const bool calibrated = !hours.empty();
   std::vector<float> weather_noise(calibrated ? size_t(chunk_hours) : 0);
   if (calibrated) calibration_noise_of(model, r, member, w.local_start, first_hour, weather_noise);
   const uint64_t noise_key = stream_key(member_stream(r.seed, r.cell, r.start_hour, member), kObservationNoiseStream);
   for (int64_t t = 0; t < chunk_hours; ++t) {
     double v = decoded[t];
-    if (calibrated) v = calibrated_value(cell.calibration, v, weather_noise[t], w.local_start + first_hour + t);
+    if (calibrated) v = calibrated_value(cell.calibration, hours[size_t(t)], v, weather_noise[t]);
     if (r.add_noise) v += noise_sd * standard_normal(noise_key, static_cast<uint64_t>(first_hour + t));
     out[size_t(t) * stride] = static_cast<float>(unstandardise(cell, v));
   }
@@ -321,8 +323,10 @@ size_t generation_bytes(const VaeConfig& config, int64_t hours, int members) {
   const double per_member = sizeof(Real) * (188 * s * f + 2 * decoded_hours + s * (kSeasonalFeatures + 3 * z));
   const int batch = std::min(members, generation_batch_size(config, static_cast<int>(steps)));
   const int threads = std::min(batch, std::max(1, Kokkos::DefaultHostExecutionSpace().concurrency()));
-  // The traces (time, member), the batch, and three calibration noise streams per host thread.
-  const double bytes = sizeof(float) * (double(hours) * members + 3.0 * double(hours) * threads) + batch * per_member;
+  // The traces (time, member), the batch, three calibration noise streams per host thread and the
+  // calibration's hours (CalibratedHour, about ten floats an hour).
+  const double bytes =
+      sizeof(float) * (double(hours) * members + 3.0 * double(hours) * threads + 10.0 * double(hours)) + batch * per_member;
   return static_cast<size_t>(bytes);
 }
 
@@ -365,6 +369,10 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
   const Real noise_sd = r.add_noise ? vae.noise_sd() : Real(0);
 
   std::vector<float> out(size_t(chunk_hours) * r.members);
+  const Calibration& calibration = model.cells[r.cell].calibration;
+  std::vector<CalibratedHour> hours;  // the same for every member
+  if (r.calibrated && !calibration.empty())
+    for (int64_t t = 0; t < chunk_hours; ++t) hours.push_back(calibrated_hour(calibration, w.local_start + first_hour + t));
   for (int m0 = 0; m0 < r.members; m0 += batch) {
     const int nb = std::min(batch, r.members - m0);
     const int member0 = r.first_member + m0;
@@ -384,7 +392,7 @@ std::vector<float> generate_trace_chunk(Vae& vae, const ModelFile& model, const 
     Kokkos::parallel_for(
         "climvae::finish_members", Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, nb), [&](const int b) {
           try {
-            finish_member(model, r, w, member0 + b, noise_sd, first_hour, chunk_hours,
+            finish_member(model, r, w, member0 + b, noise_sd, first_hour, chunk_hours, hours,
                           &v.decoded_host(b, c.first_decoded, 0), out.data() + m0 + b, r.members);
           } catch (const std::exception& e) {
             failed[size_t(b)] = e.what();

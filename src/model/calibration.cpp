@@ -63,19 +63,32 @@ double monthly_interpolated(const std::vector<float>& monthly, int64_t local_hou
   return (1 - b.weight) * monthly[b.first] + b.weight * monthly[b.second];
 }
 
-double calibrated_value(const Calibration& c, double decoded, float noise, int64_t local_hour) {
+CalibratedHour calibrated_hour(const Calibration& c, int64_t local_hour) {
   const MonthBlend b = month_blend(local_hour);
   const auto blend = [&](const std::vector<float>& m) { return (1 - b.weight) * m[b.first] + b.weight * m[b.second]; };
-  if (!c.generated_climatology.empty()) {  // the decoded anomaly scaled about the generated climatology
+  CalibratedHour h;
+  h.first_month = b.first, h.second_month = b.second, h.weight = b.weight;
+  if (!c.generated_climatology.empty()) {
     const int hour = hour_of_day(local_hour);
-    const double centre = (1 - b.weight) * c.generated_climatology[b.first * 24 + hour] +
-                          b.weight * c.generated_climatology[b.second * 24 + hour];
-    decoded = centre + c.anomaly_scale * (decoded - centre);
+    h.centre = (1 - b.weight) * c.generated_climatology[b.first * 24 + hour] +
+               b.weight * c.generated_climatology[b.second * 24 + hour];
   }
-  const float weather = static_cast<float>(blend(c.mean_correction) + blend(c.noise_sd) * noise);
+  h.mean_correction = blend(c.mean_correction);
+  h.noise_sd = blend(c.noise_sd);
+  return h;
+}
+
+double calibrated_value(const Calibration& c, const CalibratedHour& h, double decoded, float noise) {
+  if (!c.generated_climatology.empty())  // the decoded anomaly scaled about the generated climatology
+    decoded = h.centre + c.anomaly_scale * (decoded - h.centre);
+  const float weather = static_cast<float>(h.mean_correction + h.noise_sd * noise);
   const double v = decoded + weather;
   if (c.quantiles_generated.empty()) return v;
-  return (1 - b.weight) * mapped_in_month(c, b.first, v) + b.weight * mapped_in_month(c, b.second, v);
+  return (1 - h.weight) * mapped_in_month(c, h.first_month, v) + h.weight * mapped_in_month(c, h.second_month, v);
+}
+
+double calibrated_value(const Calibration& c, double decoded, float noise, int64_t local_hour) {
+  return calibrated_value(c, calibrated_hour(c, local_hour), decoded, noise);
 }
 
 double staged_noise_autocorrelation(double phi, int stages, double lag) {

@@ -83,6 +83,17 @@ double monthly_interpolated(const std::vector<float>& monthly, int64_t local_hou
 // month blend is computed once for all.
 double calibrated_value(const Calibration& calibration, double decoded, float noise, int64_t local_hour);
 
+// What calibrated_value needs of an hour that is the same for every member: the two months
+// blended and the second's weight, the blended climatology centre, mean correction and noise sd.
+// Computed once per hour of a chunk instead of once per member and hour (they were a fifth of a
+// calibrated generation's time, measured); the same arithmetic, so the same bits.
+struct CalibratedHour {
+  int first_month = 0, second_month = 0;
+  double weight = 0, centre = 0, mean_correction = 0, noise_sd = 0;
+};
+CalibratedHour calibrated_hour(const Calibration& calibration, int64_t local_hour);
+double calibrated_value(const Calibration& calibration, const CalibratedHour& hour, double decoded, float noise);
+
 // Hours [first, first + count) of the unit-variance noise of one trace: a moving average
 // n_t = c sum_{j<J} phi^j e_{t-j} of the normals e(t) (t: hours from the trace's start, which may
 // be negative for the hours before it), evaluated from fixed 64-hour block starts so that every
