@@ -5,10 +5,12 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "common/collective.hpp"
 #include "common/error.hpp"
 #include "data/store.hpp"
 #include "fit_weather.hpp"
 #include "model/model_file.hpp"
+#include "train/windows.hpp"
 
 namespace climvae::cli {
 namespace {
@@ -59,6 +61,16 @@ int run(int argc, char** argv) {
   ModelFile model = load_model(model_path);
   const Store store = read_store(store_path, MPI_COMM_WORLD, StoreCells::my_share);
   check_store_matches(model, all_cell_constants(store), store, store_path);
+  // A cell with too little data (all missing: every correction, noise sd and quantile came out 0)
+  // was "calibrated" on nothing and written as if fitted: refused as train refuses it. Every rank
+  // learns of a failure on one, so none waits in the fit's collectives.
+  run_on_all_ranks(MPI_COMM_WORLD, [&] {
+    try {
+      make_windows(store, WindowConfig{});
+    } catch (const Error& e) {
+      throw Error("store '" + store_path + "': " + e.what() + ": too little data to calibrate on");
+    }
+  });
   Vae vae(model.config);
   load_parameters(vae, model.parameters);
   const int factor_count = vm.count("spatial-factors") ? spatial_factors_option(factors) : model.spatial_factors;

@@ -338,10 +338,26 @@ void write_report(const std::string& dir, bool overwrite, const std::string& pyt
   const std::string command = shell_quoted(python) + " " + shell_quoted(script) + " " + shell_quoted(dir);
   climvae::require(std::system(command.c_str()) == 0,
                    "--report: the figure script failed (" + command + "); the statistics files are in '" + dir + "'");
+  // A script that exits 0 without drawing the page (another script) was reported as written.
+  climvae::require(std::filesystem::is_regular_file(in_dir("index.html"), error),
+                   "--report: the figure script (" + command + ") wrote no '" + in_dir("index.html") +
+                       "' (is --report-script climvae's scripts/report.py?); the statistics files are in '" + dir + "'");
   std::cout << "wrote report " << in_dir("index.html") << "\n";
 }
 
 namespace po = climvae::cli::po;
+
+// --report's directory and script, checked before the work (they were found only after the
+// statistics and the classical generator's run): a file in the directory's place, no script.
+void check_report_options(const po::variables_map& vm) {
+  if (!vm.count("report")) return;
+  const std::string dir = vm["report"].as<std::string>(), script = vm["report-script"].as<std::string>();
+  std::error_code error;
+  climvae::require(!std::filesystem::exists(dir, error) || std::filesystem::is_directory(dir, error),
+                   "--report '" + dir + "' exists and is not a directory");
+  climvae::require_regular_input(script, "--report-script");
+  climvae::require(std::filesystem::exists(script, error), "--report-script '" + script + "' does not exist");
+}
 
 po::options_description evaluate_options() {
   po::options_description options("climvae evaluate");
@@ -553,6 +569,7 @@ int run(int argc, char** argv) {
     outputs.emplace_back("--store", store_path);
     climvae::cli::require_distinct(outputs);
     refuse_temporaries(generated_paths);
+    check_report_options(vm);
     store = climvae::read_store(store_path, MPI_COMM_SELF);
     generated = read_generated(generated_paths, MPI_COMM_SELF);
     require_some_value(generated, generated_text);

@@ -8,7 +8,9 @@
 # that are FIFOs, malformed warming tables, more members than the memory budget, an export onto
 # its own model, evaluate on MPI ranks given different files of which one is bad, an empty or
 # FIFO --generated, NetCDF inputs with nonsense headers or attributes, damaged stores, nonsense
-# training numbers, --resume on another store, unwritable output directories.
+# training numbers, --resume on another store, unwritable output directories, --generated files
+# with a coordinate longer than its dimension or a target year that is no year, calibrate on an
+# all-missing store, a --report that is a file or whose script draws no page.
 # Usage: hostile_cli.sh CLIMVAE_BINARY SOURCE_DIR
 set -uo pipefail
 climvae="$(realpath "$1")"
@@ -36,6 +38,15 @@ check spatial-factors-word 1 "--spatial-factors must be 'auto' or a count 0..32,
 check spatial-factors-range 1 "got '40'" -- \
   "$climvae" calibrate --model paris.model --store paris.nc --output forty.model --spatial-factors 40
 absent spatial-factors-nothing-written lots.model forty.model
+# calibrate on a store whose cell is all missing wrote a model "calibrated" on nothing (every
+# correction, noise sd and quantile 0); refused as train refuses such a store, nothing written.
+cp paris.nc missing-store.nc
+/usr/bin/python3 -c "
+import netCDF4
+f = netCDF4.Dataset('missing-store.nc', 'r+'); f['tas'][:] = float('nan'); f.close()"
+check calibrate-all-missing nonzero "store 'missing-store.nc': cell 0 (48.82N 2.29E) has no complete training window" -- \
+  "$climvae" calibrate --model paris.model --store missing-store.nc --output nothing.model
+absent calibrate-all-missing-nothing-written nothing.model
 
 # Two real processes race for one output: one wins, the other fails saying the file exists, and
 # the file holds exactly the winner's complete data (its seed, every value present).
@@ -156,6 +167,38 @@ check evaluate-generated-fifo nonzero "NetCDF file 'fifo.nc' is a FIFO, not a re
 : > empty.nc
 check evaluate-generated-empty nonzero "NetCDF file 'empty.nc' is not a NetCDF file" -- \
   "$climvae" evaluate --store paris.nc --generated empty.nc
+
+# A coordinate variable on a longer dimension than its own ('lat' of 100000 values for one cell)
+# was read whole into a buffer of its dimension's length: a heap overflow, a segfault. A target
+# year no calendar has was cast to int (-2147483648) and the observed trend moved there.
+/usr/bin/python3 -c "
+import netCDF4, numpy as np
+s = netCDF4.Dataset('ok.nc')
+for name in ('lat-long', 'year-nan'):
+    d = netCDF4.Dataset(name + '.nc', 'w', format='NETCDF3_64BIT_DATA')
+    for dim in ('time', 'realization', 'lat', 'lon'): d.createDimension(dim, len(s.dimensions[dim]))
+    d.createDimension('long', 100000)
+    for v in ('time', 'realization', 'lat', 'lon'):
+        dims = ('long',) if (name, v) == ('lat-long', 'lat') else s[v].dimensions
+        d.createVariable(v, s[v].dtype, dims)[:] = np.resize(s[v][:], d.dimensions[dims[0]].size)
+        d[v].setncatts({a: s[v].getncattr(a) for a in s[v].ncattrs()})
+    t = d.createVariable('tas', 'f4', s['tas'].dimensions, fill_value=np.float32(1e20)); t.units = 'K'; t[:] = s['tas'][:]
+    d.setncatts({a: s.getncattr(a) for a in s.ncattrs()})
+    if name == 'year-nan': d.climvae_target_year = float('nan')
+    d.close()"
+check evaluate-lat-too-long nonzero "NetCDF file 'lat-long.nc': variable 'lat' holds 100000 values, expected 1" -- \
+  "$climvae" evaluate --store paris.nc --generated lat-long.nc
+check evaluate-target-year-nan nonzero "NetCDF file 'year-nan.nc': attribute 'climvae_target_year' is nan, not a year" -- \
+  "$climvae" evaluate --store paris.nc --generated year-nan.nc
+
+# --report naming a file, or a script that draws no page: named before the work, and a page that
+# was never drawn is not reported as written.
+echo "not a directory" > report-file
+check report-onto-file nonzero "--report 'report-file' exists and is not a directory" -- \
+  "$climvae" evaluate --store paris.nc --generated ok.nc --report report-file
+: > draws-nothing.py
+check report-script-draws-nothing nonzero "wrote no 'no-page/index.html'" -- \
+  "$climvae" evaluate --store paris.nc --generated ok.nc --report no-page --report-script draws-nothing.py
 
 # MPI ranks given different files (an MPMD launch), one of them bad: every rank fails with that
 # file's message, whichever rank has it, rather than waiting in a collective read of the others'.

@@ -30,7 +30,7 @@ HOME="$work" timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --vir
 python3 "$src/tests/check_report.py" report dom.html || exit 1
 # Bad input: a clear message naming the problem, a non-zero status.
 for args in "--generated gen_r*.nc --report /proc/no-such-dir|cannot create --report directory" \
-            "--generated gen_r*.nc --report r2 --report-script $work/missing.py|the figure script failed" \
+            "--generated gen_r*.nc --report r2 --report-script $work/missing.py|--report-script '$work/missing.py' does not exist" \
             "--generated gen_r1i1p1f1_*.nc gen_r2i1p1f1_*.nc gen_r1i1p1f1_*.nc|member 1 of the cell at" \
             "--generated gen_r*.nc --cell 5|--cell 5 is outside store"; do
   if output="$("$climvae" evaluate --store sites.nc ${args%%|*} 2>&1)" ||

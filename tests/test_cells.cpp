@@ -272,6 +272,50 @@ TEST(ModelFileCells, Version1FilesLoadAsSeedModels) {
   std::remove(path.c_str());
 }
 
+// Hand-edited header lines, re-sealed with their checksum, are refused, not half read: a value
+// with trailing text ('reference_year 1e9' was read as year 1), a line with more values than
+// its key has, and a quantile map whose first knots descend (a later ascending pair hid it).
+TEST(ModelFileCells, HandEditedHeaderLinesAreRefusedEvenResealed) {
+  ModelFile m = two_cell_model(4);
+  Calibration& k = m.cells[1].calibration;
+  k.noise_phi = 0.9;
+  k.mean_correction.assign(12, 0.0f);
+  k.noise_sd.assign(12, 0.2f);
+  for (int i = 0; i < 12 * kQuantiles; ++i)
+    k.quantiles_generated.push_back(0.1f * (i % kQuantiles)), k.quantiles_observed.push_back(0.1f * (i % kQuantiles));
+  const std::string path = temp_path("edited.model");
+  save_model(m, path, true);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const auto refused = [&](const std::string& from, const std::string& to, const std::string& needle) {
+    const size_t body = bytes.find("crc32 ");
+    std::string header = bytes.substr(0, body);
+    ASSERT_NE(header.find(from), std::string::npos) << from;
+    header.replace(header.find(from), from.size(), to);
+    const std::string params = bytes.substr(bytes.find("end-header\n") + std::string("end-header\n").size());
+    char crc[16];
+    std::snprintf(crc, sizeof crc, "%08x", crc32_of(header + params));
+    write_file(path, header + "crc32 " + crc + "\nend-header\n" + params);
+    try {
+      load_model(path);
+      ADD_FAILURE() << "no error for '" << to << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  refused("reference_year 2019\n", "reference_year 1e9\n", "unreadable header line 11: 'reference_year 1e9'");
+  refused("filters 40\n", "filters 40x\n", "'filters 40x'");
+  refused("\nquantiles 1", " 0.5\nquantiles 1", "unreadable header line");  // calibration line one value long
+  std::remove(path.c_str());
+  m.cells[1].calibration.quantiles_generated[1] = -1;  // below knot 0, then ascending again
+  save_model(m, path, true);
+  EXPECT_THROW(load_model(path), Error);
+  std::remove(path.c_str());
+}
+
 TEST(GenerateCells, EachCellSamplesItsOwnEmbeddingRow) {
   ModelFile m = two_cell_model(4);
   Vae vae(m.config);

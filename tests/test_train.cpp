@@ -212,6 +212,40 @@ TEST(Trainer, InterruptedAndResumedRunEqualsUninterruptedRun) {
   remove_on_root(checkpoint + ".copy");
 }
 
+// A checkpoint whose state no run leaves (edited and re-sealed, so its checksum holds) is refused
+// naming the field: a negative batch position was trained from, a NaN best loss was never beaten
+// (the run silently kept the weights of the checkpoint's best epoch).
+TEST(Checkpoint, StateNoRunLeavesIsRefusedNamingTheField) {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const std::string path = scratch_path("state_" + std::to_string(rank) + ".ckpt");
+  Checkpoint c;
+  c.state.epoch = 3;
+  c.state.best_epoch = 1;
+  c.state.best_loss = 1.5;
+  c.parameters = c.adam_m = c.adam_v = c.best_parameters = std::vector<float>(4, 0.5f);
+  const auto refused = [&](TrainState state, const std::string& needle) {
+    std::swap(c.state, state);
+    save_checkpoint(c, path);
+    std::swap(c.state, state);
+    const std::string message = error_message([&] { load_checkpoint(path); });
+    EXPECT_NE(message.find(needle), std::string::npos) << message;
+    std::remove(path.c_str());
+  };
+  TrainState s = c.state;
+  s.next_window = -100;
+  refused(s, "next_window -100 is not a value a run leaves");
+  s = c.state;
+  s.best_loss = NAN;
+  refused(s, "best_loss nan");
+  s = c.state;
+  s.best_epoch = 3;  // the epoch still in progress cannot be the best one yet
+  refused(s, "best_epoch 3");
+  save_checkpoint(c, path);
+  EXPECT_EQ(load_checkpoint(path).state.next_window, 0);
+  std::remove(path.c_str());
+}
+
 // Bad data on one rank (its cell has no value) stops every rank with that rank's message.
 TEST(Trainer, CellWithoutDataStopsEveryRankWithItsMessage) {
   Store all = synthetic_store(300, 2);

@@ -399,8 +399,22 @@ class OpenFile {
     check_nc(ncmpi_get_att_double(ncid_, varid, name, values.data()), path_, std::string("attribute '") + name + "'");
     return values[0];
   }
+  // Values the variable holds (the product of its dimensions' lengths).
+  size_t values_in(int varid, const std::string& name) const {
+    size_t count = 1;
+    for (int dim : dimensions_of(varid, name)) count *= static_cast<size_t>(dimension_length(dim));
+    return count;
+  }
+  // `name` must hold `count` values: a coordinate variable on another, longer dimension ('lat' on
+  // a dimension of 100000) was read whole into a buffer of `count` (a heap overflow, a crash).
+  void require_values(int varid, const std::string& name, size_t count) const {
+    const size_t holds = values_in(varid, name);
+    require(holds == count, "NetCDF file '" + path_ + "': variable '" + name + "' holds " + std::to_string(holds) +
+                                " values, expected " + std::to_string(count) + " (one per element of its dimension)");
+  }
   // Collective read of a whole variable (every rank gets all of it).
   std::vector<double> doubles(int varid, const std::string& name, size_t count) const {
+    require_values(varid, name, count);
     std::vector<double> values(count);
     throw_if_any_rank_failed(comm_, nc_message(ncmpi_get_var_double_all(ncid_, varid, values.data()), path_,
                                                "reading variable '" + name + "'"));
@@ -448,8 +462,18 @@ void read_time_axis(const OpenFile& file, int time_dim, EnsembleMeta& meta) {
 // The run's global attributes: seed, reference and target year, model, scenario, command.
 void read_run_attributes(const OpenFile& file, const std::string& path, EnsembleMeta& meta) {
   meta.seed = parse_seed(file.text(NC_GLOBAL, "climvae_seed"), path);
-  meta.reference_year = static_cast<int>(file.number(NC_GLOBAL, "climvae_reference_year", 0));
-  meta.target_year = static_cast<int>(file.number(NC_GLOBAL, "climvae_target_year", meta.reference_year));
+  // Years outside 0 (not given) ..9999 are refused, not cast to int (1e12 and NaN became
+  // -2147483648, and evaluate moved the observed trend to that year).
+  const auto year = [&](const char* name, double fallback) {
+    const double value = file.number(NC_GLOBAL, name, fallback);
+    char text[32];
+    std::snprintf(text, sizeof text, "%.10g", value);
+    require(value >= 0 && value <= 9999 && value == std::floor(value),
+            "NetCDF file '" + path + "': attribute '" + name + "' is " + text + ", not a year 1..9999");
+    return static_cast<int>(value);
+  };
+  meta.reference_year = year("climvae_reference_year", 0);
+  meta.target_year = year("climvae_target_year", meta.reference_year);
   meta.model_path = file.text(NC_GLOBAL, "climvae_model");
   meta.scenario = file.text(NC_GLOBAL, "climvae_scenario");
   meta.history = file.text(NC_GLOBAL, "history");
@@ -501,10 +525,11 @@ EnsembleCells read_ensemble_cells(const std::string& path, MPI_Comm comm) {
   meta.longitude = result.cell_lons[0];
   result.member_numbers.resize(static_cast<size_t>(meta.members));
   int realization = -1;  // files of other tools may number no members: 1, 2, ... then
-  if (ncmpi_inq_varid(file.id(), "realization", &realization) == NC_NOERR)
+  if (ncmpi_inq_varid(file.id(), "realization", &realization) == NC_NOERR) {
+    file.require_values(realization, "realization", result.member_numbers.size());
     throw_if_any_rank_failed(comm, nc_message(ncmpi_get_var_int_all(file.id(), realization, result.member_numbers.data()),
                                               path, "reading variable 'realization'"));
-  else
+  } else
     for (int m = 0; m < meta.members; ++m) result.member_numbers[m] = m + 1;
   meta.member_number = result.member_numbers[0];
   read_run_attributes(file, path, meta);

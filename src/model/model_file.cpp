@@ -208,8 +208,9 @@ bool read_quantiles(std::istream& f, ModelFile& m) {
   for (float& v : g) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && std::fabs(v) < 20;
   for (float& v : o) ok = ok && static_cast<bool>(f >> v) && std::isfinite(v) && std::fabs(v) < 20;
   for (int mo = 0; ok && mo < 12; ++mo)  // each month's knots ascending, or the map is not monotone
-    for (int q = 1; q < kQuantiles; ++q)
-      ok = g[mo * kQuantiles + q] >= g[mo * kQuantiles + q - 1] && o[mo * kQuantiles + q] >= o[mo * kQuantiles + q - 1];
+    for (int q = 1; q < kQuantiles; ++q)  // ok && ...: a later ascending pair must not hide an earlier descent
+      ok = ok && g[mo * kQuantiles + q] >= g[mo * kQuantiles + q - 1] &&
+           o[mo * kQuantiles + q] >= o[mo * kQuantiles + q - 1];
   if (ok) m.cells[c].calibration.quantiles_generated = g, m.cells[c].calibration.quantiles_observed = o;
   return ok;
 }
@@ -219,13 +220,17 @@ bool read_header_line(const std::string& line, int version, ModelFile& m, Announ
   std::istringstream f(line);
   std::string key;
   f >> key;
-  if (key == "cell") return read_cell(f, version, m);
-  if (key == "calibration") return read_calibration(f, m);
-  if (key == "quantiles") return read_quantiles(f, m);
-  if (key == "weather") return read_weather(f, m);
-  if (key == "diurnal") return read_diurnal(f, m);
-  if (key == "skew") return read_skew(f, m);
-  return read_setting(key, f, line, m, a);
+  bool ok = false;
+  if (key == "cell") ok = read_cell(f, version, m);
+  else if (key == "calibration") ok = read_calibration(f, m);
+  else if (key == "quantiles") ok = read_quantiles(f, m);
+  else if (key == "weather") ok = read_weather(f, m);
+  else if (key == "diurnal") ok = read_diurnal(f, m);
+  else if (key == "skew") ok = read_skew(f, m);
+  else ok = read_setting(key, f, line, m, a);
+  // Nothing may follow the values: 'reference_year 1e9' would read as year 1, and a line with
+  // more values than its key has is not the line climvae wrote ('param' lines are read later).
+  return ok && (key == "param" || (f >> std::ws).eof());
 }
 
 // Completes the configuration (older versions' defaults, the cell count) and checks that the
