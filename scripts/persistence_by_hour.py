@@ -8,19 +8,11 @@ usage: persistence_by_hour.py STORE CELL GENERATED.nc...   (Debian: python3-nump
 import sys
 import numpy as np
 import netCDF4
+from local_days import local_days
 
 store, cell, generated = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 s = netCDF4.Dataset(store)
 offset = int(s['utc_offset_hours'][cell])
-
-
-def local_days(hours_since_1970, values):
-    """(members, days, 24) of the whole local days in values (members, hours), and each day's month."""
-    t = np.datetime64('1970-01-01T00') + (hours_since_1970.astype(np.int64) + offset).astype('timedelta64[h]')
-    first = (24 - (t[0] - t[0].astype('datetime64[D]')).astype(int)) % 24
-    n = (values.shape[1] - first) // 24
-    months = t[first:first + 24 * n:24].astype('datetime64[M]').astype(int) % 12
-    return months, values[:, first:first + 24 * n].reshape(values.shape[0], n, 24)
 
 
 def next_day_correlation(x):
@@ -43,7 +35,8 @@ with np.errstate(all='ignore'):
     time = s['time'][:].astype(np.int64)
     years = 1970 + (time + 0.5) / (24 * 365.2425)
     kelvin = np.ma.filled(s['tas'][cell, :].astype(float), np.nan) - float(s['trend'][cell]) * (years - float(s.reference_year))
-    obs_months, obs = local_days(time, kelvin[None] - 273.15)
+    obs_days, obs = local_days(time, kelvin[None] - 273.15, offset)
+    obs_months = obs_days.astype('datetime64[M]').astype(int) % 12
     hourly_climate = np.array([np.nanmean(obs[0, obs_months == m], axis=0) for m in range(12)])
     whole = ~np.isnan(obs[0]).any(axis=1)
     daily_climate = {name: np.array([f(obs[0, (obs_months == m) & whole], axis=1).mean() for m in range(12)])
@@ -52,5 +45,5 @@ with np.errstate(all='ignore'):
     row('observed', obs_months, obs)
     for path in generated:
         g = netCDF4.Dataset(path)
-        months, days = local_days(g['time'][:], np.array(g['tas'][:, :, 0, 0], dtype=float).T - 273.15)
-        row(path, months, days)
+        dates, days = local_days(g['time'][:], np.array(g['tas'][:, :, 0, 0], dtype=float).T - 273.15, offset)
+        row(path, dates.astype('datetime64[M]').astype(int) % 12, days)

@@ -8,19 +8,11 @@ usage: tail_persistence.py STORE CELL GENERATED.nc...   (Debian: python3-numpy p
 import sys
 import numpy as np
 import netCDF4
+from local_days import local_days
 
 store, cell, generated = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 s = netCDF4.Dataset(store)
 offset = int(s['utc_offset_hours'][cell])
-
-
-def local_days(hours_since_1970, values):
-    """(members, days, 24) of the whole local days in values (members, hours), and each day's date."""
-    t = np.datetime64('1970-01-01T00') + (hours_since_1970.astype(np.int64) + offset).astype('timedelta64[h]')
-    first = (24 - (t[0] - t[0].astype('datetime64[D]')).astype(int)) % 24
-    n = (values.shape[1] - first) // 24
-    days = t[first:first + 24 * n:24].astype('datetime64[D]')
-    return days, values[:, first:first + 24 * n].reshape(values.shape[0], n, 24)
 
 
 def table(label, days, hourly, thresholds=None):
@@ -42,9 +34,9 @@ def table(label, days, hourly, thresholds=None):
 
 
 with np.errstate(all='ignore'):
-    obs_days, obs = local_days(s['time'][:], np.ma.filled(s['tas'][cell, :].astype(float), np.nan)[None] - 273.15)
+    obs_days, obs = local_days(s['time'][:], np.ma.filled(s['tas'][cell, :].astype(float), np.nan)[None] - 273.15, offset)
     thresholds = table('observed', obs_days, obs)
     for path in generated:
         g = netCDF4.Dataset(path)
-        days, hourly = local_days(g['time'][:], np.array(g['tas'][:, :, 0, 0], dtype=float).T - 273.15)
+        days, hourly = local_days(g['time'][:], np.array(g['tas'][:, :, 0, 0], dtype=float).T - 273.15, offset)
         table(path, days, hourly, thresholds)
