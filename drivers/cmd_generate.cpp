@@ -221,6 +221,10 @@ int run(int argc, char** argv) {
   require(budget_mib >= 1 && budget_mib <= size_t(kMaxMemoryMiB),
           "--memory-mib must be 1.." + std::to_string(kMaxMemoryMiB) + " (1 PiB)");
   require(cell.empty() || cells.empty(), "give --cell or --cells, not both");
+  // An empty list given (a shell variable that was not set) is not "every cell".
+  for (const char* name : {"cells", "cell"})
+    require(!vm.count(name) || !vm[name].as<std::string>().empty(),
+            std::string("--") + name + " is empty: give cell numbers (e.g. 0,3,7), or leave it out for every cell");
   job.memory_budget_bytes = budget_mib << 20;
   job.layout = layout_of(layout);
   job.scenario = scenario_of(sc, job.attributes);

@@ -10,7 +10,7 @@
 # FIFO --generated, NetCDF inputs with nonsense headers or attributes, damaged stores, nonsense
 # training numbers, --resume on another store, unwritable output directories, --generated files
 # with a coordinate longer than its dimension or a target year that is no year, calibrate on an
-# all-missing store, a --report that is a file or whose script draws no page.
+# all-missing store, a --report that is a file or whose script draws no page, an empty --cells.
 # Usage: hostile_cli.sh CLIMVAE_BINARY SOURCE_DIR
 set -uo pipefail
 climvae="$(realpath "$1")"
@@ -77,6 +77,8 @@ check stale-temporary-named 0 "removed 'stale.nc.tmp-$dead'" -- gen --hours 24 -
 absent stale-temporary-removed "stale.nc.tmp-$dead"
 
 # Scenario values outside physical bounds (docs/user-guide.md, "What climvae refuses").
+check cells-empty nonzero "--cells is empty: give cell numbers" -- gen --hours 24 --output s.nc --cells ""
+check cell-empty nonzero "--cell is empty" -- gen --hours 24 --output s.nc --cell ""
 check offset-nan nonzero "warming offset nan K is outside -30..30 K" -- gen --hours 24 --output s.nc --warming-offset nan
 check offset-inf nonzero "warming offset inf K" -- gen --hours 24 --output s.nc --warming-offset inf
 check offset-1e300 nonzero "warming offset 1e+300 K" -- gen --hours 24 --output s.nc --warming-offset 1e300
