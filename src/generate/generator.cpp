@@ -324,9 +324,9 @@ size_t generation_bytes(const VaeConfig& config, int64_t hours, int members) {
   const int batch = std::min(members, generation_batch_size(config, static_cast<int>(steps)));
   const int threads = std::min(batch, std::max(1, Kokkos::DefaultHostExecutionSpace().concurrency()));
   // The traces (time, member), the batch, three calibration noise streams per host thread and the
-  // calibration's hours (CalibratedHour, about ten floats an hour).
-  const double bytes =
-      sizeof(float) * (double(hours) * members + 3.0 * double(hours) * threads + 10.0 * double(hours)) + batch * per_member;
+  // calibration's member-independent hours.
+  const double bytes = sizeof(float) * (double(hours) * members + 3.0 * double(hours) * threads) +
+                       sizeof(CalibratedHour) * double(hours) + batch * per_member;
   return static_cast<size_t>(bytes);
 }
 
