@@ -6,6 +6,7 @@
 // the same trace as member M of an N-member instance. Every function returns BMI_SUCCESS or
 // BMI_FAILURE with the reason in climvae_bmi_last_error(); nothing throws into the host.
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -35,13 +36,21 @@ struct State {
   climvae_model* model = nullptr;
   std::vector<double> lat, lon;  // per point
   std::vector<float> values;  // (hour, point)
+  // The current hour's values: get_value_ptr hands out this one buffer, refreshed by every step,
+  // so a host that keeps the pointer reads the current hour, not the hour it asked at.
+  std::vector<float> now_values;
   int64_t hours = 0, now = 0;  // now: hours since start
   std::string units = "K";
   ~State() {
     if (model) climvae_close(model);
   }
   int points() const { return static_cast<int>(lat.size()); }
-  const float* current() const { return values.data() + size_t(std::min(now, hours - 1)) * points(); }
+  const float* current() const { return now_values.data(); }
+  void step_to(int64_t hour) {
+    now = hour;
+    const float* at = values.data() + size_t(std::min(now, hours - 1)) * points();
+    std::copy(at, at + points(), now_values.begin());
+  }
 };
 
 thread_local std::string bmi_error;
@@ -170,6 +179,17 @@ climvae_request request_of(const Config& kv, const std::string& path, State& st)
   r.scenario = scenario_codes.at(scenario);
   need((r.scenario == CLIMVAE_SCENARIO_TABLE) == (kv.count("warming_table") == 1),
        path + ": 'warming_table' goes with 'scenario = table' (and is required by it)");
+  // Keys that would change nothing are refused, as `climvae generate` refuses the same options:
+  // without them a forgotten 'scenario' or 'target_year' silently gives the reference climate.
+  need(!kv.count("warming_rate_k_per_year") || r.scenario == CLIMVAE_SCENARIO_RATE,
+       path + ": 'warming_rate_k_per_year' goes with 'scenario = rate'");
+  need(!kv.count("pattern_rate_k_per_year") || r.scenario == CLIMVAE_SCENARIO_TABLE,
+       path + ": 'pattern_rate_k_per_year' scales the 'warming_table' of 'scenario = table'");
+  need(r.scenario != CLIMVAE_SCENARIO_NONE || !kv.count("target_year"),
+       path + ": 'target_year' goes with 'scenario = trend', 'rate' or 'table' (with none it changes nothing)");
+  need(r.scenario == CLIMVAE_SCENARIO_NONE || kv.count("target_year"),
+       path + ": 'scenario = " + scenario + "' warms relative to the model's reference year: give 'target_year', " +
+           "or it changes nothing");
   if (kv.count("warming_table"))
     check(climvae_load_warming_table(st.model, kv.at("warming_table").c_str(),
                                      number<double>(kv, "pattern_rate_k_per_year", 0, path)),
@@ -247,6 +267,10 @@ void decode_all(State& st, const Config& kv, climvae_request r, const std::vecto
   need(r.hours >= 1 && r.hours <= CLIMVAE_MAX_HOURS, path + ": 'hours' must be 1.." + std::to_string(CLIMVAE_MAX_HOURS));
   need(double(r.hours) * cells.size() * r.members <= double(CLIMVAE_MAX_VALUES),
        path + ": hours x cells x members is too large for one run");
+  // BMI counts in int: get_grid_size the points, get_var_nbytes their bytes (which would wrap).
+  need(double(cells.size()) * served * sizeof(float) <= double(INT_MAX),
+       path + ": " + std::to_string(cells.size()) + " cells x " + std::to_string(served) +
+           " members are more points than BMI's int sizes can count (get_var_nbytes); configure fewer");
   require_memory(kv, path, st.model, r, cells.size(), served);
   st.hours = r.hours;
   const size_t n = cells.size(), points = n * size_t(served);
@@ -267,6 +291,8 @@ void decode_all(State& st, const Config& kv, climvae_request r, const std::vecto
       for (int64_t t = 0; t < r.hours; ++t) st.values[size_t(t) * points + point] = traces[m * size_t(r.hours) + size_t(t)];
     }
   }
+  st.now_values.resize(points);
+  st.step_to(0);
 }
 
 // The phases of BMI initialize: the config file, the model, the request, members, cells, decoding.
@@ -293,7 +319,7 @@ int bmi_update(Bmi* self) {
   return guarded("update", [&] {
     State& st = state_of(self);
     need(st.now < st.hours, "the run has reached its end time");
-    ++st.now;
+    st.step_to(st.now + 1);
   });
 }
 int bmi_update_until(Bmi* self, double then) {
@@ -301,7 +327,12 @@ int bmi_update_until(Bmi* self, double then) {
     State& st = state_of(self);
     if (!(std::isfinite(then) && then >= st.now * kStep && then <= st.hours * kStep))
       throw BmiFailure("time " + std::to_string(then) + " s is not between now and the end time");
-    st.now = static_cast<int64_t>(std::floor(then / kStep));
+    // Values are hourly: a time between steps would leave the model before `then` (a host
+    // looping until its current time reaches `then` would loop for ever).
+    if (std::floor(then / kStep) * kStep != then)
+      throw BmiFailure("time " + std::to_string(then) + " s is not a whole number of " + std::to_string(int(kStep)) +
+                       " s steps (climvae's values are hourly)");
+    st.step_to(static_cast<int64_t>(then / kStep));
   });
 }
 int bmi_finalize(Bmi* self) {

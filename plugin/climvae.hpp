@@ -70,18 +70,29 @@ class Model {
   }
   // out[member * hours + t]
   std::vector<float> generate(const climvae_request& r) const {
-    std::vector<float> out(static_cast<size_t>(r.hours > 0 && r.members > 0 ? r.hours * r.members : 0));
+    float none = 0;
+    std::vector<float> out(values(climvae_generate(h_, &r, &none, 0), r));
     check(climvae_generate(h_, &r, out.data(), static_cast<int64_t>(out.size())));
     return out;
   }
   std::vector<float> condition(const climvae_request& r, const std::vector<float>& known) const {
-    std::vector<float> out(static_cast<size_t>(r.hours > 0 && r.members > 0 ? r.hours * r.members : 0));
-    check(climvae_condition(h_, &r, known.data(), static_cast<int64_t>(known.size()), out.data(),
-                            static_cast<int64_t>(out.size())));
+    float none = 0;  // an empty vector's data() is NULL: the library names the bad length instead
+    const float* given = known.empty() ? &none : known.data();
+    const int64_t known_hours = static_cast<int64_t>(known.size());
+    std::vector<float> out(values(climvae_condition(h_, &r, given, known_hours, &none, 0), r));
+    check(climvae_condition(h_, &r, given, known_hours, out.data(), static_cast<int64_t>(out.size())));
     return out;
   }
 
  private:
+  // The library checks hours, members and the handle's memory limit before the buffer: a call
+  // with capacity 0 (`probe`) refuses what the request would be refused for, so the output is
+  // allocated only for a request within the limits (never an overflowed product, a bad_alloc
+  // or gigabytes for a request the library then turns down).
+  size_t values(climvae_status probe, const climvae_request& r) const {
+    if (probe != CLIMVAE_ERR_BUFFER_TOO_SMALL) check(probe);
+    return static_cast<size_t>(r.hours * r.members);
+  }
   void check(climvae_status s) const { check(s, h_); }
   static void check(climvae_status s, const climvae_model* h) {
     if (s != CLIMVAE_OK) throw Error(s, climvae_last_error(h));

@@ -37,7 +37,7 @@
 struct climvae_model {
   climvae::ModelFile model;
   std::string path;
-  int verbosity = 0;
+  std::atomic<int> verbosity{0};  // read by running requests while another thread may set it
   std::atomic<int64_t> memory_limit_mib{CLIMVAE_DEFAULT_MEMORY_MIB};  // per request (climvae_set_memory_limit)
   std::map<int, double> warming_table_k;  // CLIMVAE_SCENARIO_TABLE (climvae_set_warming_table)
   double warming_pattern_rate_k_per_year = 0;
@@ -672,6 +672,9 @@ climvae_status climvae_condition(climvae_model* h, const climvae_request* reques
                                            short_text(climvae::kMinPlausibleK) + ".." +
                                            short_text(climvae::kMaxPlausibleK) + " K (wrong units?)");
     }
+    // `out` may be `known` itself (gaps filled in place): keep the known values before deliver()
+    // overwrites them, or every member would get member 0's gap values back as "known".
+    const std::vector<float> given(known, known + known_hours);
     log_request(*h, "condition", r);
     Lease lease(*h);
     const std::vector<float> tas_k =
@@ -681,7 +684,7 @@ climvae_status climvae_condition(climvae_model* h, const climvae_request* reques
     // Known hours come back exactly as given, not through a unit round trip.
     for (int m = 0; m < r.members; ++m)
       for (int64_t t = 0; t < known_hours; ++t)
-        if (!std::isnan(known[t])) out[size_t(m) * r.hours + t] = known[t];
+        if (!std::isnan(given[size_t(t)])) out[size_t(m) * r.hours + t] = given[size_t(t)];
   });
 }
 

@@ -98,6 +98,40 @@ int main(int argc, char** argv) {
   one.members = 1;
   const std::vector<float> again = model.condition(one, known);
   check(std::equal(again.begin(), again.end(), filled.begin()), "member 0 is the same alone or among 10");
+
+  // (d) Gaps filled in place: `out` is the caller's `known` buffer (its first `hours` values).
+  std::vector<float> in_place(static_cast<size_t>(hours * r.members));
+  std::copy(known.begin(), known.end(), in_place.begin());
+  const climvae_status s = climvae_condition(model.get(), &r, in_place.data(), hours, in_place.data(),
+                                             static_cast<int64_t>(in_place.size()));
+  check(s == CLIMVAE_OK && in_place == filled, "in place: every member equals its result with separate buffers");
+
+  // (e) The C++ wrapper: a bad length named as such (not a NULL buffer), and a request beyond the
+  // limits refused before the wrapper allocates anything (no overflow, no bad_alloc).
+  auto status_of = [&](const climvae_request& q, const std::vector<float>* given) {
+    try {
+      given ? model.condition(q, *given) : model.generate(q);
+    } catch (const climvae::plugin::Error& e) {
+      return e.status();
+    } catch (const std::exception&) {
+      return CLIMVAE_ERR_INTERNAL;
+    }
+    return CLIMVAE_OK;
+  };
+  climvae_request bad = r;
+  bad.hours = 0;
+  check(status_of(bad, nullptr) == CLIMVAE_ERR_BAD_LENGTH, "wrapper: 0 hours is CLIMVAE_ERR_BAD_LENGTH");
+  const std::vector<float> none;
+  check(status_of(r, &none) == CLIMVAE_ERR_BAD_LENGTH,
+        "wrapper: no known hours is CLIMVAE_ERR_BAD_LENGTH");
+  bad.hours = int64_t(1) << 40;
+  check(status_of(bad, nullptr) == CLIMVAE_ERR_TOO_LARGE, "wrapper: 2^40 hours is CLIMVAE_ERR_TOO_LARGE");
+  bad.hours = int64_t(1) << 62;
+  bad.members = 4;
+  check(status_of(bad, &known) == CLIMVAE_ERR_TOO_LARGE, "wrapper: 2^62 hours x 4 members is CLIMVAE_ERR_TOO_LARGE");
+  bad.hours = 21474;
+  bad.members = 100000;  // within 2^31 values, beyond the handle's memory limit
+  check(status_of(bad, nullptr) == CLIMVAE_ERR_TOO_LARGE, "wrapper: beyond the memory limit is CLIMVAE_ERR_TOO_LARGE");
   std::printf("test_condition: %d failure(s)\n", failures);
   return failures == 0 ? 0 : 1;
 }

@@ -148,12 +148,21 @@ int main(int argc, char** argv) {
 
   /* BMI reaches the same checks through its configuration file. */
   const char* bmi_cases[][2] = {{"warming_offset_k = 1e300", "warming offset 1e+300 K is outside -30..30 K"},
-                                {"scenario = rate\nwarming_rate_k_per_year = 1e308", "warming rate 1e+308 K/year"},
+                                {"scenario = rate\ntarget_year = 2050\nwarming_rate_k_per_year = 1e308",
+                                 "warming rate 1e+308 K/year"},
                                 {"scenario = trend\ntarget_year = 99999", "target year 99999"},
                                 {"seed = -1", "'seed' must not be negative, got '-1'"},
                                 /* A key given twice is refused, not the last one silently taken. */
                                 {"seed = 1\nseed = 2", "line 6: 'seed' is given twice"},
-                                {"hours = 48", "line 5: 'hours' is given twice"}};
+                                {"hours = 48", "line 5: 'hours' is given twice"},
+                                /* Keys that would change nothing (the reference climate, silently). */
+                                {"scenario = rate\nwarming_rate_k_per_year = 0.5",
+                                 "'scenario = rate' warms relative to the model's reference year: give 'target_year'"},
+                                {"warming_rate_k_per_year = 0.5\ntarget_year = 2050",
+                                 "'warming_rate_k_per_year' goes with 'scenario = rate'"},
+                                {"target_year = 2080", "'target_year' goes with 'scenario = trend', 'rate' or 'table'"},
+                                {"scenario = trend\ntarget_year = 2080\npattern_rate_k_per_year = 0.3",
+                                 "'pattern_rate_k_per_year' scales the 'warming_table'"}};
   for (size_t i = 0; i < sizeof bmi_cases / sizeof bmi_cases[0]; ++i) {
     char body[1024];
     snprintf(body, sizeof body, "hours = 24\ncells = 0\n%s", bmi_cases[i][0]);
@@ -170,6 +179,15 @@ int main(int argc, char** argv) {
       {"hours = 24\ncells = 0\nmemory_mib = lots", "'memory_mib' is not a number: 'lots'"}};
   for (size_t i = 0; i < sizeof memory_cases / sizeof memory_cases[0]; ++i)
     bmi_refused(path, argv[2], memory_cases[i][0], memory_cases[i][0], memory_cases[i][1]);
+  /* BMI counts points and bytes in int: 5369 cells x 100000 members (one hour, within 2^31 values)
+   * would wrap get_var_nbytes; refused before the memory check, whatever memory_mib says. */
+  {
+    static char body[6 * 5369 + 128];
+    strcpy(body, "hours = 1\nmembers = 100000\nmemory_mib = 1\ncells = 0");
+    char* end = body + strlen(body);
+    for (int i = 1; i < 5369; ++i, end += 2) memcpy(end, ",0", 3);
+    bmi_refused(path, argv[2], "5369 cells x 100000 members", body, "more points than BMI's int sizes can count");
+  }
 
   /* A config file that is a FIFO is refused, not waited on for ever. */
   {

@@ -33,10 +33,21 @@ static int bmi_values(const char* ini_path, const char* ini, float* values) {
   }
   int points = 0;
   CHECK(model.get_grid_size(&model, 0, &points) == BMI_SUCCESS);
+  /* get_value_ptr, taken once, follows the current hour as the run steps. */
+  void* ptr = NULL;
+  CHECK(model.get_value_ptr(&model, "air_temperature", &ptr) == BMI_SUCCESS && ptr != NULL);
   for (int t = 0; t < 4; ++t) {
     CHECK(model.get_value(&model, "air_temperature", values + t * points) == BMI_SUCCESS);
+    CHECK(ptr == NULL || memcmp(ptr, values + t * points, sizeof(float) * (size_t)points) == 0);
     CHECK(model.update(&model) == BMI_SUCCESS);
   }
+  /* update_until a time between two hourly steps is refused, not left short of it. */
+  double now = 0;
+  CHECK(model.update_until(&model, 4.5 * 3600) == BMI_FAILURE);
+  CHECK(strstr(climvae_bmi_last_error(&model), "is not a whole number of 3600 s steps") != NULL);
+  CHECK(model.get_current_time(&model, &now) == BMI_SUCCESS && now == 4 * 3600);
+  CHECK(model.update_until(&model, 5 * 3600) == BMI_SUCCESS);
+  CHECK(model.get_current_time(&model, &now) == BMI_SUCCESS && now == 5 * 3600);
   CHECK(model.finalize(&model) == BMI_SUCCESS);
   return points;
 }
