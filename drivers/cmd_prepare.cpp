@@ -176,7 +176,14 @@ int run(int argc, char** argv) {
   const std::string output = vm["output"].as<std::string>();
   const bool netcdf = netcdf_input(vm);
   climvae::PrepareRequest request;
-  climvae::run_on_all_ranks(MPI_COMM_WORLD, [&] { request = request_of(vm, netcdf); });
+  climvae::run_on_all_ranks(MPI_COMM_WORLD, [&] {
+    request = request_of(vm, netcdf);
+    // With --overwrite, an --output naming an input replaced the data with the store made of it.
+    using climvae::cli::require_distinct;
+    for (const climvae::Site& site : request.sites) require_distinct({{"--output", output}, {"--input", site.path}});
+    if (vm.count("sites")) require_distinct({{"--output", output}, {"--sites", vm["sites"].as<std::string>()}});
+    require_distinct({{"--output", output}, {"--land-mask", request.region.land_mask}});
+  });
   request.history = climvae::cli::command_line(argc, argv);
   const climvae::PreparedStore prepared = climvae::prepare_store(request, output, MPI_COMM_WORLD);
   if (!climvae::cli::is_root()) return 0;

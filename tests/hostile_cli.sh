@@ -99,7 +99,34 @@ check typo-99999degC nonzero "typo.csv:4: temperature 99999 degC (100272.15 K) i
   "$climvae" prepare --input typo.csv --output bad.nc
 { head -3 "$csv"; echo "2014-01-01T01:00,1e308"; tail -n +5 "$csv" | head -2000; } > huge.csv
 check csv-1e308 nonzero "huge.csv:4: temperature 1e+308 degC" -- "$climvae" prepare --input huge.csv --output bad.nc
+# A Beijing station's -999 sentinel was stored as -725.85 K (only the half-hourly reader checked).
+{ head -3 "$src/tests/data/beijing/PRSA_TEMP_Dongsi_20130301-20170228.csv"; echo "2013,3,1,2,-999"; } > prsa-999.csv
+check prsa-minus999 nonzero "prsa-999.csv:4: temperature -999 degC (-725.85 K) is outside 170..340 K" -- \
+  "$climvae" prepare --input prsa-999.csv --output bad.nc --timestamp-offset 8 --lat 39.9 --lon 116.4
+# A serial day of 1e300 overflowed the day count (undefined behaviour, a nonsense message).
+{ echo '"Date","Period","Temp"'; echo "1e300,1,20"; } > date-1e300.csv
+check station-date-1e300 nonzero "date-1e300.csv:2: Date '1e300' is not a serial day of 1900-01-01..9999-12-31" -- \
+  "$climvae" prepare --input date-1e300.csv --output bad.nc --timestamp-offset 10 --lat -33.9 --lon 151.2
+# Rows 400 years apart each passed the step check: 26 of them made a 10000-year series (2.4 GB).
+{ echo "time,t (K)"; for y in 0001 0400 0800 1200; do echo "$y-01-01T00:00,280"; done; } > span.csv
+check csv-10000-years nonzero "span.csv:4: timestamp 0800-01-01T00:00 is more than 500 years after the first one" -- \
+  "$climvae" prepare --input span.csv --output bad.nc --lat 1 --lon 1 --no-trend
+# A binary file (a spreadsheet, gzip, NetCDF among CSVs) or old Mac line ends were echoed whole
+# into the header message: megabytes, control bytes, cut at the first NUL.
+printf 'PK\003\004\024\000\006\000' > sheet.xlsx
+check csv-binary nonzero "sheet.xlsx:1: binary data, not CSV text" -- "$climvae" prepare --input sheet.xlsx --output bad.nc
+head -5 "$csv" | tr '\n' '\r' > mac.csv
+check csv-mac-line-ends nonzero "mac.csv:1: a carriage return inside a line: old Mac line ends?" -- \
+  "$climvae" prepare --input mac.csv --output bad.nc
 absent no-store bad.nc
+# --output naming the input (or --sites list) with --overwrite replaced the data by the store.
+cp "$csv" own.csv
+check output-is-input nonzero "--input and --output name the same file 'own.csv'" -- \
+  "$climvae" prepare --input own.csv --output ./own.csv --overwrite --no-trend
+printf 'own.csv\n' > own-sites.txt
+check output-is-site-list nonzero "--sites and --output name the same file 'own-sites.txt'" -- \
+  "$climvae" prepare --sites own-sites.txt --output own-sites.txt --overwrite --no-trend
+check output-is-input-kept 0 "" -- cmp "$csv" own.csv
 
 # --config must be a readable file.
 check config-directory nonzero "config file '$work' is not a regular file" -- gen --hours 24 --output c.nc --config "$work"
@@ -287,6 +314,7 @@ grid('scale-zero.nc', attrs={'scale_factor': np.float32(0)})
 grid('offset-nan.nc', attrs={'add_offset': np.float32(np.nan)})
 grid('no-longitude.nc', dims=('time', 'latitude'), lon=False)
 grid('two-latitudes.nc', ny=2, dims=('time', 'latitude', 'latitude'), lon=False)
+grid('time-outlier.nc', times=np.append(1025400 + np.arange(1999), 6e7))  # one wrong last time: year 8744
 try:
     grid('no-rows.nc', ny=0, fmt='NETCDF4')
     grid('4e9-hours.nc', nt=4000000001, fmt='NETCDF4', unlimited=True)  # 4e9 steps in 20 kB
@@ -300,6 +328,11 @@ check nc-scale-zero nonzero "attribute 't2m:scale_factor' is 0.000000; climvae c
 check nc-offset-nan nonzero "attribute 't2m:add_offset' is nan" -- prep offset-nan.nc
 check nc-no-longitude nonzero "variable 't2m' has latitudes but no longitude" -- prep no-longitude.nc
 check nc-two-latitudes nonzero "variable 't2m' has two latitude dimensions ('latitude' and 'latitude')" -- prep two-latitudes.nc
+# It was a 6700-year store of missing hours (gigabytes in memory), reference year 8744.
+check nc-time-outlier nonzero "time-outlier.nc: its time axis reaches 8744-10-08T00:00, more than 500 years after 2016-12-23T00:00" -- \
+  timeout 60 mpirun --oversubscribe -np 2 "$climvae" prepare --no-trend --output bad.nc --input time-outlier.nc
+check nc-output-is-input nonzero "--input and --output name the same file 'scale-zero.nc'" -- \
+  "$climvae" prepare --no-trend --input scale-zero.nc --output scale-zero.nc --overwrite
 if [ -f no-rows.nc ] && ! prep no-rows.nc 2>&1 | grep -qF "built without netCDF-C"; then
   check nc4-no-rows nonzero "dimension 'latitude' has length 0 (1..36000 expected" -- prep no-rows.nc
   check nc4-4e9-hours nonzero "dimension 'time' has length 4000000001 (1..87831216 expected" -- prep 4e9-hours.nc

@@ -496,3 +496,35 @@ TEST(Era5BadInput, TimeZonesPackingTypesAndImpossibleValues) {
   EXPECT_CONTAINS(error_message([&] { all_values(typo); }), typo + ": t2m[2,0,0]: temperature 99999 degC (100272.15 K)");
   EXPECT_EQ(all_values(plus5), (std::vector<float>{280, 281, 282}));
 }
+
+TEST(Era5BadInput, UnsignedShortsMarkedUnsignedReadAsUnsigned) {
+  // xarray writes uint16 to classic files as short with _Unsigned = "true": 290 K packed as 40000
+  // is stored as -25536 and was read as 224.464 K; the fill -1 is 65535.
+  const std::string path = one_cell_file(
+      "unsigned", "hours since 2000-01-01",
+      "short t2m(time, latitude, longitude) ; t2m:units = \"K\" ; t2m:_Unsigned = \"true\" ; t2m:scale_factor = 0.001 ;"
+      " t2m:add_offset = 250. ; t2m:_FillValue = -1s ;",
+      "30000, -25536, -1");
+  const std::vector<float> values = all_values(path);
+  ASSERT_EQ(values.size(), 3u);
+  EXPECT_NEAR(values[0], 280.0f, 1e-3);
+  EXPECT_NEAR(values[1], 290.0f, 1e-3);
+  EXPECT_TRUE(std::isnan(values[2]));
+}
+
+TEST(Era5Region, PackedLandMaskFillIsUnknownNotSea) {
+  // ERA5's packed lsm keeps -32767 for missing (0 packs to -32766); a masked cell unpacked to a
+  // fraction near 0 and was flagged sea (0) instead of unknown (-1).
+  const Era5Region region = describe_era5_region({berlin_grid});
+  const std::string cdl = my_file("lsm_fill.cdl"), mask = my_file("lsm_fill.nc");
+  std::ofstream(cdl) << "netcdf m {\ndimensions: longitude = 3 ; latitude = 2 ; time = 1 ;\nvariables:\n"
+                     << "  float longitude(longitude) ; float latitude(latitude) ; int time(time) ;\n"
+                     << "  short lsm(time, latitude, longitude) ; lsm:scale_factor = 1.52597e-05 ; lsm:add_offset = 0.5 ;"
+                     << " lsm:_FillValue = -32767s ; lsm:missing_value = -32767s ;\n"
+                     << "data:\n  longitude = 13.1, 13.35, 13.6 ; latitude = 52.6, 52.35 ; time = 0 ;\n"
+                     << "  lsm = 32766, -32767, -32766, 32766, 32766, -32766 ;\n}\n";
+  ASSERT_EQ(std::system(("ncgen -o " + mask + " " + cdl).c_str()), 0);
+  RegionOptions options;
+  options.land_mask = mask;
+  EXPECT_EQ(select_grid_cells(region, options).land, (std::vector<int>{1, -1, 0, 1, 1, 0}));
+}

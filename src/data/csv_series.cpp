@@ -66,6 +66,13 @@ struct Reader {
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.pop_back();  // files written on Windows
     if (line_number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 byte order mark
+    // Old Mac line ends (the whole file one "line") and binary files (a spreadsheet, gzip,
+    // NetCDF) were echoed into the header message: megabytes, control bytes, cut at a NUL.
+    for (unsigned char c : line)
+      if (c < 0x20 && c != '\t' && c != '\r')
+        fail("binary data, not CSV text (a spreadsheet, a compressed or NetCDF file, or UTF-16?)");
+    if (line.find('\r') != std::string::npos)
+      fail("a carriage return inside a line: old Mac line ends? (convert them with tr '\\r' '\\n')");
     return true;
   }
   [[noreturn]] void fail(const std::string& message) const {
@@ -181,7 +188,10 @@ HourlySeries read_csv_series(const std::string& path, std::optional<TemperatureU
       if (hour < previous)
         reader.fail("timestamp " + fields[0] + " goes backwards (line " + std::to_string(row_lines.back()) + " has " +
                     format_iso_hour(previous) + ")");
-      if (hour - previous > max_series_hours) reader.fail("timestamp " + fields[0] + " is centuries after the previous one");
+      // The whole span, not each step: 26 rows 400 years apart made a 10000-year series (2.4 GB).
+      if (hour - rows.front().hour > max_series_hours)
+        reader.fail("timestamp " + fields[0] + " is more than 500 years after the first one (line " +
+                    std::to_string(row_lines.front()) + " has " + format_iso_hour(rows.front().hour) + ")");
     }
     const double value = is_missing_value(fields[1]) ? std::nan("") : parse_number(reader, fields[1], "value");
     if (!std::isnan(value)) require_air_temperature(value, series.file_unit, path + ":" + std::to_string(reader.line_number));

@@ -78,6 +78,8 @@ std::string element_index(size_t i, const std::vector<int64_t>& start, const std
 
 // Longest time axis of hourly steps in the years 1..9999, and longest latitude or longitude axis.
 constexpr int64_t kMaxTimeSteps = int64_t{9999} * 366 * 24;
+// Longest span of a region's files together (as for CSV series): 500 years.
+constexpr int64_t kMaxSpanHours = int64_t{24} * 366 * 500;
 constexpr int64_t kMaxGridLength = 36000;
 
 bool is_time_name(const std::string& name) { return name == "time" || name == "valid_time" || name == "t"; }
@@ -244,8 +246,16 @@ Era5File describe_era5_file(const NcInput& file, const std::string& variable) {
     require(std::isfinite(value) && (value != 0 || std::string(name) == "add_offset"),
             file.path() + ": attribute '" + layout.variable + ":" + name + "' is " + std::to_string(value) +
                 "; climvae cannot unpack '" + layout.variable + "' with it");
+  // xarray and netCDF-Java store unsigned integers in classic files as signed ones marked
+  // _Unsigned = "true"; read as signed, the upper half of the packed range came out 2^16 steps low.
+  std::string is_unsigned = file.text(layout.variable, "_Unsigned").value_or("");
+  std::transform(is_unsigned.begin(), is_unsigned.end(), is_unsigned.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (is_unsigned == "true")
+    layout.unsigned_bits = info.type == 1 /*NC_BYTE*/ ? 8 : info.type == 3 /*NC_SHORT*/ ? 16
+                           : info.type == 4 /*NC_INT*/ ? 32 : 0;
   for (const char* name : {"_FillValue", "missing_value"})
-    if (const auto fill = file.number(layout.variable, name)) layout.fills.push_back(*fill);
+    if (const auto fill = file.number(layout.variable, name))
+      layout.fills.push_back(layout.unsigned_bits && *fill < 0 ? *fill + std::ldexp(1.0, layout.unsigned_bits) : *fill);
   return layout;
 }
 
@@ -265,7 +275,7 @@ std::vector<float> read_era5_block(const NcInput& file, const Era5File& layout, 
   file.read(layout.variable, start, count, raw.data());
   std::vector<float> values(size);
   for (size_t i = 0; i < size; ++i) {
-    const double stored = raw[i];
+    const double stored = layout.unsigned_bits && raw[i] < 0 ? raw[i] + std::ldexp(1.0, layout.unsigned_bits) : raw[i];
     bool missing = std::isnan(stored);
     for (double fill : layout.fills) missing = missing || stored == fill;
     if (missing) {
@@ -331,6 +341,11 @@ Era5Region describe_era5_region(const std::vector<std::string>& paths, const std
         region.notes.push_back("gap: " + file.path + " has no data from " + format_iso_hour(file.hours[i - 1] + 1) +
                                " to " + format_iso_hour(file.hours[i] - 1) + "; those hours are missing");
     end = std::max(end, file.hours.back() + 1);
+    // One wrong time value (year 8844 among the hours of 2000) made a store of thousands of
+    // years of missing hours: gigabytes per cell from a small file.
+    require(end - first.hours.front() <= kMaxSpanHours,
+            file.path + ": its time axis reaches " + format_iso_hour(end - 1) + ", more than 500 years after " +
+                format_iso_hour(first.hours.front()) + " (the start of " + first.path + "); a wrong time value?");
   }
   region.start_hour = first.hours.front();
   region.num_hours = end - region.start_hour;

@@ -25,7 +25,8 @@ struct Era5File {
   // any other dimension has length 1.
   int time_dim = -1, lat_dim = -1, lon_dim = -1, ndims = 0;
   double scale = 1, offset = 0;    // value = stored * scale + offset
-  std::vector<double> fills;       // _FillValue / missing_value as stored
+  std::vector<double> fills;       // _FillValue / missing_value as stored (unsigned, see below)
+  int unsigned_bits = 0;           // _Unsigned = "true": a signed type holding unsigned values of this width
 
   bool has_coordinates() const { return !latitudes.empty() && latitudes[0] == latitudes[0]; }
 };

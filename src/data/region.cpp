@@ -48,8 +48,15 @@ std::vector<int> land_sea_mask(const Era5Region& region, const std::string& mask
   std::vector<double> fraction(cells);
   file->read("lsm", start, count, fraction.data());
   const double scale = file->number("lsm", "scale_factor").value_or(1), offset = file->number("lsm", "add_offset").value_or(0);
+  // A masked cell (its fill value, packed) unpacked to a fraction near 0 and was taken for sea.
+  std::vector<double> fills;
+  for (const char* name : {"_FillValue", "missing_value"})
+    if (const auto fill = file->number("lsm", name)) fills.push_back(*fill);
   std::vector<int> land(cells);
-  for (size_t i = 0; i < cells; ++i) land[i] = std::isnan(fraction[i]) ? -1 : fraction[i] * scale + offset >= 0.5;
+  for (size_t i = 0; i < cells; ++i) {
+    const bool missing = std::isnan(fraction[i]) || std::find(fills.begin(), fills.end(), fraction[i]) != fills.end();
+    land[i] = missing ? -1 : fraction[i] * scale + offset >= 0.5;
+  }
   return land;
 }
 

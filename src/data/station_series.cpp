@@ -116,6 +116,8 @@ HourlySeries read_prsa_station_csv(const std::string& path, int timestamps_utc_o
     const double temp = temp_text.empty() || temp_text == "NA" ? std::nan("") : std::strtod(temp_text.c_str(), &end);
     if (!std::isnan(temp) && (end == temp_text.c_str() || *end || !std::isfinite(temp)))
       lines.fail("non-numeric TEMP '" + temp_text + "'");
+    // As in the half-hourly reader: a -999 sentinel was stored as -725.85 K.
+    if (!std::isnan(temp)) require_air_temperature(temp, series.file_unit, path + ":" + std::to_string(lines.number));
     if (series.values_k.empty()) {
       series.start_hour = local - timestamps_utc_offset_hours;
     } else {
@@ -153,8 +155,9 @@ HourlySeries read_halfhourly_station_csv(const std::string& path, int timestamps
     std::getline(fields, temp_text, ',');
     char* end = nullptr;
     const double date = std::strtod(date_text.c_str(), &end);
-    if (end == date_text.c_str() || *end || date != std::floor(date))
-      lines.fail("Date '" + date_text + "' is not a serial day");
+    // Serial days 2..2958465 are 1900-01-01..9999-12-31; 1e300 overflowed the day count.
+    if (end == date_text.c_str() || *end || date != std::floor(date) || !(date >= 2 && date <= 2958465))
+      lines.fail("Date '" + date_text + "' is not a serial day of 1900-01-01..9999-12-31 (2..2958465)");
     const long period = std::strtol(period_text.c_str(), &end, 10);
     if (end == period_text.c_str() || *end || period < 1 || period > kPeriodsPerDay)
       lines.fail("Period '" + period_text + "' is not 1..48");
