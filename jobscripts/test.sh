@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds climvae and runs the whole test suite (unit, MPI at 1 and 2 ranks, end to end, fidelity),
-# then the plugin suite under sanitizers, then every test but fidelity on an OpenMP Kokkos.
+# then the plugin suite under sanitizers, then every test but fidelity on an OpenMP Kokkos, then
+# the same members from the portable, OpenMP and native builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobscripts/build.sh
@@ -27,3 +28,6 @@ ctest --test-dir "$san_dir" -L 'plugin|fuzz' --parallel "$jobs" --output-on-fail
 # Threads within a rank: the suite again (fidelity runs left out) on the Kokkos 4.6.01 release
 # built with OpenMP from ../shared/kokkos, with two threads per rank.
 jobscripts/test-openmp.sh
+
+# Member m the same whatever the build: the portable, OpenMP and -march=native builds' members.
+jobscripts/check-build-bits.sh
