@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <memory>
 
 #include "cli.hpp"
 #include "fit_weather.hpp"
@@ -16,6 +17,7 @@
 #include "model/model_file.hpp"
 #include "model/seasonal.hpp"
 #include "train/checkpoint.hpp"
+#include "train/climate_check.hpp"
 #include "train/trainer.hpp"
 
 namespace climvae::cli {
@@ -210,7 +212,7 @@ TrainResult train_with_report(Vae& vae, const Store& store, const TrainOptions& 
 
 // Rank 0: the run's provenance into the model, the file written, the closing summary.
 void save_and_report(ModelFile& model, const TrainResult& result, const TrainOptions& t, const Store& store,
-                     bool overwrite) {
+                     bool overwrite, const std::string& prior_note) {
   model.provenance = {{"store", t.store_path},
                       {"store_source", store.source},
                       {"epochs_run", std::to_string(result.epochs_run)},
@@ -223,6 +225,7 @@ void save_and_report(ModelFile& model, const TrainResult& result, const TrainOpt
                       {"validation_windows", std::to_string(result.validation_windows)},
                       {"climvae_version", CLIMVAE_VERSION_STRING},
                       {"created", utc_now_text()}};
+  if (!prior_note.empty()) model.provenance["prior_fallback"] = prior_note;
   save_model(model, t.output, overwrite);
   const std::string monitored = result.monitored_validation ? "validation" : "training";
   std::cout << "trained " << result.epochs_run << " epochs in " << clock_text(result.seconds) << " on "
@@ -245,14 +248,45 @@ int run(int argc, char** argv) {
 
   const Store store = read_store(t.store_path, MPI_COMM_WORLD, StoreCells::my_share);  // this rank's cells
   const std::vector<CellSeries> cells = all_cell_constants(store);
-  const VaeConfig network = network_of(t, static_cast<int>(cells.size()));
+  VaeConfig network = network_of(t, static_cast<int>(cells.size()));
   const std::string calibration_choice = vm["calibrate"].as<std::string>();
   require(calibration_choice == "on" || calibration_choice == "off",
           "--calibrate must be 'on' or 'off', got '" + calibration_choice + "'");
-  Vae vae(network);
-  vae.initialize(t.tc.seed);
-  if (is_root()) print_start(t, vae, cells.size());
-  const TrainResult result = train_with_report(vae, store, t);
+  auto vae = std::make_unique<Vae>(network);
+  vae->initialize(t.tc.seed);
+  if (is_root()) print_start(t, *vae, cells.size());
+  TrainResult result = train_with_report(*vae, store, t);
+  // Every rank assembles the model (cells' constants from all ranks); rank 0 writes it.
+  ModelFile model;
+  model.reference_year = store.reference_year;
+  for (const auto& c : cells)
+    model.cells.push_back({c.latitude, c.longitude, c.utc_offset_hours, c.trend_k_per_year, c.offset_k, c.scale_k,
+                           season_phase_days(c.latitude)});
+  model.config = vae->config();
+  model.parameters = parameters_of(*vae);
+  // The temporal prior's own traces checked against the training climate (train/climate_check.hpp)
+  // before anything is fitted on them. By default a model that leaves it is trained again with the
+  // seed's seasonal prior, whose every step is held to the data; a prior asked for is kept, warned.
+  std::string prior_note;
+  if (!result.stopped && network.prior == PriorKind::temporal) {
+    const std::string departure = generated_climate_departure(*vae, model, store, MPI_COMM_WORLD);
+    if (!departure.empty() && !vm["prior"].defaulted()) {
+      if (is_root())
+        std::cout << "warning: the temporal prior's traces leave the training climate: " << departure
+                  << "; --prior seasonal trains a model whose traces stay in it" << std::endl;
+    } else if (!departure.empty()) {
+      prior_note = "the temporal prior's traces left the training climate (" + departure + ")";
+      if (is_root())
+        std::cout << prior_note << ": training again with the seed's seasonal prior (--prior seasonal)" << std::endl;
+      network.prior = PriorKind::seasonal;
+      vae = std::make_unique<Vae>(network);
+      vae->initialize(t.tc.seed);
+      t.tc.resume_from.clear();  // a fresh run; its checkpoints replace the first run's
+      result = train_with_report(*vae, store, t);
+      model.config = vae->config();
+      model.parameters = parameters_of(*vae);
+    }
+  }
   if (result.stopped) {
     if (is_root())
       std::cout << "stopped by SIGUSR1 after " << result.steps << " steps (epoch " << result.epochs_run + 1 << " of "
@@ -263,16 +297,8 @@ int run(int argc, char** argv) {
                 << std::endl;
     return kExitStopped;
   }
-  // Every rank assembles the model (cells' constants from all ranks); rank 0 writes it.
-  ModelFile model;
-  model.config = vae.config();
-  model.parameters = parameters_of(vae);
-  model.reference_year = store.reference_year;
-  for (const auto& c : cells)
-    model.cells.push_back({c.latitude, c.longitude, c.utc_offset_hours, c.trend_k_per_year, c.offset_k, c.scale_k,
-                           season_phase_days(c.latitude)});
-  fit_weather(model, vae, store, spatial_factors_option(t.spatial_factors), calibration_choice == "on");
-  if (is_root()) save_and_report(model, result, t, store, vm["overwrite"].as<bool>());
+  fit_weather(model, *vae, store, spatial_factors_option(t.spatial_factors), calibration_choice == "on");
+  if (is_root()) save_and_report(model, result, t, store, vm["overwrite"].as<bool>(), prior_note);
   return 0;
 }
 

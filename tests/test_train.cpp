@@ -15,7 +15,9 @@
 #include "test_support.hpp"
 #include "engine/random.hpp"
 #include "model/model_file.hpp"
+#include "generate/generator.hpp"
 #include "train/checkpoint.hpp"
+#include "train/climate_check.hpp"
 #include "train/trainer.hpp"
 #include "train/windows.hpp"
 
@@ -383,3 +385,42 @@ TEST(Trainer, DefaultEpochCeilingFollowsTheNumberOfSteps) {
   EXPECT_EQ(reported_ceiling, r.epoch_ceiling);
   EXPECT_EQ(r.stop_reason, StopReason::no_improvement);
 }
+
+// The check that a model's own traces stay in the training climate (train/climate_check.hpp).
+// Its "observed" series here is one trace of the model itself: the model's other members are in
+// that climate; the same model with its decoder's output layer four times stronger (traces far
+// wider than the climate, as a temporal prior far wider than its posterior gave at a boreal site)
+// is not, and the cell and a month are named.
+TEST(ClimateCheck, TracesOutsideTheTrainingClimateAreNamed) {
+  Store s = synthetic_store(3 * 365);
+  TrainConfig tc;
+  tc.epochs = 30;
+  VaeConfig config;
+  config.prior = PriorKind::temporal;
+  Vae vae(config);
+  vae.initialize(1);
+  train(vae, s, tc, [](const EpochReport&) {}, MPI_COMM_SELF);
+  ModelFile m;
+  m.config = vae.config();
+  m.reference_year = s.reference_year;
+  for (const CellSeries& c : s.cells)
+    m.cells.push_back({c.latitude, c.longitude, c.utc_offset_hours, c.trend_k_per_year, c.offset_k, c.scale_k, 0});
+  TraceRequest one;
+  one.start_hour = s.start_hour;
+  one.hours = s.num_hours;
+  one.seed = 99;
+  one.spatial = one.calibrated = false;
+  const std::vector<float> trace = generate_traces(vae, m, one);
+  s.cells[0].tas_k.assign(trace.begin(), trace.end());
+  EXPECT_EQ(generated_climate_departure(vae, m, s, MPI_COMM_SELF), "");
+
+  const ParamSlice& out = vae.params().layout.find("decoder.5.kernel");
+  auto host = Kokkos::create_mirror_view(vae.params().values);
+  Kokkos::deep_copy(host, vae.params().values);
+  for (size_t i = 0; i < out.size; ++i) host(out.offset + i) *= 4;
+  Kokkos::deep_copy(vae.params().values, host);
+  const std::string named = generated_climate_departure(vae, m, s, MPI_COMM_SELF);
+  EXPECT_NE(named.find("cell 0 (48.80 N, 2.30 E) in "), std::string::npos) << named;
+  EXPECT_NE(named.find("K observed"), std::string::npos) << named;
+}
+
