@@ -98,6 +98,10 @@ TEST(Vae, HasTheSeedsParameterCountAndAnyLength) {
   View2 bad("x", 2, 100);
   View3 season("s", 2, 1, 6), eps("e", 2, 1, 10);
   EXPECT_THROW(vae.forward_backward(bad, season, eps), Error);
+  // A latent count whose double overflows int (a hand-edited model file) is refused, not allocated.
+  VaeConfig huge;
+  huge.latent = 2000000000;
+  EXPECT_THROW(Vae{huge}, Error);
 }
 
 TEST(Seasonal, FeaturesFollowTheDayOfYear) {

@@ -128,7 +128,8 @@ void latent_grad(int rows, int nz, int nd, const Real* h, const Real* p, const R
 
 Vae::Vae(const VaeConfig& config) : config_(config) {
   require(config.filters > 0 && config.filters <= kMaxChannels, "filters must be 1..", kMaxChannels);
-  require(config.latent > 0 && 2 * config.latent <= kMaxChannels, "latent features out of range");
+  // latent <= kMaxChannels / 2, not 2 * latent <= kMaxChannels: a hand-edited latent of 2e9 overflowed the product.
+  require(config.latent > 0 && config.latent <= kMaxChannels / 2, "latent features out of range");
   require(config.fourier_features == 6, "the seasonal prior uses 6 Fourier features");
   require(config.cells >= 1 && config.embedding >= 0 && config.embedding <= 64,
           "cells must be >= 1 and the cell embedding 0..64 values");
