@@ -266,14 +266,19 @@ int run(int argc, char** argv) {
   model.parameters = parameters_of(*vae);
   // The temporal prior's own traces checked against the training climate (train/climate_check.hpp)
   // before anything is fitted on them. By default a model that leaves it is trained again with the
-  // seed's seasonal prior, whose every step is held to the data; a prior asked for is kept, warned.
+  // seed's seasonal prior, whose every step is held to the data. A prior asked for is kept, and so
+  // is a run stopped at an --epochs ceiling before it converged (it may only be undertrained),
+  // each with a warning.
   std::string prior_note;
   if (!result.stopped && network.prior == PriorKind::temporal) {
     const std::string departure = generated_climate_departure(*vae, model, store, MPI_COMM_WORLD);
-    if (!departure.empty() && !vm["prior"].defaulted()) {
+    const bool converged = result.stop_reason == StopReason::no_improvement || vm["epochs"].defaulted();
+    if (!departure.empty() && (!vm["prior"].defaulted() || !converged)) {
       if (is_root())
-        std::cout << "warning: the temporal prior's traces leave the training climate: " << departure
-                  << "; --prior seasonal trains a model whose traces stay in it" << std::endl;
+        std::cout << "warning: the temporal prior's traces leave the training climate: " << departure << "; "
+                  << (converged ? "--prior seasonal trains a model whose traces stay in it"
+                                : "the run stopped at its --epochs ceiling: more epochs, or --prior seasonal")
+                  << std::endl;
     } else if (!departure.empty()) {
       prior_note = "the temporal prior's traces left the training climate (" + departure + ")";
       if (is_root())

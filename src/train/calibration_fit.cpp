@@ -311,14 +311,8 @@ void fit_quantile_map(Vae& vae, ModelFile& model, const Store& store, int c, con
 Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int members) {
   const int global = store.first_cell + c;
   const ModelCell& cell = model.cells[global];
-  TraceRequest r;
-  r.cell = global;
-  r.start_hour = store.start_hour;
-  r.hours = store.num_hours;
-  r.members = members;
-  r.seed = kCalibrationSeed;
-  r.spatial = true;  // the traces users get: with the model's spatial factors, if any
-  r.calibrated = false;
+  // The traces users get: with the model's spatial factors, if any.
+  const TraceRequest r = store_period_request(store, c, members, kCalibrationSeed, true);
   const std::vector<float> generated = generate_traces(vae, model, r);
   const int64_t n = store.num_hours;
   std::vector<int> month(n), slot(n), hour(n);  // calendar month, (month, hour), hour of each hour, local time
@@ -371,6 +365,18 @@ Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int 
 }
 
 }  // namespace
+
+TraceRequest store_period_request(const Store& store, int c, int members, uint64_t seed, bool spatial) {
+  TraceRequest r;
+  r.cell = store.first_cell + c;
+  r.start_hour = store.start_hour;
+  r.hours = store.num_hours;
+  r.members = members;
+  r.seed = seed;
+  r.spatial = spatial;
+  r.calibrated = false;
+  return r;
+}
 
 // Layout: phi, a, stages, short share, short phi, climatology present (0/1), 12 mean corrections,
 // 12 noise sds, the quantiles (generated, observed), the climatology (12 x 24), the diurnal share

@@ -7,6 +7,7 @@
 
 #include "common/calendar.hpp"
 #include "generate/generator.hpp"
+#include "train/calibration_fit.hpp"
 
 namespace climvae {
 
@@ -42,14 +43,7 @@ std::string generated_climate_departure(Vae& vae, const ModelFile& model, const 
   for (int c = 0; c < static_cast<int>(store.cells.size()); ++c) {
     const int global = store.first_cell + c;
     const ModelCell& cell = model.cells[global];
-    TraceRequest r;
-    r.cell = global;
-    r.start_hour = store.start_hour;
-    r.hours = store.num_hours;
-    r.members = kMembers;
-    r.seed = kCheckSeed;
-    r.spatial = false;
-    r.calibrated = false;
+    const TraceRequest r = store_period_request(store, c, kMembers, kCheckSeed, false);
     const std::vector<float> generated = generate_traces(vae, model, r);  // (time, member), K
     Moments obs[12], gen[12];
     for (int64_t i = 0; i < store.num_hours; ++i) {
