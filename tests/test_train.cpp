@@ -390,7 +390,7 @@ TEST(Trainer, DefaultEpochCeilingFollowsTheNumberOfSteps) {
 // Its "observed" series here is one trace of the model itself: the model's other members are in
 // that climate; the same model with its decoder's output layer four times stronger (traces far
 // wider than the climate, as a temporal prior far wider than its posterior gave at a boreal site)
-// is not, and the cell and a month are named.
+// is not, and the cell and a month are named; nor are traces of NaN.
 TEST(ClimateCheck, TracesOutsideTheTrainingClimateAreNamed) {
   Store s = synthetic_store(3 * 365);
   TrainConfig tc;
@@ -422,5 +422,10 @@ TEST(ClimateCheck, TracesOutsideTheTrainingClimateAreNamed) {
   const std::string named = generated_climate_departure(vae, m, s, MPI_COMM_SELF);
   EXPECT_NE(named.find("cell 0 (48.80 N, 2.30 E) in "), std::string::npos) << named;
   EXPECT_NE(named.find("K observed"), std::string::npos) << named;
+  // Traces of NaN (a diverged model) are as far out of the climate as traces get, not within it.
+  host(out.offset) = NAN;
+  Kokkos::deep_copy(vae.params().values, host);
+  const std::string diverged = generated_climate_departure(vae, m, s, MPI_COMM_SELF);
+  EXPECT_NE(diverged.find("generated mean nan"), std::string::npos) << diverged;
 }
 
