@@ -1,6 +1,7 @@
 // `climvae export`: runs the sibling executable climvae-export (which links LibTorch) with the
 // same arguments, so that this binary stays free of LibTorch.
 #include <spawn.h>
+#include <mpi.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "common/collective.hpp"
 #include "common/error.hpp"
 
 extern char** environ;
@@ -25,7 +27,7 @@ std::string sibling_executable(const std::string& name) {
   return path.substr(0, path.rfind('/') + 1) + name;
 }
 
-int run(int argc, char** argv) {
+int spawn_export(int argc, char** argv) {
   const std::string exe = sibling_executable("climvae-export");
   climvae::require(::access(exe.c_str(), X_OK) == 0,
                    "'" + exe + "' is not installed: 'climvae export' needs climvae built with LibTorch "
@@ -42,6 +44,15 @@ int run(int argc, char** argv) {
     climvae::require(errno == EINTR, "waiting for '" + exe + "' failed: " + std::string(std::strerror(errno)));
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   throw climvae::Error("'" + exe + "' was killed by signal " + std::to_string(WTERMSIG(status)));
+}
+
+// Rank 0 alone runs the child: under `mpirun -np 2` every rank ran it, one wrote the file and the
+// other failed saying the file it had just seen written "exists". The others take rank 0's status.
+int run(int argc, char** argv) {
+  int status = 0;
+  climvae::run_on_root(MPI_COMM_WORLD, [&] { status = spawn_export(argc, argv); });
+  MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  return status;
 }
 
 }  // namespace

@@ -91,7 +91,9 @@ std::vector<int> checked_cells(const ModelFile& model, const EnsembleJob& job, M
   std::sort(cells.begin(), cells.end());
   run_on_all_ranks(comm, [&] {
     require(!cells.empty(), "no cells to generate");
-    require(std::adjacent_find(cells.begin(), cells.end()) == cells.end(), "a cell is listed twice");
+    const auto twice = std::adjacent_find(cells.begin(), cells.end());  // named: '1,2,1' is a typo to find
+    require(twice == cells.end(), "--cells: cell " + (twice == cells.end() ? std::string() : std::to_string(*twice)) +
+                                      " is listed twice");
     require(job.members >= 1 && job.members <= 1000000, "--members must be between 1 and 1000000");
     require(int64_t(cells.size()) * job.members < INT_MAX, "too many cells x members in one run");
     require(!job.output.empty(), "no output file given");

@@ -446,7 +446,9 @@ LatentRows latent_levels(Vae& vae, const Store& store, MPI_Comm comm) {
   auto floor_div = [](int64_t a, int64_t b) { return (a - ((a % b) + b) % b) / b; };
   // Each cell's whole blocks (local solar time), then the axis common to all ranks' cells.
   std::vector<int64_t> first(nc), last(nc);
-  long long range[2] = {std::numeric_limits<long long>::max(), std::numeric_limits<long long>::min()};
+  // A rank without cells (more ranks than cells) starts at -max, not min: -min overflows and
+  // made the common axis ~2^63 blocks long ("cannot create std::vector larger than max_size()").
+  long long range[2] = {std::numeric_limits<long long>::max(), -std::numeric_limits<long long>::max()};
   for (int c = 0; c < nc; ++c) {
     const int64_t local0 = store.start_hour + store.cells[c].utc_offset_hours;
     first[c] = floor_div(local0 + hours_per_block - 1, hours_per_block);
@@ -468,7 +470,8 @@ LatentRows latent_levels(Vae& vae, const Store& store, MPI_Comm comm) {
 LatentRows daily_anomaly_rows(const Store& store, MPI_Comm comm) {
   const int nc = static_cast<int>(store.cells.size());
   auto floor_div = [](int64_t a, int64_t b) { return (a - ((a % b) + b) % b) / b; };
-  long long lo = std::numeric_limits<long long>::max(), hi = std::numeric_limits<long long>::min();
+  // -max, not min, for a rank without cells: bounds negate hi (see latent_levels).
+  long long lo = std::numeric_limits<long long>::max(), hi = -std::numeric_limits<long long>::max();
   for (const CellSeries& cell : store.cells) {
     lo = std::min<long long>(lo, floor_div(store.start_hour + cell.utc_offset_hours, 24));
     hi = std::max<long long>(hi, floor_div(store.start_hour + cell.utc_offset_hours + store.num_hours, 24) + 1);
@@ -567,12 +570,15 @@ bool fit_spatial_loadings(Vae& vae, ModelFile& model, const Store& store, int fa
   // (two pairs of cells share weather) 640 loadings; the criterion picks 4 there, 16 for six
   // Beijing stations or six ERA5 cells that share nearly everything.
   std::vector<float> mine;
-  if (choose_count && blocks >= 4) factors = factor_count_by_bic(levels, factors, comm, latent, 2000, nullptr, &mine);
+  // Whether the count was chosen, not mine.empty(): a rank without cells (more ranks than cells)
+  // has no loadings either way, and fitting again there alone left the other ranks waiting.
+  const bool chosen = choose_count && blocks >= 4;
+  if (chosen) factors = factor_count_by_bic(levels, factors, comm, latent, 2000, nullptr, &mine);
   if (levels.blocks < 4 * factors) return false;
   // The innovations of a cell are independent features (the prior's), so the factors load the
   // cells' decorrelated latent rows and mix with the whitened own part (ModelFile::whitened_mixing).
   model.whitened_mixing = true;
-  if (mine.empty()) mine = fit_factor_loadings(levels, factors, comm, latent, 2000, true);
+  if (!chosen) mine = fit_factor_loadings(levels, factors, comm, latent, 2000, true);
   // Which cells share what comes from the latent levels; how much each cell shares is then set so
   // that its generated daily weather has the observed cross-correlations with the others (below).
   // The decoder turns latent loadings into daily correlation non-linearly: matched on the latent
