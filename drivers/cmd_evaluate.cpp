@@ -234,11 +234,16 @@ struct SkillRun {
 };
 
 SkillRun skill_run(const climvae::eval::CelsiusSeries& observed, const climvae::eval::CelsiusSeries& fitted_on,
-                   const std::vector<climvae::eval::CelsiusSeries>& members, uint64_t seed) {
+                   const std::string& fitted_on_store, const std::vector<climvae::eval::CelsiusSeries>& members,
+                   uint64_t seed) {
   namespace ev = climvae::eval;
   SkillRun r;
   const auto& first = members.front();
-  r.classical_model = ev::fit_classical_generator(fitted_on);
+  try {
+    r.classical_model = ev::fit_classical_generator(fitted_on);
+  } catch (const climvae::Error& e) {  // name the store the fit was given (--store or --classical-store)
+    throw climvae::Error("store '" + fitted_on_store + "': " + e.what());
+  }
   r.classical = ev::generate_classical(r.classical_model, first.start_hour, first.utc_offset_hours,
                                        static_cast<int64_t>(first.values_c.size()), static_cast<int>(members.size()),
                                        seed);
@@ -602,7 +607,8 @@ int run(int argc, char** argv) {
   const auto classical_fit = vm.count("classical-store")
                                  ? classical_fit_series(vm["classical-store"].as<std::string>(), observed_cell, year)
                                  : observed_hourly;
-  const SkillRun skill = skill_run(observed_hourly, classical_fit, members, generated.meta.seed);
+  const std::string fit_store = vm.count("classical-store") ? vm["classical-store"].as<std::string>() : store_path;
+  const SkillRun skill = skill_run(observed_hourly, classical_fit, fit_store, members, generated.meta.seed);
   print_skill(skill, members.size());
   if (vm.count("skill-csv"))
     write_file(vm["skill-csv"].as<std::string>(), "skill-csv", overwrite,

@@ -145,6 +145,30 @@ check evaluate-csv 0 "checks within tolerance" -- "$climvae" evaluate --store pa
 check evaluate-csv-exists nonzero "e.csv' exists" -- "$climvae" evaluate --store paris.nc --generated ok.nc --csv e.csv
 check evaluate-csv-overwrite 0 "checks within tolerance" -- \
   "$climvae" evaluate --store paris.nc --generated ok.nc --csv e.csv --overwrite
+# A generated file packed as CF int16 (scale_factor, add_offset; missing_value for holes) was read
+# raw: 934 K, or with another offset a plausible, wrong temperature. Unpacked, it evaluates.
+/usr/bin/python3 -c "
+import netCDF4, numpy as np
+src = netCDF4.Dataset('ok.nc')
+with netCDF4.Dataset('packed.nc', 'w', format='NETCDF3_64BIT_OFFSET') as dst:
+    for name, dim in src.dimensions.items(): dst.createDimension(name, len(dim))
+    for name, var in src.variables.items():
+        if name == 'tas':
+            out = dst.createVariable('tas', 'i2', var.dimensions)
+            out.setncatts({'units': 'K', 'scale_factor': np.float32(0.01), 'add_offset': np.float32(273.15),
+                           'missing_value': np.int16(-32767)})
+            out.set_auto_maskandscale(False)
+            data = np.array(var[:], dtype=float)
+            packed = np.round((data - 273.15) / 0.01).astype(np.int16)
+            packed.flat[0] = -32767
+            out[:] = packed
+        else:
+            out = dst.createVariable(name, var.dtype, var.dimensions)
+            out.setncatts({a: var.getncattr(a) for a in var.ncattrs() if a != '_FillValue'})
+            out[:] = var[:]
+    dst.setncatts({a: src.getncattr(a) for a in src.ncattrs()})
+"
+check evaluate-packed 0 "checks within tolerance" -- "$climvae" evaluate --store paris.nc --generated packed.nc
 
 # Outputs that are no regular file, or an input: refused before any work, nothing replaced.
 mkfifo fifo.nc
@@ -245,6 +269,12 @@ check mpmd-generated-rank0 nonzero "outside the plausible 150..350 K of an air t
 # --classical-store is read by rank 0 alone, after the other ranks are done (it waited for them).
 check np2-classical-store 0 "closer on" -- timeout 60 mpirun --oversubscribe -np 2 "$climvae" evaluate \
   --store paris.nc --generated ok.nc --skill-csv skill.csv --classical-store paris.nc
+# A --classical-store of 70 days: the fitted annual harmonics ran wild outside them (classical
+# monthly means of 12000 degC) and the skill table called the VAE closer on 26 of 27; refused.
+"$climvae" prepare --input "$csv" --output short.nc --from 2021-01-01 --until 2021-03-10 --no-trend > /dev/null
+check classical-store-short nonzero "store 'short.nc': classical generator: the observed series has 0 valid hours in calendar month 4" -- \
+  "$climvae" evaluate --store paris.nc --generated ok.nc --skill-csv short-skill.csv --classical-store short.nc
+absent classical-store-short-nothing-written short-skill.csv
 
 # prepare: a reference year outside 1..9999; site-list numbers that are not numbers.
 check reference-year nonzero "--reference-year must be a year between 1 and 9999" -- \
@@ -367,6 +397,14 @@ tr --store paris.nc --checkpoint p.ckpt > /dev/null
 check resume-other-store nonzero "was written by a run with store = 1-cells-from-2019-01-01T00:00-for-26304h-first-at-48.8200" -- \
   "$climvae" train --store berlin.nc --output t.model --resume p.ckpt --epochs 2 --overwrite
 check resume-same-store 0 "wrote t.model" -- "$climvae" train --store paris.nc --output t.model --resume p.ckpt --epochs 2 --overwrite
+# More ranks than cells: a rank without cells overflowed the spatial factors' common axis
+# ("cannot create std::vector larger than max_size()"), then fitted the factors alone (a hang).
+printf '%s\n%s\n' "$csv" "$src/tests/data/openmeteo/open-meteo-52.55N13.41E38m_Berlin.csv" > two-sites.txt
+"$climvae" prepare --sites two-sites.txt --output two.nc --from 2019-01-01 --until 2019-12-31 --no-trend > /dev/null
+check np3-two-cells 0 "wrote two.model" -- timeout 120 mpirun --oversubscribe -np 3 "$climvae" train --store two.nc \
+  --output two.model --epochs 1
+check cells-twice nonzero "--cells: cell 1 is listed twice" -- \
+  "$climvae" generate --model two.model --start 2022-01-01 --hours 24 --cells 1,0,1 --output twice.nc
 
 # An output directory the user cannot write is named before any work (train: not after hours of
 # it). Root writes anywhere, so this runs as nobody where it can.
@@ -401,5 +439,8 @@ if [ -x "$(dirname "$climvae")/climvae-export" ]; then
     "$climvae" export --model paris.model --output none/p.pt
   check export-option-twice nonzero "option '--model' is given twice" -- \
     "$climvae" export --model paris.model --output p.pt --model self.model
+  # Under mpirun every rank ran the exporter: one wrote the file, the other failed "exists".
+  check export-np2 0 "wrote np2.pt" -- timeout 60 mpirun --oversubscribe -np 2 "$climvae" export --model paris.model --output np2.pt
+  cmp -s paris.pt np2.pt && echo "ok   export-np2-same" || { echo "FAIL export-np2-same"; failures=$((failures + 1)); }
 fi
 finish

@@ -100,7 +100,15 @@ class ClimVAE(nn.Module):
     def _cells(self, cells, batch, device):
         if cells is None:
             return torch.zeros(batch, dtype=torch.long, device=device)
-        return torch.as_tensor(cells, dtype=torch.long, device=device)
+        # Checked for every model: a one-cell model ignored cells=[5] (cell 0's traces came back),
+        # a float 1.7 became row 1, an embedding's out-of-range row said only "index out of range".
+        cells = torch.as_tensor(cells, device=device)
+        if (cells.dtype.is_floating_point or cells.dtype == torch.bool or tuple(cells.shape) != (batch,)
+                or (cells.numel() and (cells.min() < 0 or cells.max() >= self.cells))):
+            raise ValueError(f"cells must be ({batch},) integer rows 0..{self.cells - 1}, "
+                             f"got {cells.dtype} {tuple(cells.shape)}"
+                             + (f" from {cells.min().item()} to {cells.max().item()}" if cells.numel() else ""))
+        return cells.to(torch.long)
 
     def encode(self, x):
         """x (B, 96k) -> z mean, z log-variance (B, k, latent)."""
@@ -120,8 +128,9 @@ class ClimVAE(nn.Module):
         if z.dim() != 3 or z.shape[2] != self.latent:
             raise ValueError(f"z must be (batch, k, {self.latent}), got {tuple(z.shape)}")
         h = z
+        cells = self._cells(cells, z.shape[0], z.device)
         if self.condition_decoder:
-            e = self.cell_embedding(self._cells(cells, z.shape[0], z.device))
+            e = self.cell_embedding(cells)
             h = torch.cat([h, e.unsqueeze(1).expand(-1, z.shape[1], -1)], 2)
         h = h.transpose(1, 2)
         for i, (layer, (kernel, stride)) in enumerate(zip(self.decoder, DECODER_LAYERS)):
@@ -137,6 +146,9 @@ class ClimVAE(nn.Module):
 
     def prior_parameters(self, season, cells=None):
         """season (B, k, 6) -> prior mean, prior log-variance (B, k, latent)."""
+        if season.dim() != 3 or season.shape[2] != FOURIER_FEATURES:
+            raise ValueError(f"season must be (batch, k, {FOURIER_FEATURES}), got {tuple(season.shape)}")
+        cells = self._cells(cells, season.shape[0], season.device)
         f = season
         if self.embedding > 0:
             e = self._embedding_rows(cells, season.shape[0], season.device)
@@ -193,6 +205,10 @@ class ClimVAE(nn.Module):
         """climvae's training loss on windows x (B, 96k): (reconstruction, kl), each summed and
         divided by batch·hours as the engine does; eps (B, k, latent) fixes the sample."""
         z_mean, z_log_var = self.encode(x)
+        # One season row per window and step: (1, k, 6) was broadcast over the batch silently.
+        if season.dim() != 3 or tuple(season.shape[:2]) != tuple(z_mean.shape[:2]):
+            raise ValueError(f"season must be {tuple(z_mean.shape[:2]) + (FOURIER_FEATURES,)} for x "
+                             f"{tuple(x.shape)}, got {tuple(season.shape)}")
         if eps is None:
             eps = torch.randn_like(z_mean)
         z = z_mean + torch.exp(0.5 * z_log_var) * eps

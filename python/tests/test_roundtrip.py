@@ -114,6 +114,17 @@ def refusals(state):
         check("a wrong-shaped tensor is refused", False)
     except RuntimeError as e:
         check("a wrong-shaped tensor is refused", "prior.weight" in str(e))
+    season = seasonal_features(0.0, 2).unsqueeze(0)
+    try:  # a one-cell model ignored the cells argument: cell 0's traces for cell 5
+        model.sample(season, cells=torch.tensor([5]))
+        check("a cell the model does not have is refused", False)
+    except ValueError as e:
+        check("a cell the model does not have is refused", "rows 0..0" in str(e), str(e))
+    try:  # one season row for two windows was broadcast silently
+        model.loss(torch.zeros(2, 192), season)
+        check("a season of another batch size is refused", False)
+    except ValueError as e:
+        check("a season of another batch size is refused", "season must be (2, 2, 6)" in str(e), str(e))
     try:
         ClimVAE.from_state_dict({"weight": torch.zeros(1)})
         check("a state dict that is not a climvae export is refused", False)

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "common/calendar.hpp"
 #include "common/error.hpp"
 #include "engine/random.hpp"
 
@@ -14,6 +15,7 @@ namespace {
 constexpr double kTwoPi = 6.283185307179586;
 constexpr double kDaysPerYear = 365.2425;   // mean Gregorian year: no jump at leap days
 constexpr uint64_t kClassicalStream = 0xc1a551ca1ULL;  // keeps these streams apart from the VAE's
+constexpr int kMinHoursPerMonth = 7 * 24;  // valid hours each calendar month needs for the fit
 
 double dot(const std::vector<double>& a, const std::vector<double>& b) {
   double sum = 0;
@@ -79,6 +81,15 @@ ClassicalGenerator fit_classical_generator(const CelsiusSeries& observed) {
     rows.push_back(classical_basis(stamps.back()));
     values.push_back(observed.values_c[t]);
   }
+  // The annual harmonics fitted on part of a year are extrapolated wildly into the other months
+  // (a 70-day store gave classical monthly means of 12000 degC and a skill table that looked won).
+  std::vector<int> hours_in_month(12, 0);
+  for (int64_t stamp : stamps) ++hours_in_month[civil_from_hours(stamp).month - 1];
+  for (int m = 0; m < 12; ++m)
+    require(hours_in_month[m] >= kMinHoursPerMonth,
+            "classical generator: the observed series has " + std::to_string(hours_in_month[m]) +
+                " valid hours in calendar month " + std::to_string(m + 1) + ", fewer than " +
+                std::to_string(kMinHoursPerMonth) + ": its seasonal cycle needs values in every month of the year");
   ClassicalGenerator g;
   g.mean_coefficients = least_squares(rows, values);
   std::vector<double> squares(values.size());

@@ -479,14 +479,21 @@ void read_run_attributes(const OpenFile& file, const std::string& path, Ensemble
   meta.history = file.text(NC_GLOBAL, "history");
 }
 
-// All of tas (count values), its fill value turned into NaN. Collective.
+// All of tas (count values): its _FillValue and missing_value turned into NaN, packed values
+// unpacked (CF scale_factor, add_offset: a packed int16 file read raw looked like 934 K, or, with
+// another offset, like a plausible and wrong temperature). Collective.
 std::vector<float> read_tas(const OpenFile& file, int tas, size_t count, const std::string& path, MPI_Comm comm) {
   const float fill = static_cast<float>(file.number(tas, "_FillValue", kFillValue));
+  const float missing = static_cast<float>(file.number(tas, "missing_value", fill));
+  const double scale = file.number(tas, "scale_factor", 1), offset = file.number(tas, "add_offset", 0);
+  require(std::isfinite(scale) && scale != 0 && std::isfinite(offset),
+          "NetCDF file '" + path + "': variable 'tas' has scale_factor " + std::to_string(scale) + " and add_offset " +
+              std::to_string(offset) + "; climvae cannot unpack it");
   std::vector<float> values(count);
   throw_if_any_rank_failed(comm, nc_message(ncmpi_get_var_float_all(file.id(), tas, values.data()), path,
                                             "reading variable 'tas'"));
   for (float& v : values)
-    if (v == fill) v = std::numeric_limits<float>::quiet_NaN();
+    v = v == fill || v == missing ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(v * scale + offset);
   return values;
 }
 
