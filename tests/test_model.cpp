@@ -197,7 +197,8 @@ TEST(ModelFile, RoundTripsPriorLoadingsAndCalibration) {
   const double centre = k.generated_climatology[6 * 24 + 12];
   Calibration plain = k;
   plain.anomaly_scale = 1;
-  EXPECT_NEAR(calibrated_value(k, centre + 1.0, 0.0f, mid_july_noon), calibrated_value(plain, centre + 0.7, 0.0f, mid_july_noon), 1e-5);
+  EXPECT_NEAR(calibrated_value(k, calibrated_hour(k, mid_july_noon), centre + 1.0, 0.0f),
+              calibrated_value(plain, calibrated_hour(plain, mid_july_noon), centre + 0.7, 0.0f), 1e-5);
   EXPECT_EQ(w.noise_diurnal_share, 0.0);  // no diurnal line: no diurnal mode
   EXPECT_TRUE(w.diurnal_shape.empty());
   // Version 7: the diurnal mode round-trips; a share that leaves the smooth noise negative is refused.

@@ -351,6 +351,16 @@ void validate_request(const ModelFile& model, const TraceRequest& r) {
   }
 }
 
+TraceRequest store_period_request(const Store& store, int c, int members, uint64_t seed) {
+  TraceRequest r;
+  r.cell = store.first_cell + c;
+  r.start_hour = store.start_hour;
+  r.hours = store.num_hours;
+  r.members = members;
+  r.seed = seed;
+  return r;
+}
+
 std::vector<float> generate_traces(Vae& vae, const ModelFile& model, const TraceRequest& r) {
   return generate_trace_chunk(vae, model, r, 0, r.hours);
 }

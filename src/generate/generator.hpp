@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "data/store.hpp"
 #include "generate/scenario.hpp"
 #include "model/model_file.hpp"
 #include "model/vae.hpp"
@@ -26,6 +27,10 @@ struct TraceRequest {
 // Member m's trace depends only on (seed, cell, member, start) -- not on the number of members
 // requested or how they are batched. Decodes each member in one piece, so traces have no seams.
 std::vector<float> generate_traces(Vae& vae, const ModelFile& model, const TraceRequest& request);
+
+// Traces of this rank's store cell c (global store.first_cell + c) over the store's period, hour
+// for hour beside its observed series: what the fits and checks after training compare with it.
+TraceRequest store_period_request(const Store& store, int c, int members, uint64_t seed);
 
 // Hours [first_hour, first_hour + chunk_hours) of the same traces, as (time, member), bit-identical
 // to those hours of generate_traces: the chunk's latent steps are decoded with a margin of

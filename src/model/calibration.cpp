@@ -87,10 +87,6 @@ double calibrated_value(const Calibration& c, const CalibratedHour& h, double de
   return (1 - h.weight) * mapped_in_month(c, h.first_month, v) + h.weight * mapped_in_month(c, h.second_month, v);
 }
 
-double calibrated_value(const Calibration& c, double decoded, float noise, int64_t local_hour) {
-  return calibrated_value(c, calibrated_hour(c, local_hour), decoded, noise);
-}
-
 double staged_noise_autocorrelation(double phi, int stages, double lag) {
   phi = std::clamp(phi, 0.0, 0.999);
   const double one = std::pow(phi, lag);

@@ -78,11 +78,6 @@ double quantile_mapped(const Calibration& calibration, double v, int64_t local_h
 // nothing jumps at a month's end.
 double monthly_interpolated(const std::vector<float>& monthly, int64_t local_hour);
 
-// The calibrated value of one hour: the decoded anomaly scaled (c + a (decoded - c), c the
-// generated climatology), + (mean correction + noise sd * noise), then the quantile map; the
-// month blend is computed once for all.
-double calibrated_value(const Calibration& calibration, double decoded, float noise, int64_t local_hour);
-
 // What calibrated_value needs of an hour that is the same for every member: the two months
 // blended and the second's weight, the blended climatology centre, mean correction and noise sd.
 // Computed once per hour of a chunk instead of once per member and hour (they were a fifth of a
@@ -92,6 +87,9 @@ struct CalibratedHour {
   double weight = 0, centre = 0, mean_correction = 0, noise_sd = 0;
 };
 CalibratedHour calibrated_hour(const Calibration& calibration, int64_t local_hour);
+
+// The calibrated value of one hour: the decoded anomaly scaled (c + a (decoded - c), c the
+// generated climatology), + (mean correction + noise sd * noise), then the quantile map.
 double calibrated_value(const Calibration& calibration, const CalibratedHour& hour, double decoded, float noise);
 
 // Hours [first, first + count) of the unit-variance noise of one trace: a moving average

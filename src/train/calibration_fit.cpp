@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/calendar.hpp"
+#include "common/moments.hpp"
 #include "generate/generator.hpp"
 #include "model/standardise.hpp"
 
@@ -13,14 +14,6 @@ namespace climvae {
 namespace {
 
 constexpr uint64_t kCalibrationSeed = 0xCA11B8A7EULL;
-
-// Running moments per calendar month and per (month, hour of day).
-struct Moments {
-  double n = 0, sum = 0, sq = 0;
-  void add(double v) { n += 1, sum += v, sq += v * v; }
-  double mean() const { return n > 0 ? sum / n : 0; }
-  double variance() const { return n > 1 ? std::max(0.0, sq / n - mean() * mean()) : 0; }
-};
 
 // Anomaly variance and autocovariances at the lags whose persistence the weather partition
 // reproduces (an hour to ten days: the hourly roughness, the day-to-day weather, spells), NaN
@@ -311,8 +304,8 @@ void fit_quantile_map(Vae& vae, ModelFile& model, const Store& store, int c, con
 Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int members) {
   const int global = store.first_cell + c;
   const ModelCell& cell = model.cells[global];
-  // The traces users get: with the model's spatial factors, if any.
-  const TraceRequest r = store_period_request(store, c, members, kCalibrationSeed, true);
+  TraceRequest r = store_period_request(store, c, members, kCalibrationSeed);
+  r.calibrated = false;  // with the model's spatial factors, if any: the traces users get
   const std::vector<float> generated = generate_traces(vae, model, r);
   const int64_t n = store.num_hours;
   std::vector<int> month(n), slot(n), hour(n);  // calendar month, (month, hour), hour of each hour, local time
@@ -365,18 +358,6 @@ Calibration fit_cell(Vae& vae, ModelFile& model, const Store& store, int c, int 
 }
 
 }  // namespace
-
-TraceRequest store_period_request(const Store& store, int c, int members, uint64_t seed, bool spatial) {
-  TraceRequest r;
-  r.cell = store.first_cell + c;
-  r.start_hour = store.start_hour;
-  r.hours = store.num_hours;
-  r.members = members;
-  r.seed = seed;
-  r.spatial = spatial;
-  r.calibrated = false;
-  return r;
-}
 
 // Layout: phi, a, stages, short share, short phi, climatology present (0/1), 12 mean corrections,
 // 12 noise sds, the quantiles (generated, observed), the climatology (12 x 24), the diurnal share

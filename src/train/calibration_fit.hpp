@@ -3,7 +3,6 @@
 #include <vector>
 
 #include "data/store.hpp"
-#include "generate/generator.hpp"
 #include "model/model_file.hpp"
 #include "model/vae.hpp"
 
@@ -22,10 +21,6 @@ namespace climvae {
 // Then, per month, a quantile map from the traces generated with that calibration to the observed
 // values. `model`'s calibrations are used while fitting and left empty.
 std::vector<Calibration> fit_calibration(Vae& vae, ModelFile& model, const Store& store, int members = 48);
-
-// Uncalibrated traces of this rank's cell c (global store.first_cell + c) over the store's period,
-// hour for hour beside its observed series: what the fits and checks after training compare.
-TraceRequest store_period_request(const Store& store, int c, int members, uint64_t seed, bool spatial);
 
 // A calibration as a fixed number of floats (to gather them over ranks), and back.
 constexpr int kPackedCalibration = 30 + 2 * 12 * kQuantiles + 12 * 24 + 2 + 24 + 1 + 24;

@@ -7,8 +7,8 @@
 
 #include "common/calendar.hpp"
 #include "common/collective.hpp"
+#include "common/moments.hpp"
 #include "generate/generator.hpp"
-#include "train/calibration_fit.hpp"
 
 namespace climvae {
 
@@ -18,13 +18,6 @@ constexpr int kMembers = 16;
 constexpr uint64_t kCheckSeed = 0xC11A7EULL;
 const char* const kMonthNames[12] = {"January", "February", "March",     "April",   "May",      "June",
                                      "July",    "August",   "September", "October", "November", "December"};
-
-struct Moments {
-  double n = 0, sum = 0, sq = 0;
-  void add(double v) { n += 1, sum += v, sq += v * v; }
-  double mean() const { return sum / n; }
-  double sd() const { return std::sqrt(std::max(0.0, sq / n - mean() * mean())); }
-};
 
 // How far out of the climate one month is: 1 at a bound, above 1 beyond it; infinite for traces
 // that are not numbers (std::max would drop a NaN term).
@@ -47,7 +40,8 @@ std::string generated_climate_departure(Vae& vae, const ModelFile& model, const 
     for (int c = 0; c < static_cast<int>(store.cells.size()); ++c) {
       const int global = store.first_cell + c;
       const ModelCell& cell = model.cells[global];
-      const TraceRequest r = store_period_request(store, c, kMembers, kCheckSeed, false);
+      TraceRequest r = store_period_request(store, c, kMembers, kCheckSeed);
+      r.spatial = r.calibrated = false;  // the network's own traces
       const std::vector<float> generated = generate_traces(vae, model, r);  // (time, member), K
       Moments obs[12], gen[12];
       for (int64_t i = 0; i < store.num_hours; ++i) {

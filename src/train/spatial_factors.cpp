@@ -512,13 +512,8 @@ LatentRows generated_daily_rows(Vae& vae, const ModelFile& model, const Store& s
   out.blocks = days * kSharingMembers;
   out.values.assign(size_t(nc) * out.blocks, kNaN);
   for (int c = 0; c < nc; ++c) {
-    TraceRequest r;
-    r.cell = store.first_cell + c;
-    r.start_hour = store.start_hour;
-    r.hours = store.num_hours;
-    r.members = kSharingMembers;
-    r.seed = kSharingSeed;
-    const std::vector<float> traces = generate_traces(vae, model, r);
+    const std::vector<float> traces =
+        generate_traces(vae, model, store_period_request(store, c, kSharingMembers, kSharingSeed));
     const int64_t local0 = store.start_hour + store.cells[c].utc_offset_hours;
     std::vector<double> means(size_t(kSharingMembers) * days, kNaN);  // member-major
     for (int d = 0; d < days; ++d) {
